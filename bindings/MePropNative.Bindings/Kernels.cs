@@ -1,0 +1,208 @@
+namespace MePropNative.Bindings;
+
+/// <summary>
+/// The libmeprop kernels over spans. Matrices are row-major float32 with explicit leading dimensions; every
+/// method checks that the spans hold the shapes it is given (ArgumentException naming the argument) and turns a
+/// native failure into <see cref="MePropNativeException"/>. Contracts are those of native/include/meprop.h.
+/// </summary>
+public static unsafe class Kernels
+{
+    // ---- top-k ------------------------------------------------------------------------------------------
+
+    public static long TopKAbsRowsWorkspaceSize(int n, int k)
+    {
+        MePropLibrary.EnsureLoaded();
+        MePropNativeException.ThrowIfFailed(NativeMethods.mp_topk_abs_rows_workspace_size(n, k, out long bytes));
+        return bytes;
+    }
+
+    /// <summary>Per row of x, the k indices of largest |x| (ascending; ties: lower index; NaN ranks highest),
+    /// and their signed values when <paramref name="values"/> is not empty.</summary>
+    public static void TopKAbsRows(ReadOnlySpan<float> x, int rows, int n, int ldx, int k,
+        Span<int> indices, int ldi, Span<float> values, int ldv, Span<byte> workspace = default)
+    {
+        ShapeCheck.Matrix(x.Length, rows, n, ldx, nameof(x));
+        ShapeCheck.K(k, n);
+        ShapeCheck.Matrix(indices.Length, rows, k, ldi, nameof(indices));
+        if (!values.IsEmpty) ShapeCheck.Matrix(values.Length, rows, k, ldv, nameof(values));
+        long wsBytes = TopKAbsRowsWorkspaceSize(n, k);
+        if (workspace.IsEmpty) workspace = Workspace.Get(wsBytes);
+        fixed (float* px = x) fixed (int* pi = indices) fixed (float* pv = values) fixed (byte* pw = workspace)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_topk_abs_rows_f32(px, rows, n, ldx, k, pi, ldi,
+                values.IsEmpty ? null : pv, values.IsEmpty ? k : ldv, pw, workspace.Length));
+    }
+
+    public static long TopKAbsUnifiedWorkspaceSize(int rows, int n, int k)
+    {
+        MePropLibrary.EnsureLoaded();
+        MePropNativeException.ThrowIfFailed(NativeMethods.mp_topk_abs_unified_workspace_size(rows, n, k, out long bytes));
+        return bytes;
+    }
+
+    /// <summary>The k columns of x with the largest sum of |x| over all rows (ascending), one pattern for the batch.
+    /// <paramref name="columnAbsSums"/>, when not empty, receives the n column sums.</summary>
+    public static void TopKAbsUnified(ReadOnlySpan<float> x, int rows, int n, int ldx, int k, Span<int> indices,
+        Span<float> columnAbsSums = default, Span<byte> workspace = default)
+    {
+        ShapeCheck.Matrix(x.Length, rows, n, ldx, nameof(x));
+        ShapeCheck.K(k, n);
+        ShapeCheck.Length(indices.Length, k, nameof(indices));
+        if (!columnAbsSums.IsEmpty) ShapeCheck.Length(columnAbsSums.Length, n, nameof(columnAbsSums));
+        long wsBytes = TopKAbsUnifiedWorkspaceSize(rows, n, k);
+        if (workspace.IsEmpty) workspace = Workspace.Get(wsBytes);
+        fixed (float* px = x) fixed (int* pi = indices) fixed (float* ps = columnAbsSums) fixed (byte* pw = workspace)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_topk_abs_unified_f32(px, rows, n, ldx, k, pi,
+                columnAbsSums.IsEmpty ? null : ps, pw, workspace.Length));
+    }
+
+    // ---- random-k ---------------------------------------------------------------------------------------
+
+    public static long RandomKWorkspaceSize(int n, int k)
+    {
+        MePropLibrary.EnsureLoaded();
+        MePropNativeException.ThrowIfFailed(NativeMethods.mp_randk_workspace_size(n, k, out long bytes));
+        return bytes;
+    }
+
+    /// <summary>k distinct random columns per row (ascending); row r's draw depends only on (seed, firstRow + r).</summary>
+    public static void RandomKRows(int rows, int n, int k, ulong seed, long firstRow, Span<int> indices, int ldi,
+        Span<byte> workspace = default)
+    {
+        ShapeCheck.K(k, n);
+        ShapeCheck.Matrix(indices.Length, rows, k, ldi, nameof(indices));
+        long wsBytes = RandomKWorkspaceSize(n, k);
+        if (workspace.IsEmpty) workspace = Workspace.Get(wsBytes);
+        fixed (int* pi = indices) fixed (byte* pw = workspace)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_randk_rows(rows, n, k, seed, firstRow, pi, ldi, pw, workspace.Length));
+    }
+
+    /// <summary>k distinct random columns for the whole batch (ascending), a pure function of seed.</summary>
+    public static void RandomKUnified(int n, int k, ulong seed, Span<int> indices, Span<byte> workspace = default)
+    {
+        ShapeCheck.K(k, n);
+        ShapeCheck.Length(indices.Length, k, nameof(indices));
+        long wsBytes = RandomKWorkspaceSize(n, k);
+        if (workspace.IsEmpty) workspace = Workspace.Get(wsBytes);
+        fixed (int* pi = indices) fixed (byte* pw = workspace)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_randk_unified(n, k, seed, pi, pw, workspace.Length));
+    }
+
+    // ---- compaction -------------------------------------------------------------------------------------
+
+    /// <summary>dst[r, j] = src[r, indices[j]].</summary>
+    public static void GatherColumns(ReadOnlySpan<float> src, int rows, int cols, int lds, ReadOnlySpan<int> indices,
+        int k, Span<float> dst, int ldd)
+    {
+        ShapeCheck.Matrix(src.Length, rows, cols, lds, nameof(src));
+        ShapeCheck.Length(indices.Length, k, nameof(indices));
+        ShapeCheck.Matrix(dst.Length, rows, k, ldd, nameof(dst));
+        fixed (float* ps = src) fixed (int* pi = indices) fixed (float* pd = dst)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_gather_cols_f32(ps, rows, cols, lds, pi, k, pd, ldd));
+    }
+
+    /// <summary>Per-row pattern: dst[r, j] = src[r, indices[r * ldi + j]].</summary>
+    public static void GatherColumnsPerRow(ReadOnlySpan<float> src, int rows, int cols, int lds,
+        ReadOnlySpan<int> indices, int ldi, int k, Span<float> dst, int ldd)
+    {
+        ShapeCheck.Matrix(src.Length, rows, cols, lds, nameof(src));
+        ShapeCheck.Matrix(indices.Length, rows, k, ldi, nameof(indices));
+        ShapeCheck.Matrix(dst.Length, rows, k, ldd, nameof(dst));
+        fixed (float* ps = src) fixed (int* pi = indices) fixed (float* pd = dst)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_gather_cols_rows_f32(ps, rows, cols, lds, pi, ldi, k, pd, ldd));
+    }
+
+    /// <summary>dst[j, :] = src[indices[j], :].</summary>
+    public static void GatherRows(ReadOnlySpan<float> src, int srcRows, int cols, int lds, ReadOnlySpan<int> indices,
+        int k, Span<float> dst, int ldd)
+    {
+        ShapeCheck.Matrix(src.Length, srcRows, cols, lds, nameof(src));
+        ShapeCheck.Length(indices.Length, k, nameof(indices));
+        ShapeCheck.Matrix(dst.Length, k, cols, ldd, nameof(dst));
+        fixed (float* ps = src) fixed (int* pi = indices) fixed (float* pd = dst)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_gather_rows_f32(ps, srcRows, cols, lds, pi, k, pd, ldd));
+    }
+
+    /// <summary>dst[indices[j], :] += alpha * src[j, :], in order of j.</summary>
+    public static void ScatterAddRows(ReadOnlySpan<float> src, int k, int cols, int lds, ReadOnlySpan<int> indices,
+        float alpha, Span<float> dst, int dstRows, int ldd)
+    {
+        ShapeCheck.Matrix(src.Length, k, cols, lds, nameof(src));
+        ShapeCheck.Length(indices.Length, k, nameof(indices));
+        ShapeCheck.Matrix(dst.Length, dstRows, cols, ldd, nameof(dst));
+        fixed (float* ps = src) fixed (int* pi = indices) fixed (float* pd = dst)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_scatter_add_rows_f32(ps, k, cols, lds, pi, alpha, pd, dstRows, ldd));
+    }
+
+    /// <summary>Zeroes dst (rows x cols) and writes dst[r, indices[j]] = src[r, j].</summary>
+    public static void ScatterColumns(ReadOnlySpan<float> src, int rows, int k, int lds, ReadOnlySpan<int> indices,
+        Span<float> dst, int cols, int ldd)
+    {
+        ShapeCheck.Matrix(src.Length, rows, k, lds, nameof(src));
+        ShapeCheck.Length(indices.Length, k, nameof(indices));
+        ShapeCheck.Matrix(dst.Length, rows, cols, ldd, nameof(dst));
+        fixed (float* ps = src) fixed (int* pi = indices) fixed (float* pd = dst)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_scatter_cols_f32(ps, rows, k, lds, pi, pd, cols, ldd));
+    }
+
+    /// <summary>output[c] = (accumulate ? output[c] : 0) + sum over rows of x[r, c].</summary>
+    public static void ColumnSums(ReadOnlySpan<float> x, int rows, int cols, int ldx, Span<float> output, bool accumulate)
+    {
+        ShapeCheck.Matrix(x.Length, rows, cols, ldx, nameof(x));
+        ShapeCheck.Length(output.Length, cols, nameof(output));
+        fixed (float* px = x) fixed (float* po = output)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_col_sums_f32(px, rows, cols, ldx, po, accumulate ? 1 : 0));
+    }
+
+    /// <summary>output[c] = sum over rows of |x[r, c]|.</summary>
+    public static void ColumnAbsSums(ReadOnlySpan<float> x, int rows, int cols, int ldx, Span<float> output)
+    {
+        ShapeCheck.Matrix(x.Length, rows, cols, ldx, nameof(x));
+        ShapeCheck.Length(output.Length, cols, nameof(output));
+        fixed (float* px = x) fixed (float* po = output)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_col_abs_sums_f32(px, rows, cols, ldx, po));
+    }
+
+    // ---- sparse backward of y = x W^T + b (W: n x m, x: batch x m) -----------------------------------------
+
+    /// <summary>dx[b, :] = sum_t values[b, t] * W[indices[b, t], :] (overwrites dx).</summary>
+    public static void SparseBackwardDx(int batch, int n, int m, int k, ReadOnlySpan<int> indices, int ldi,
+        ReadOnlySpan<float> values, int ldv, ReadOnlySpan<float> w, int ldw, Span<float> dx, int lddx)
+    {
+        ShapeCheck.K(k, n);
+        ShapeCheck.Matrix(indices.Length, batch, k, ldi, nameof(indices));
+        ShapeCheck.Matrix(values.Length, batch, k, ldv, nameof(values));
+        ShapeCheck.Matrix(w.Length, n, m, ldw, nameof(w));
+        ShapeCheck.Matrix(dx.Length, batch, m, lddx, nameof(dx));
+        fixed (int* pi = indices) fixed (float* pv = values) fixed (float* pw = w) fixed (float* pd = dx)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sparse_backward_dx_f32(batch, n, m, k, pi, ldi, pv, ldv, pw, ldw, pd, lddx));
+    }
+
+    /// <summary>dW[indices[b, t], :] += values[b, t] * x[b, :] for every selected (b, t) (accumulates).</summary>
+    public static void SparseBackwardDw(int batch, int n, int m, int k, ReadOnlySpan<int> indices, int ldi,
+        ReadOnlySpan<float> values, int ldv, ReadOnlySpan<float> x, int ldx, Span<float> dw, int lddw)
+    {
+        ShapeCheck.K(k, n);
+        ShapeCheck.Matrix(indices.Length, batch, k, ldi, nameof(indices));
+        ShapeCheck.Matrix(values.Length, batch, k, ldv, nameof(values));
+        ShapeCheck.Matrix(x.Length, batch, m, ldx, nameof(x));
+        ShapeCheck.Matrix(dw.Length, n, m, lddw, nameof(dw));
+        fixed (int* pi = indices) fixed (float* pv = values) fixed (float* px = x) fixed (float* pd = dw)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sparse_backward_dw_f32(batch, n, m, k, pi, ldi, pv, ldv, px, ldx, pd, lddw));
+    }
+
+    // ---- dense SGEMM --------------------------------------------------------------------------------------
+
+    /// <summary>C (m x n) = alpha * op(A) * op(B) + beta * C; op(A) is m x k, op(B) is k x n. beta = 0 ignores C's contents.</summary>
+    public static void Sgemm(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        if (transA == Transpose.No) ShapeCheck.Matrix(a.Length, m, k, lda, nameof(a));
+        else ShapeCheck.Matrix(a.Length, k, m, lda, nameof(a));
+        if (transB == Transpose.No) ShapeCheck.Matrix(b.Length, k, n, ldb, nameof(b));
+        else ShapeCheck.Matrix(b.Length, n, k, ldb, nameof(b));
+        ShapeCheck.Matrix(c.Length, m, n, ldc, nameof(c));
+        fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sgemm_f32((int)transA, (int)transB, m, n, k, alpha,
+                pa, lda, pb, ldb, beta, pc, ldc));
+    }
+}

@@ -1,0 +1,72 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace MePropNative.Bindings;
+
+/// <summary>
+/// Finds libmeprop for every P/Invoke of this assembly: first in <c>MEPROP_NATIVE_DIR</c>, then beside the
+/// application (and its runtimes/RID/native folder), then the platform's default search. A failure lists every path tried.
+/// </summary>
+public static class NativeLibraryResolver
+{
+    public const string LibraryName = "meprop";
+    public const string EnvironmentVariable = "MEPROP_NATIVE_DIR";
+
+#pragma warning disable CA2255 // the resolver must be in place before the first P/Invoke of this assembly
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void Register() =>
+        NativeLibrary.SetDllImportResolver(typeof(NativeLibraryResolver).Assembly, Resolve);
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
+        name == LibraryName ? Load() : IntPtr.Zero;
+
+    private static IntPtr cached;
+
+    /// <summary>Loads libmeprop (once) and returns its handle, or throws <see cref="NativeLibraryNotFoundException"/>.</summary>
+    public static IntPtr Load()
+    {
+        if (cached != IntPtr.Zero) return cached;
+        var attempts = new List<string>();
+        foreach (string candidate in CandidatePaths())
+        {
+            if (!File.Exists(candidate))
+            {
+                attempts.Add($"{candidate} (not found)");
+                continue;
+            }
+            if (NativeLibrary.TryLoad(candidate, out IntPtr handle)) return cached = handle;
+            attempts.Add($"{candidate} (exists but failed to load: {DescribeLoadFailure(candidate)})");
+        }
+        string fileName = PlatformFileName();
+        if (NativeLibrary.TryLoad(fileName, out IntPtr fromDefault)) return cached = fromDefault;
+        attempts.Add($"{fileName} (default system search)");
+        throw new NativeLibraryNotFoundException(fileName, attempts);
+    }
+
+    public static string PlatformFileName() =>
+        OperatingSystem.IsWindows() ? "meprop.dll" : OperatingSystem.IsMacOS() ? "libmeprop.dylib" : "libmeprop.so";
+
+    private static IEnumerable<string> CandidatePaths()
+    {
+        string fileName = PlatformFileName();
+        string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment)) yield return Path.Combine(fromEnvironment, fileName);
+        yield return Path.Combine(AppContext.BaseDirectory, fileName);
+        yield return Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", fileName);
+    }
+
+    private static string DescribeLoadFailure(string path)
+    {
+        try
+        {
+            NativeLibrary.Free(NativeLibrary.Load(path));
+            return "unknown reason";
+        }
+        catch (Exception e)
+        {
+            return e.Message;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+
+namespace MePropNative.Bindings;
+
+/// <summary>The raw C ABI of libmeprop (native/include/meprop.h), one-to-one. Use <see cref="Kernels"/> instead.</summary>
+internal static unsafe partial class NativeMethods
+{
+    private const string Lib = NativeLibraryResolver.LibraryName;
+
+    [LibraryImport(Lib)] private static partial byte* mp_last_error();
+    [LibraryImport(Lib)] private static partial byte* mp_build_info();
+    [LibraryImport(Lib)] internal static partial int mp_abi_version();
+    [LibraryImport(Lib)] internal static partial uint mp_cpu_features();
+    [LibraryImport(Lib)] internal static partial int mp_set_isa(int isa);
+    [LibraryImport(Lib)] internal static partial int mp_get_isa();
+    [LibraryImport(Lib)] internal static partial int mp_set_num_threads(int threads);
+    [LibraryImport(Lib)] internal static partial int mp_get_num_threads();
+    [LibraryImport(Lib)] internal static partial int mp_cuda_device_count();
+
+    internal static string LastError() => Marshal.PtrToStringUTF8((IntPtr)mp_last_error()) ?? "";
+    internal static string BuildInfo() => Marshal.PtrToStringUTF8((IntPtr)mp_build_info()) ?? "";
+
+    [LibraryImport(Lib)] internal static partial int mp_topk_abs_rows_workspace_size(long n, long k, out long bytes);
+    [LibraryImport(Lib)]
+    internal static partial int mp_topk_abs_rows_f32(float* x, long rows, long n, long ldx, long k,
+        int* idx, long ldi, float* val, long ldv, void* workspace, long workspaceBytes);
+
+    [LibraryImport(Lib)] internal static partial int mp_topk_abs_unified_workspace_size(long rows, long n, long k, out long bytes);
+    [LibraryImport(Lib)]
+    internal static partial int mp_topk_abs_unified_f32(float* x, long rows, long n, long ldx, long k,
+        int* idx, float* colAbsSums, void* workspace, long workspaceBytes);
+
+    [LibraryImport(Lib)] internal static partial int mp_randk_workspace_size(long n, long k, out long bytes);
+    [LibraryImport(Lib)]
+    internal static partial int mp_randk_rows(long rows, long n, long k, ulong seed, long firstRow,
+        int* idx, long ldi, void* workspace, long workspaceBytes);
+    [LibraryImport(Lib)]
+    internal static partial int mp_randk_unified(long n, long k, ulong seed, int* idx, void* workspace, long workspaceBytes);
+
+    [LibraryImport(Lib)]
+    internal static partial int mp_gather_cols_f32(float* src, long rows, long cols, long lds, int* idx, long k,
+        float* dst, long ldd);
+    [LibraryImport(Lib)]
+    internal static partial int mp_gather_cols_rows_f32(float* src, long rows, long cols, long lds, int* idx, long ldi,
+        long k, float* dst, long ldd);
+    [LibraryImport(Lib)]
+    internal static partial int mp_gather_rows_f32(float* src, long srcRows, long cols, long lds, int* idx, long k,
+        float* dst, long ldd);
+    [LibraryImport(Lib)]
+    internal static partial int mp_scatter_add_rows_f32(float* src, long k, long cols, long lds, int* idx, float alpha,
+        float* dst, long dstRows, long ldd);
+    [LibraryImport(Lib)]
+    internal static partial int mp_scatter_cols_f32(float* src, long rows, long k, long lds, int* idx,
+        float* dst, long cols, long ldd);
+    [LibraryImport(Lib)]
+    internal static partial int mp_col_sums_f32(float* x, long rows, long cols, long ldx, float* output, int accumulate);
+    [LibraryImport(Lib)]
+    internal static partial int mp_col_abs_sums_f32(float* x, long rows, long cols, long ldx, float* output);
+
+    [LibraryImport(Lib)]
+    internal static partial int mp_sparse_backward_dx_f32(long batch, long n, long m, long k, int* idx, long ldi,
+        float* val, long ldv, float* w, long ldw, float* dx, long lddx);
+    [LibraryImport(Lib)]
+    internal static partial int mp_sparse_backward_dw_f32(long batch, long n, long m, long k, int* idx, long ldi,
+        float* val, long ldv, float* x, long ldx, float* dw, long lddw);
+
+    [LibraryImport(Lib)]
+    internal static partial int mp_sgemm_f32(int transA, int transB, long m, long n, long k, float alpha,
+        float* a, long lda, float* b, long ldb, float beta, float* c, long ldc);
+}
