@@ -28,30 +28,38 @@ public static class NativeLibraryResolver
     public static IntPtr Load()
     {
         if (cached != IntPtr.Zero) return cached;
+        return cached = LoadFirst(CandidatePaths(Environment.GetEnvironmentVariable(EnvironmentVariable)), PlatformFileName());
+    }
+
+    /// <summary>Loads the first candidate that exists and loads, else <paramref name="defaultSearchName"/> through the
+    /// platform's search (when not null); throws with every attempt and why it failed.</summary>
+    internal static IntPtr LoadFirst(IEnumerable<string> candidates, string? defaultSearchName)
+    {
         var attempts = new List<string>();
-        foreach (string candidate in CandidatePaths())
+        foreach (string candidate in candidates)
         {
             if (!File.Exists(candidate))
             {
                 attempts.Add($"{candidate} (not found)");
                 continue;
             }
-            if (NativeLibrary.TryLoad(candidate, out IntPtr handle)) return cached = handle;
+            if (NativeLibrary.TryLoad(candidate, out IntPtr handle)) return handle;
             attempts.Add($"{candidate} (exists but failed to load: {DescribeLoadFailure(candidate)})");
         }
-        string fileName = PlatformFileName();
-        if (NativeLibrary.TryLoad(fileName, out IntPtr fromDefault)) return cached = fromDefault;
-        attempts.Add($"{fileName} (default system search)");
-        throw new NativeLibraryNotFoundException(fileName, attempts);
+        if (defaultSearchName is not null)
+        {
+            if (NativeLibrary.TryLoad(defaultSearchName, out IntPtr fromDefault)) return fromDefault;
+            attempts.Add($"{defaultSearchName} (default system search)");
+        }
+        throw new NativeLibraryNotFoundException(defaultSearchName ?? PlatformFileName(), attempts);
     }
 
     public static string PlatformFileName() =>
         OperatingSystem.IsWindows() ? "meprop.dll" : OperatingSystem.IsMacOS() ? "libmeprop.dylib" : "libmeprop.so";
 
-    private static IEnumerable<string> CandidatePaths()
+    internal static IEnumerable<string> CandidatePaths(string? fromEnvironment)
     {
         string fileName = PlatformFileName();
-        string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment)) yield return Path.Combine(fromEnvironment, fileName);
         yield return Path.Combine(AppContext.BaseDirectory, fileName);
         yield return Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", fileName);
