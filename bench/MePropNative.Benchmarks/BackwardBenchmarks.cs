@@ -1,0 +1,72 @@
+using BenchmarkDotNet.Attributes;
+using MePropNative.Bindings;
+
+namespace MePropNative.Benchmarks;
+
+/// <summary>
+/// The whole backward of a linear layer y = x·W^T + b (dx, dW, db) from dy: dense through our SGEMM (the baseline),
+/// meProp per-example top-k (selection + sparse kernels) and unified top-k (selection + compaction + small GEMMs +
+/// scatter). Selection is included: it is part of what meProp costs.
+/// </summary>
+[Config(typeof(BenchConfig))]
+public class BackwardBenchmarks
+{
+    public static IEnumerable<LayerShape> Shapes() => LayerShape.MePropSweep();
+
+    [ParamsSource(nameof(Shapes))] public LayerShape Shape;
+
+    private float[] dy = [], w = [], x = [], dx = [], dw = [], db = [];
+    private int[] indices = [];
+    private float[] values = [], dyCompact = [], wCompact = [], dwCompact = [];
+    private byte[] workspace = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(2);
+        float[] Random(int length)
+        {
+            var data = new float[length];
+            for (int i = 0; i < length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
+            return data;
+        }
+        (int b, int n, int m, int k) = (Shape.Batch, Shape.N, Shape.M, Shape.K);
+        dy = Random(b * n); w = Random(n * m); x = Random(b * m);
+        dx = new float[b * m]; dw = new float[n * m]; db = new float[n];
+        indices = new int[b * k]; values = new float[b * k];
+        dyCompact = new float[b * k]; wCompact = new float[k * m]; dwCompact = new float[k * m];
+        workspace = new byte[Math.Max(Kernels.TopKAbsRowsWorkspaceSize(n, k), Kernels.TopKAbsUnifiedWorkspaceSize(b, n, k))];
+    }
+
+    [Benchmark(Baseline = true, Description = "dense (SGEMM)")]
+    public void Dense()
+    {
+        (int b, int n, int m) = (Shape.Batch, Shape.N, Shape.M);
+        Kernels.Sgemm(Transpose.No, Transpose.No, b, m, n, 1f, dy, n, w, m, 0f, dx, m);
+        Kernels.Sgemm(Transpose.Yes, Transpose.No, n, m, b, 1f, dy, n, x, m, 1f, dw, m);
+        Kernels.ColumnSums(dy, b, n, n, db, accumulate: true);
+    }
+
+    [Benchmark(Description = "top-k per example")]
+    public void PerExample()
+    {
+        (int b, int n, int m, int k) = (Shape.Batch, Shape.N, Shape.M, Shape.K);
+        Kernels.TopKAbsRows(dy, b, n, n, k, indices, k, values, k, workspace);
+        Kernels.SparseBackwardDx(b, n, m, k, indices, k, values, k, w, m, dx, m);
+        Kernels.SparseBackwardDw(b, n, m, k, indices, k, values, k, x, m, dw, m);
+        Kernels.ColumnSums(dy, b, n, n, db, accumulate: true);
+    }
+
+    [Benchmark(Description = "unified top-k")]
+    public void Unified()
+    {
+        (int b, int n, int m, int k) = (Shape.Batch, Shape.N, Shape.M, Shape.K);
+        Kernels.TopKAbsUnified(dy, b, n, n, k, indices, default, workspace);
+        Kernels.GatherColumns(dy, b, n, n, indices, k, dyCompact, k);
+        Kernels.GatherRows(w, n, m, m, indices, k, wCompact, m);
+        Kernels.Sgemm(Transpose.No, Transpose.No, b, m, k, 1f, dyCompact, k, wCompact, m, 0f, dx, m);
+        Kernels.Sgemm(Transpose.Yes, Transpose.No, k, m, b, 1f, dyCompact, k, x, m, 0f, dwCompact, m);
+        Kernels.ScatterAddRows(dwCompact, k, m, m, indices, 1f, dw, n, m);
+        Kernels.ColumnSums(dy, b, n, n, db, accumulate: true);
+    }
+}
