@@ -153,10 +153,120 @@ MP_API mp_status mp_sgemm_f32(int32_t trans_a, int32_t trans_b, int64_t M, int64
                               float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                               float beta, float* c, int64_t ldc);
 
-/* ---- CUDA (present in every build; in a CPU-only build they fail with MP_ERR_UNSUPPORTED) --------------- */
+/* ---- CUDA (present in every build; in a CPU-only build they fail with MP_ERR_UNSUPPORTED) ---------------
+ * Launchers (mp_cuda_* taking a `stream`) take DEVICE pointers and a cudaStream_t / CUstream passed as void*
+ * (NULL = the legacy default stream of the current context). They validate their arguments on the host like the
+ * CPU versions (MP_ERR_INVALID_ARGUMENT naming the argument), enqueue their kernels on the stream, check the
+ * launch (MP_ERR_CUDA, the message has the CUDA error name) and return WITHOUT synchronizing: a fault inside a
+ * kernel shows up at the next synchronizing call. They never allocate: workspace is the caller's device memory,
+ * sized by the matching mp_cuda_*_workspace_size query (which may answer 0; workspace may then be NULL).
+ * The runtime is linked statically and uses the primary context of the current device, so device memory from
+ * the driver API (cuMemAlloc in the primary context, as the .NET bindings do) is valid here.
+ * Index data lives on the device, so it cannot be checked on the host: an index outside its range never
+ * faults; gathers write NaN for it and scatters / accumulations skip it (documented per function).
+ * Same shapes and contracts as the CPU functions of the same name (see the top of this file); details and
+ * algorithm choices: docs/gpu.md. */
 
 /* Number of CUDA devices visible to the runtime (0 if no driver, no device, or a CPU-only build). Never fails. */
 MP_API int32_t mp_cuda_device_count(void);
+/* Makes `device` current for the calling thread (cudaSetDevice). */
+MP_API mp_status mp_cuda_set_device(int32_t device);
+/* Name (NUL-terminated, truncated to name_bytes), compute capability and memory of `device`. Any output may be NULL. */
+MP_API mp_status mp_cuda_device_info(int32_t device, char* name, int64_t name_bytes, int32_t* cc_major,
+                                     int32_t* cc_minor, int64_t* total_bytes);
+/* CUDA runtime version the library was built with and driver version of the machine (e.g. 11080; 0 when absent). */
+MP_API mp_status mp_cuda_versions(int32_t* runtime_version, int32_t* driver_version);
+/* Waits for all work on `stream` (NULL: the default stream). The one synchronizing call; meant for tests. */
+MP_API mp_status mp_cuda_synchronize(void* stream);
+/* Plain device memory for tests and tools (cudaMalloc / cudaFree / synchronous cudaMemcpy). bytes >= 1. */
+MP_API mp_status mp_cuda_malloc(void** ptr, int64_t bytes);
+MP_API mp_status mp_cuda_free(void* ptr);
+MP_API mp_status mp_cuda_memcpy_htod(void* dst_device, const void* src_host, int64_t bytes);
+MP_API mp_status mp_cuda_memcpy_dtoh(void* dst_host, const void* src_device, int64_t bytes);
+
+/* -- element-wise and reductions -- */
+/* x[r, c] = value for r < rows, c < cols. */
+MP_API mp_status mp_cuda_fill_f32(float* x, int64_t rows, int64_t cols, int64_t ldx, float value, void* stream);
+/* out[c] = (accumulate ? out[c] : 0) + sum_r x[r, c]. Deterministic (fixed reduction order, no atomics). */
+MP_API mp_status mp_cuda_col_sums_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* out,
+                                      int32_t accumulate, void* stream);
+/* out[c] = sum_r |x[r, c]| (NaN propagates). Deterministic. */
+MP_API mp_status mp_cuda_col_abs_sums_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* out,
+                                          void* stream);
+
+/* -- top-k (same contract as the CPU: largest |x|, ties -> lower index, NaN above +-Inf, indices ascending) -- */
+/* Workspace of mp_cuda_topk_abs_rows_f32 (currently 0 bytes). */
+MP_API mp_status mp_cuda_topk_abs_rows_workspace_size(int64_t rows, int64_t n, int64_t k, int64_t* bytes);
+/* Per row: idx[r*ldi + 0..k-1] and, if val != NULL, val[r*ldv + j] = x[r, idx[r*ldi + j]] (the ELL form of the
+ * sparsified row, written by the same kernel: the fused top-k + gather). One block per row, radix select. */
+MP_API mp_status mp_cuda_topk_abs_rows_f32(const float* x, int64_t rows, int64_t n, int64_t ldx, int64_t k,
+                                           int32_t* idx, int64_t ldi, float* val, int64_t ldv,
+                                           void* workspace, int64_t workspace_bytes, void* stream);
+/* Workspace of mp_cuda_topk_abs_unified_f32: n floats when col_abs_sums will be NULL (ask for that case). */
+MP_API mp_status mp_cuda_topk_abs_unified_workspace_size(int64_t rows, int64_t n, int64_t k, int64_t* bytes);
+/* The k columns with the largest sum over rows of |x|, ascending, into idx[0..k-1]; the n column sums go to
+ * col_abs_sums when it is not NULL (then workspace may be NULL), else to the workspace. */
+MP_API mp_status mp_cuda_topk_abs_unified_f32(const float* x, int64_t rows, int64_t n, int64_t ldx, int64_t k,
+                                              int32_t* idx, float* col_abs_sums,
+                                              void* workspace, int64_t workspace_bytes, void* stream);
+
+/* -- random-k: k distinct uniformly random columns, ascending. A pure function of (seed, first_row + r) (rows)
+ *    or of seed (unified); reproducible on any GPU, but NOT the same stream as the CPU mp_randk_*. -- */
+/* Workspace of the random-k launchers (currently 0 bytes). */
+MP_API mp_status mp_cuda_randk_workspace_size(int64_t rows, int64_t n, int64_t k, int64_t* bytes);
+MP_API mp_status mp_cuda_randk_rows(int64_t rows, int64_t n, int64_t k, uint64_t seed, int64_t first_row,
+                                    int32_t* idx, int64_t ldi, void* workspace, int64_t workspace_bytes,
+                                    void* stream);
+MP_API mp_status mp_cuda_randk_unified(int64_t n, int64_t k, uint64_t seed, int32_t* idx,
+                                       void* workspace, int64_t workspace_bytes, void* stream);
+
+/* -- MSBP (memorized sparsified backprop). With dy the gradient, M the memory (same shape) and r the ratio:
+ *      g = dy + M                 (mp_cuda_msbp_apply_f32, in place in dy: g is what top-k selects from and
+ *                                  what is propagated)
+ *      M = r * (g - kept(g))      (mp_cuda_msbp_update_f32: the dropped mass, scaled by r; kept entries -> 0)
+ *    The pattern is per row (idx[r*ldi + j]) or, with ldi = 0, one pattern idx[0..k-1] for every row (unified).
+ *    Indices outside [0, n) are skipped. mem may be the same buffer as g. -- */
+MP_API mp_status mp_cuda_msbp_apply_f32(float* dy, int64_t rows, int64_t n, int64_t lddy,
+                                        const float* mem, int64_t ldm, void* stream);
+MP_API mp_status mp_cuda_msbp_update_f32(const float* g, int64_t rows, int64_t n, int64_t ldg,
+                                         const int32_t* idx, int64_t ldi, int64_t k, float ratio,
+                                         float* mem, int64_t ldm, void* stream);
+
+/* -- compaction (same semantics as the CPU functions of the same name; out-of-range indices: gathers write NaN,
+ *    scatters skip the entry) -- */
+MP_API mp_status mp_cuda_gather_cols_f32(const float* src, int64_t rows, int64_t cols, int64_t lds,
+                                         const int32_t* idx, int64_t k, float* dst, int64_t ldd, void* stream);
+MP_API mp_status mp_cuda_gather_cols_rows_f32(const float* src, int64_t rows, int64_t cols, int64_t lds,
+                                              const int32_t* idx, int64_t ldi, int64_t k, float* dst, int64_t ldd,
+                                              void* stream);
+MP_API mp_status mp_cuda_gather_rows_f32(const float* src, int64_t src_rows, int64_t cols, int64_t lds,
+                                         const int32_t* idx, int64_t k, float* dst, int64_t ldd, void* stream);
+/* dst[idx[j], :] += alpha * src[j, :]. Atomic adds: repeated indices accumulate, but their order (hence the last
+ * bits) is then unspecified; with distinct indices (any top-k pattern) the result is deterministic. */
+MP_API mp_status mp_cuda_scatter_add_rows_f32(const float* src, int64_t k, int64_t cols, int64_t lds,
+                                              const int32_t* idx, float alpha,
+                                              float* dst, int64_t dst_rows, int64_t ldd, void* stream);
+MP_API mp_status mp_cuda_scatter_cols_f32(const float* src, int64_t rows, int64_t k, int64_t lds,
+                                          const int32_t* idx, float* dst, int64_t cols, int64_t ldd, void* stream);
+
+/* -- sparse backward with a per-example pattern in ELL layout (every row exactly k (idx, val) pairs) -- */
+/* dx[b, :] = sum_t val[b,t] * W[idx[b,t], :] (overwrites dx), summed in order of t. Deterministic. */
+MP_API mp_status mp_cuda_sparse_backward_dx_f32(int64_t batch, int64_t n, int64_t m, int64_t k,
+                                                const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
+                                                const float* w, int64_t ldw, float* dx, int64_t lddx, void* stream);
+typedef enum {
+    MP_CUDA_DW_SORTED = 0, /* regroup the pattern by W row (counting sort), one block per touched W row, each row
+                              reduced in order of b like the CPU: deterministic (bitwise, run to run) */
+    MP_CUDA_DW_ATOMIC = 1  /* one block per (b, t) entry, atomicAdd into dW: no workspace, order unspecified */
+} mp_cuda_dw_algo;
+/* Workspace (bytes) of mp_cuda_sparse_backward_dw_f32 for `algo` (0 for MP_CUDA_DW_ATOMIC). */
+MP_API mp_status mp_cuda_sparse_backward_dw_workspace_size(int64_t batch, int64_t n, int64_t k, int32_t algo,
+                                                           int64_t* bytes);
+/* dW[idx[b,t], :] += val[b,t] * x[b, :] for every entry (accumulates into dW, n x m, lddw). */
+MP_API mp_status mp_cuda_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_t m, int64_t k,
+                                                const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
+                                                const float* x, int64_t ldx, float* dw, int64_t lddw, int32_t algo,
+                                                void* workspace, int64_t workspace_bytes, void* stream);
 
 #ifdef __cplusplus
 }
