@@ -1,0 +1,658 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using MePropNative.Bindings;
+using MePropNative.Tensors;
+
+namespace MePropNative.Backends;
+
+/// <summary>
+/// The CPU backend: the heavy math (SGEMM, top-k, random-k, gathers and scatters, sparse backward, column sums) runs in
+/// libmeprop through <see cref="Kernels"/>; the cheap element-wise work (activations, loss, optimizer steps) is
+/// vectorized C# (<see cref="Vector{T}"/>). libmeprop kernels run with flush-to-zero; the C# optimizer steps and the
+/// softmax flush subnormal results to zero themselves, so no subnormal ever reaches an arithmetic unit in training.
+/// </summary>
+public sealed class CpuBackend : IBackend
+{
+    private const float SmallestNormal = 1.17549435e-38f;
+    private static readonly Vector<float> MinNormal = new(SmallestNormal);
+
+    /// <param name="threads">libmeprop threads for the multi-threaded kernels; 0 keeps the library's default.</param>
+    public CpuBackend(int threads = 0)
+    {
+        MePropLibrary.EnsureLoaded();
+        if (threads > 0) MePropLibrary.NumThreads = threads;
+    }
+
+    public string Name => "cpu";
+    public BackendCounters Counters { get; } = new();
+
+    public void Dispose() { }
+
+    // ---- memory -------------------------------------------------------------------------------------------------------
+
+    public DeviceBuffer AllocateBuffer(long length) => new CpuBuffer<float>(this, length);
+    public DeviceBuffer AllocateIndexBuffer(long length) => new CpuBuffer<int>(this, length);
+
+    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    {
+        CheckLength(source.Length, destination.Length, nameof(source));
+        for (int r = 0; r < destination.Rows; r++)
+            source.Slice(r * destination.Cols, destination.Cols).CopyTo(Row(destination, r));
+    }
+
+    public void Download(Tensor source, Span<float> destination)
+    {
+        CheckLength(destination.Length, source.Length, nameof(destination));
+        for (int r = 0; r < source.Rows; r++)
+            Row(source, r).CopyTo(destination.Slice(r * source.Cols, source.Cols));
+    }
+
+    public void Upload(ReadOnlySpan<int> source, IndexTensor destination)
+    {
+        CheckLength(source.Length, destination.Length, nameof(source));
+        source.CopyTo(Ints(destination));
+    }
+
+    public void Download(IndexTensor source, Span<int> destination)
+    {
+        CheckLength(destination.Length, source.Length, nameof(destination));
+        Ints(source).CopyTo(destination);
+    }
+
+    public void Synchronize() { }
+
+    // ---- element-wise -----------------------------------------------------------------------------------------------------
+
+    public void Fill(Tensor x, float value)
+    {
+        for (int r = 0, nb = RowBlocks(x); r < nb; r++) Block(x, r, nb).Fill(value);
+    }
+
+    public void Copy(Tensor source, Tensor destination)
+    {
+        SameShape(source, destination);
+        for (int r = 0, nb = RowBlocks(source, destination); r < nb; r++) Block(source, r, nb).CopyTo(Block(destination, r, nb));
+    }
+
+    public void Scale(Tensor x, float alpha)
+    {
+        for (int r = 0, nb = RowBlocks(x); r < nb; r++)
+        {
+            var s = Block(x, r, nb);
+            int i = 0;
+            var va = new Vector<float>(alpha);
+            for (; i <= s.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(s.Slice(i)) * va).CopyTo(s.Slice(i));
+            for (; i < s.Length; i++) s[i] *= alpha;
+        }
+    }
+
+    public void Axpy(float alpha, Tensor x, Tensor y)
+    {
+        SameShape(x, y);
+        var va = new Vector<float>(alpha);
+        for (int r = 0, nb = RowBlocks(x, y); r < nb; r++)
+        {
+            var sx = Block(x, r, nb);
+            var sy = Block(y, r, nb);
+            int i = 0;
+            for (; i <= sx.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(sy.Slice(i)) + va * new Vector<float>(sx.Slice(i))).CopyTo(sy.Slice(i));
+            for (; i < sx.Length; i++) sy[i] += alpha * sx[i];
+        }
+    }
+
+    public void Add(Tensor a, Tensor b, Tensor c)
+    {
+        SameShape(a, b); SameShape(a, c);
+        for (int r = 0, nb = RowBlocks(a, b, c); r < nb; r++)
+        {
+            var sa = Block(a, r, nb); var sb = Block(b, r, nb); var sc = Block(c, r, nb);
+            int i = 0;
+            for (; i <= sa.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(sa.Slice(i)) + new Vector<float>(sb.Slice(i))).CopyTo(sc.Slice(i));
+            for (; i < sa.Length; i++) sc[i] = sa[i] + sb[i];
+        }
+    }
+
+    public void Multiply(Tensor a, Tensor b, Tensor c)
+    {
+        SameShape(a, b); SameShape(a, c);
+        for (int r = 0, nb = RowBlocks(a, b, c); r < nb; r++)
+        {
+            var sa = Block(a, r, nb); var sb = Block(b, r, nb); var sc = Block(c, r, nb);
+            int i = 0;
+            for (; i <= sa.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(sa.Slice(i)) * new Vector<float>(sb.Slice(i))).CopyTo(sc.Slice(i));
+            for (; i < sa.Length; i++) sc[i] = sa[i] * sb[i];
+        }
+    }
+
+    public double SumOfSquares(Tensor x)
+    {
+        double total = 0;
+        for (int r = 0, nb = RowBlocks(x); r < nb; r++)
+        {
+            var s = Block(x, r, nb);
+            var acc = Vector<float>.Zero;
+            int i = 0;
+            for (; i <= s.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = new Vector<float>(s.Slice(i));
+                acc += v * v;
+            }
+            total += Vector.Sum(acc);
+            for (; i < s.Length; i++) total += (double)s[i] * s[i];
+        }
+        return total;
+    }
+
+    public long CountSubnormals(Tensor x)
+    {
+        long count = 0;
+        for (int r = 0, nb = RowBlocks(x); r < nb; r++)
+            foreach (float v in Block(x, r, nb))
+                if (float.IsSubnormal(v)) count++;
+        return count;
+    }
+
+    // ---- dense linear algebra ---------------------------------------------------------------------------------------------
+
+    public void Gemm(bool transposeA, bool transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c)
+    {
+        int m = c.Rows, n = c.Cols;
+        int am = transposeA ? a.Cols : a.Rows, k = transposeA ? a.Rows : a.Cols;
+        int bk = transposeB ? b.Cols : b.Rows, bn = transposeB ? b.Rows : b.Cols;
+        if (am != m || bn != n || bk != k)
+            throw new ArgumentException($"GEMM shapes do not match: op(A) is {am} x {k}, op(B) is {bk} x {bn}, C is {m} x {n}.");
+        if (m == 0 || n == 0) return;
+        if (k == 0) { if (beta == 0) Fill(c, 0); else Scale(c, beta); return; }
+        long t0 = Stopwatch.GetTimestamp();
+        Kernels.Sgemm(transposeA ? Transpose.Yes : Transpose.No, transposeB ? Transpose.Yes : Transpose.No, m, n, k, alpha,
+            Floats(a), a.Stride, Floats(b), b.Stride, beta, Floats(c), c.Stride);
+        Counters.GemmTicks += Stopwatch.GetTimestamp() - t0;
+        Counters.GemmCalls++;
+    }
+
+    public void AddRowVector(Tensor x, Tensor bias)
+    {
+        if (bias.Length != x.Cols) throw new ArgumentException($"bias has {bias.Length} elements, rows have {x.Cols}.");
+        var sb = Floats(bias);
+        for (int r = 0; r < x.Rows; r++)
+        {
+            var sx = Row(x, r);
+            int i = 0;
+            for (; i <= sx.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(sx.Slice(i)) + new Vector<float>(sb.Slice(i))).CopyTo(sx.Slice(i));
+            for (; i < sx.Length; i++) sx[i] += sb[i];
+        }
+    }
+
+    public void ColumnSums(Tensor x, Tensor output, bool accumulate)
+    {
+        if (output.Length != x.Cols) throw new ArgumentException($"output has {output.Length} elements, x has {x.Cols} columns.");
+        if (x.Rows == 0) { if (!accumulate) Fill(output, 0); return; }
+        Kernels.ColumnSums(Floats(x), x.Rows, x.Cols, x.Stride, Floats(output), accumulate);
+    }
+
+    // ---- activations ------------------------------------------------------------------------------------------------------
+
+    public void Relu(Tensor x, Tensor y)
+    {
+        SameShape(x, y);
+        for (int r = 0, nb = RowBlocks(x, y); r < nb; r++)
+        {
+            var sx = Block(x, r, nb); var sy = Block(y, r, nb);
+            int i = 0;
+            for (; i <= sx.Length - Vector<float>.Count; i += Vector<float>.Count)
+                Vector.Max(new Vector<float>(sx.Slice(i)), Vector<float>.Zero).CopyTo(sy.Slice(i));
+            for (; i < sx.Length; i++) sy[i] = sx[i] > 0 ? sx[i] : 0;
+        }
+    }
+
+    public void ReluBackward(Tensor y, Tensor dy, Tensor dx)
+    {
+        SameShape(y, dy); SameShape(y, dx);
+        for (int r = 0, nb = RowBlocks(y, dy, dx); r < nb; r++)
+        {
+            var sy = Block(y, r, nb); var sdy = Block(dy, r, nb); var sdx = Block(dx, r, nb);
+            int i = 0;
+            for (; i <= sy.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var positive = Vector.GreaterThan(new Vector<float>(sy.Slice(i)), Vector<float>.Zero);
+                Vector.ConditionalSelect(positive, new Vector<float>(sdy.Slice(i)), Vector<float>.Zero).CopyTo(sdx.Slice(i));
+            }
+            for (; i < sy.Length; i++) sdx[i] = sy[i] > 0 ? sdy[i] : 0;
+        }
+    }
+
+    public void Sigmoid(Tensor x, Tensor y)
+    {
+        SameShape(x, y);
+        for (int r = 0, nb = RowBlocks(x, y); r < nb; r++)
+        {
+            var sx = Block(x, r, nb); var sy = Block(y, r, nb);
+            for (int i = 0; i < sx.Length; i++) sy[i] = 1f / (1f + MathF.Exp(-sx[i]));
+        }
+    }
+
+    public void SigmoidBackward(Tensor y, Tensor dy, Tensor dx)
+    {
+        SameShape(y, dy); SameShape(y, dx);
+        for (int r = 0, nb = RowBlocks(y, dy, dx); r < nb; r++)
+        {
+            var sy = Block(y, r, nb); var sdy = Block(dy, r, nb); var sdx = Block(dx, r, nb);
+            for (int i = 0; i < sy.Length; i++) sdx[i] = sdy[i] * sy[i] * (1f - sy[i]);
+        }
+    }
+
+    public void Tanh(Tensor x, Tensor y)
+    {
+        SameShape(x, y);
+        for (int r = 0, nb = RowBlocks(x, y); r < nb; r++)
+        {
+            var sx = Block(x, r, nb); var sy = Block(y, r, nb);
+            for (int i = 0; i < sx.Length; i++) sy[i] = MathF.Tanh(sx[i]);
+        }
+    }
+
+    public void TanhBackward(Tensor y, Tensor dy, Tensor dx)
+    {
+        SameShape(y, dy); SameShape(y, dx);
+        for (int r = 0, nb = RowBlocks(y, dy, dx); r < nb; r++)
+        {
+            var sy = Block(y, r, nb); var sdy = Block(dy, r, nb); var sdx = Block(dx, r, nb);
+            for (int i = 0; i < sy.Length; i++) sdx[i] = sdy[i] * (1f - sy[i] * sy[i]);
+        }
+    }
+
+    public void DropoutForward(Tensor x, Tensor mask, Tensor y, float rate, ulong seed, ulong stream)
+    {
+        SameShape(x, mask); SameShape(x, y);
+        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
+        float keep = 1f / (1f - rate);
+        for (int r = 0; r < x.Rows; r++)
+        {
+            var sm = Row(mask, r);
+            ulong rowStart = (ulong)r * (ulong)x.Cols;
+            for (int i = 0; i < sm.Length; i++)
+                sm[i] = CounterRandom.Uniform(seed, stream, rowStart + (ulong)i) < rate ? 0f : keep;
+        }
+        Multiply(x, mask, y);
+    }
+
+    // ---- loss -----------------------------------------------------------------------------------------------------------------
+
+    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor labels, Tensor? gradient, float gradientScale, Tensor stats)
+    {
+        if (labels.Length != logits.Rows) throw new ArgumentException($"{labels.Length} labels for {logits.Rows} rows.");
+        if (gradient is not null) SameShape(logits, gradient);
+        if (stats.Length < 2) throw new ArgumentException("stats needs two elements (loss sum, correct count).");
+        var lab = Ints(labels);
+        double loss = 0;
+        int correct = 0;
+        int classes = logits.Cols;
+        for (int r = 0; r < logits.Rows; r++)
+        {
+            var z = Row(logits, r);
+            int label = lab[r];
+            if ((uint)label >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"label {label} of row {r} is outside [0, {classes}).");
+            float max = z[0];
+            int arg = 0;
+            for (int c = 1; c < classes; c++) if (z[c] > max) { max = z[c]; arg = c; }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.Exp(z[c] - max);
+            loss += Math.Log(sum) - (z[label] - max);
+            if (arg == label) correct++;
+            if (gradient is not null)
+            {
+                var g = Row(gradient, r);
+                double inv = 1.0 / sum;
+                for (int c = 0; c < classes; c++)
+                {
+                    float p = (float)(Math.Exp(z[c] - max) * inv);
+                    if (p < SmallestNormal) p = 0f;
+                    g[c] = (c == label ? p - 1f : p) * gradientScale;
+                }
+            }
+        }
+        var s = Floats(stats);
+        s[0] += (float)loss;
+        s[1] += correct;
+    }
+
+    public void ArgmaxRows(Tensor x, IndexTensor output)
+    {
+        if (output.Length != x.Rows) throw new ArgumentException($"output has {output.Length} elements for {x.Rows} rows.");
+        var o = Ints(output);
+        for (int r = 0; r < x.Rows; r++)
+        {
+            var z = Row(x, r);
+            int arg = 0;
+            for (int c = 1; c < z.Length; c++) if (z[c] > z[arg]) arg = c;
+            o[r] = arg;
+        }
+    }
+
+    // ---- meProp selection -----------------------------------------------------------------------------------------------------
+
+    public void TopKAbsRows(Tensor x, int k, IndexTensor indices, Tensor? values)
+    {
+        if (indices.Rows != x.Rows || indices.Cols != k) throw new ArgumentException($"indices must be {x.Rows} x {k}, not {indices.Rows} x {indices.Cols}.");
+        if (values is not null && (values.Rows != x.Rows || values.Cols != k)) throw new ArgumentException($"values must be {x.Rows} x {k}.");
+        if (x.Rows == 0) return;
+        Kernels.TopKAbsRows(Floats(x), x.Rows, x.Cols, x.Stride, k, Ints(indices), k,
+            values is null ? default : Floats(values), values?.Stride ?? k);
+    }
+
+    public void TopKAbsUnified(Tensor x, int k, IndexTensor indices)
+    {
+        if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
+        Kernels.TopKAbsUnified(Floats(x), x.Rows, x.Cols, x.Stride, k, Ints(indices));
+    }
+
+    public void RandomKRows(int n, int k, ulong seed, long firstRow, IndexTensor indices)
+    {
+        if (indices.Cols != k) throw new ArgumentException($"indices must have {k} columns, not {indices.Cols}.");
+        if (indices.Rows == 0) return;
+        Kernels.RandomKRows(indices.Rows, n, k, seed, firstRow, Ints(indices), k);
+    }
+
+    public void RandomKUnified(int n, int k, ulong seed, IndexTensor indices)
+    {
+        if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
+        Kernels.RandomKUnified(n, k, seed, Ints(indices));
+    }
+
+    // ---- compaction -------------------------------------------------------------------------------------------------------------
+
+    public void GatherColumns(Tensor source, IndexTensor indices, Tensor destination)
+    {
+        int k = (int)indices.Length;
+        if (destination.Rows != source.Rows || destination.Cols != k) throw new ArgumentException($"destination must be {source.Rows} x {k}.");
+        if (source.Rows == 0) return;
+        Kernels.GatherColumns(Floats(source), source.Rows, source.Cols, source.Stride, Ints(indices), k, Floats(destination), destination.Stride);
+    }
+
+    public void GatherColumnsPerRow(Tensor source, IndexTensor indices, Tensor destination)
+    {
+        if (indices.Rows != source.Rows || destination.Rows != source.Rows || destination.Cols != indices.Cols)
+            throw new ArgumentException($"indices and destination must be {source.Rows} x k.");
+        if (source.Rows == 0) return;
+        Kernels.GatherColumnsPerRow(Floats(source), source.Rows, source.Cols, source.Stride, Ints(indices), indices.Cols,
+            indices.Cols, Floats(destination), destination.Stride);
+    }
+
+    public void GatherRows(Tensor source, IndexTensor indices, Tensor destination)
+    {
+        int k = (int)indices.Length;
+        if (destination.Rows != k || destination.Cols != source.Cols) throw new ArgumentException($"destination must be {k} x {source.Cols}.");
+        if (k == 0) return;
+        Kernels.GatherRows(Floats(source), source.Rows, source.Cols, source.Stride, Ints(indices), k, Floats(destination), destination.Stride);
+    }
+
+    public void ScatterAddRows(Tensor source, IndexTensor indices, float alpha, Tensor destination)
+    {
+        int k = (int)indices.Length;
+        if (source.Rows != k || source.Cols != destination.Cols) throw new ArgumentException($"source must be {k} x {destination.Cols}.");
+        if (k == 0) return;
+        Kernels.ScatterAddRows(Floats(source), k, source.Cols, source.Stride, Ints(indices), alpha, Floats(destination),
+            destination.Rows, destination.Stride);
+    }
+
+    public void ScatterColumns(Tensor source, IndexTensor indices, Tensor destination)
+    {
+        int k = (int)indices.Length;
+        if (source.Rows != destination.Rows || source.Cols != k) throw new ArgumentException($"source must be {destination.Rows} x {k}.");
+        if (source.Rows == 0) return;
+        Kernels.ScatterColumns(Floats(source), source.Rows, k, source.Stride, Ints(indices), Floats(destination),
+            destination.Cols, destination.Stride);
+    }
+
+    public void ZeroSelected(Tensor x, IndexTensor indices, bool perRow)
+    {
+        var idx = Ints(indices);
+        int n = x.Cols;
+        if (perRow)
+        {
+            if (indices.Rows != x.Rows) throw new ArgumentException($"per-row indices must have {x.Rows} rows, not {indices.Rows}.");
+            int k = indices.Cols;
+            for (int r = 0; r < x.Rows; r++)
+            {
+                var row = Row(x, r);
+                foreach (int j in idx.Slice(r * k, k)) row[CheckIndex(j, n)] = 0f;
+            }
+        }
+        else
+        {
+            for (int r = 0; r < x.Rows; r++)
+            {
+                var row = Row(x, r);
+                foreach (int j in idx) row[CheckIndex(j, n)] = 0f;
+            }
+        }
+    }
+
+    public void IndexAdd(IndexTensor indices, Tensor? values, float scale, Tensor target)
+    {
+        if (target.Rows != 1 && target.Cols != 1) throw new ArgumentException("target must be a vector.");
+        int count = (int)indices.Length;
+        if (count == 0) return;
+        int n = (int)target.Length;
+        if (values is not null)
+        {
+            if (values.Length != count || !values.IsContiguous) throw new ArgumentException($"values must be contiguous with {count} elements.");
+            // target seen as n rows of one column: the kernel's scatter of rows is exactly an indexed add.
+            Kernels.ScatterAddRows(Floats(values), count, 1, 1, Ints(indices), scale, Floats(target), n, 1);
+        }
+        else
+        {
+            var t = Floats(target);
+            foreach (int j in Ints(indices)) t[CheckIndex(j, n)] += scale;
+        }
+    }
+
+    // ---- sparse backward ---------------------------------------------------------------------------------------------------------
+
+    public void SparseBackwardDx(IndexTensor indices, Tensor values, Tensor w, Tensor dx)
+    {
+        int batch = indices.Rows, k = indices.Cols;
+        if (values.Rows != batch || values.Cols != k || dx.Rows != batch || dx.Cols != w.Cols)
+            throw new ArgumentException("sparse backward dx: values must match indices and dx must be batch x m.");
+        if (batch == 0) return;
+        long t0 = Stopwatch.GetTimestamp();
+        Kernels.SparseBackwardDx(batch, w.Rows, w.Cols, k, Ints(indices), k, Floats(values), values.Stride, Floats(w), w.Stride,
+            Floats(dx), dx.Stride);
+        Counters.SparseTicks += Stopwatch.GetTimestamp() - t0;
+        Counters.SparseCalls++;
+    }
+
+    public void SparseBackwardDw(IndexTensor indices, Tensor values, Tensor x, Tensor dw)
+    {
+        int batch = indices.Rows, k = indices.Cols;
+        if (values.Rows != batch || values.Cols != k || x.Rows != batch || x.Cols != dw.Cols)
+            throw new ArgumentException("sparse backward dW: values must match indices and x must be batch x m.");
+        if (batch == 0) return;
+        long t0 = Stopwatch.GetTimestamp();
+        Kernels.SparseBackwardDw(batch, dw.Rows, dw.Cols, k, Ints(indices), k, Floats(values), values.Stride, Floats(x), x.Stride,
+            Floats(dw), dw.Stride);
+        Counters.SparseTicks += Stopwatch.GetTimestamp() - t0;
+        Counters.SparseCalls++;
+    }
+
+    // ---- optimizer steps -----------------------------------------------------------------------------------------------------------
+
+    public void AdamStep(Tensor weights, Tensor gradient, Tensor firstMoment, Tensor secondMoment, in AdamStepArguments args)
+    {
+        var w = Contiguous(weights); var g = Contiguous(gradient); var m = Contiguous(firstMoment); var v = Contiguous(secondMoment);
+        CheckParameterShapes(w.Length, g.Length, m.Length, v.Length);
+        var t = args.Transform;
+        float b1 = args.Beta1, b2 = args.Beta2, c1 = 1 - b1, c2 = 1 - b2, step = args.StepSize, eps = args.Epsilon;
+        var vb1 = new Vector<float>(b1); var vb2 = new Vector<float>(b2); var vc1 = new Vector<float>(c1); var vc2 = new Vector<float>(c2);
+        var vstep = new Vector<float>(step); var veps = new Vector<float>(eps);
+        int i = 0;
+        for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var wi = new Vector<float>(w.Slice(i));
+            var gi = Transform(new Vector<float>(g.Slice(i)), wi, t);
+            var mi = FlushSubnormals(vb1 * new Vector<float>(m.Slice(i)) + vc1 * gi);
+            var vi = FlushSubnormals(vb2 * new Vector<float>(v.Slice(i)) + vc2 * gi * gi);
+            mi.CopyTo(m.Slice(i));
+            vi.CopyTo(v.Slice(i));
+            (wi - vstep * mi / (Vector.SquareRoot(vi) + veps)).CopyTo(w.Slice(i));
+        }
+        for (; i < w.Length; i++)
+        {
+            float gi = Transform(g[i], w[i], t);
+            float mi = Flush(b1 * m[i] + c1 * gi), vi = Flush(b2 * v[i] + c2 * gi * gi);
+            m[i] = mi; v[i] = vi;
+            w[i] -= step * mi / (MathF.Sqrt(vi) + eps);
+        }
+        g.Clear();
+    }
+
+    public void AdaGradStep(Tensor weights, Tensor gradient, Tensor squaredSum, in AdaGradStepArguments args)
+    {
+        var w = Contiguous(weights); var g = Contiguous(gradient); var h = Contiguous(squaredSum);
+        CheckParameterShapes(w.Length, g.Length, h.Length, h.Length);
+        var t = args.Transform;
+        var vlr = new Vector<float>(args.LearningRate); var veps = new Vector<float>(args.Epsilon);
+        int i = 0;
+        for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var wi = new Vector<float>(w.Slice(i));
+            var gi = Transform(new Vector<float>(g.Slice(i)), wi, t);
+            var hi = FlushSubnormals(new Vector<float>(h.Slice(i)) + gi * gi);
+            hi.CopyTo(h.Slice(i));
+            (wi - vlr * gi / Vector.SquareRoot(hi + veps)).CopyTo(w.Slice(i));
+        }
+        for (; i < w.Length; i++)
+        {
+            float gi = Transform(g[i], w[i], t);
+            float hi = Flush(h[i] + gi * gi);
+            h[i] = hi;
+            w[i] -= args.LearningRate * gi / MathF.Sqrt(hi + args.Epsilon);
+        }
+        g.Clear();
+    }
+
+    public void SgdStep(Tensor weights, Tensor gradient, Tensor? velocity, in SgdStepArguments args)
+    {
+        var w = Contiguous(weights); var g = Contiguous(gradient);
+        var vel = velocity is null ? default : Contiguous(velocity);
+        bool momentum = velocity is not null && args.Momentum != 0;
+        CheckParameterShapes(w.Length, g.Length, momentum ? vel.Length : w.Length, w.Length);
+        var t = args.Transform;
+        var vlr = new Vector<float>(args.LearningRate); var vmu = new Vector<float>(args.Momentum);
+        int i = 0;
+        for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var wi = new Vector<float>(w.Slice(i));
+            var gi = Transform(new Vector<float>(g.Slice(i)), wi, t);
+            if (momentum)
+            {
+                gi = FlushSubnormals(vmu * new Vector<float>(vel.Slice(i)) + gi);
+                gi.CopyTo(vel.Slice(i));
+            }
+            (wi - vlr * gi).CopyTo(w.Slice(i));
+        }
+        for (; i < w.Length; i++)
+        {
+            float gi = Transform(g[i], w[i], t);
+            if (momentum) { gi = Flush(args.Momentum * vel[i] + gi); vel[i] = gi; }
+            w[i] -= args.LearningRate * gi;
+        }
+        g.Clear();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Transform(Vector<float> g, Vector<float> w, in GradientTransform t)
+    {
+        if (t.GradientScale != 1f) g *= new Vector<float>(t.GradientScale);
+        if (t.L2 != 0f) g += new Vector<float>(t.L2) * w;
+        if (t.ClipValue > 0f) g = Vector.Min(Vector.Max(g, new Vector<float>(-t.ClipValue)), new Vector<float>(t.ClipValue));
+        return g;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Transform(float g, float w, in GradientTransform t)
+    {
+        g = g * t.GradientScale + t.L2 * w;
+        if (t.ClipValue > 0f) g = Math.Clamp(g, -t.ClipValue, t.ClipValue);
+        return g;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> FlushSubnormals(Vector<float> x) =>
+        Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(x), MinNormal), Vector<float>.Zero, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Flush(float x) => MathF.Abs(x) < SmallestNormal ? 0f : x;
+
+    // ---- spans over tensors (the only place tensor data becomes reachable) -------------------------------------------------------
+
+    private CpuBuffer<float> FloatBuffer(Tensor t)
+    {
+        if (t.Buffer is not CpuBuffer<float> b || !ReferenceEquals(b.Backend, this))
+            throw new ArgumentException($"{t} does not live on this CPU backend.");
+        return b;
+    }
+
+    /// <summary>The span covering a tensor view (from its first to its last element, strides included).</summary>
+    internal Span<float> Floats(Tensor t)
+    {
+        var b = FloatBuffer(t);
+        if (t.Rows == 0 || t.Cols == 0) return Span<float>.Empty;
+        return b.Data.AsSpan((int)t.Offset, (t.Rows - 1) * t.Stride + t.Cols);
+    }
+
+    internal Span<int> Ints(IndexTensor t)
+    {
+        if (t.Buffer is not CpuBuffer<int> b || !ReferenceEquals(b.Backend, this))
+            throw new ArgumentException($"{t} does not live on this CPU backend.");
+        return b.Data.AsSpan((int)t.Offset, (int)t.Length);
+    }
+
+    private Span<float> Row(Tensor t, int r) => FloatBuffer(t).Data.AsSpan((int)(t.Offset + (long)r * t.Stride), t.Cols);
+
+    private Span<float> Contiguous(Tensor t)
+    {
+        if (!t.IsContiguous) throw new ArgumentException($"{t} must be contiguous.");
+        return Floats(t);
+    }
+
+    /// <summary>Element-wise ops walk "blocks": the whole tensor when every operand is contiguous, else one row at a time.</summary>
+    private static int RowBlocks(params ReadOnlySpan<Tensor> ts)
+    {
+        foreach (var t in ts) if (!t.IsContiguous) return ts[0].Rows;
+        return ts[0].Rows == 0 || ts[0].Cols == 0 ? 0 : 1;
+    }
+
+    private Span<float> Block(Tensor t, int block, int blocks) => blocks == 1 ? Floats(t) : Row(t, block);
+
+    private static void SameShape(Tensor a, Tensor b)
+    {
+        if (a.Rows != b.Rows || a.Cols != b.Cols)
+            throw new ArgumentException($"shapes differ: {a.Rows} x {a.Cols} and {b.Rows} x {b.Cols}.");
+    }
+
+    private static void CheckLength(int have, long need, string name)
+    {
+        if (have != need) throw new ArgumentException($"{name} has {have} elements; the tensor has {need}.", name);
+    }
+
+    private static void CheckParameterShapes(int w, int g, int s1, int s2)
+    {
+        if (g != w || s1 != w || s2 != w) throw new ArgumentException($"parameter, gradient and optimizer state differ in length ({w}, {g}, {s1}, {s2}).");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int CheckIndex(int j, int n)
+    {
+        if ((uint)j >= (uint)n) throw new ArgumentOutOfRangeException(nameof(j), j, $"index {j} is outside [0, {n}).");
+        return j;
+    }
+}

@@ -1,0 +1,50 @@
+namespace MePropNative.Data;
+
+/// <summary>Examples as rows of features (pixels scaled to [0, 1]) with integer labels, in host memory.</summary>
+public sealed class LabeledImages
+{
+    public LabeledImages(float[] features, int[] labels, int featureCount, int classes)
+    {
+        if (features.Length != (long)labels.Length * featureCount)
+            throw new ArgumentException($"{features.Length} feature values for {labels.Length} examples of {featureCount}.");
+        Features = features;
+        Labels = labels;
+        FeatureCount = featureCount;
+        Classes = classes;
+    }
+
+    public float[] Features { get; }
+    public int[] Labels { get; }
+    public int FeatureCount { get; }
+    public int Classes { get; }
+    public int Count => Labels.Length;
+
+    /// <summary>Examples [start, start + count) as a new set (copies).</summary>
+    public LabeledImages Slice(int start, int count)
+    {
+        if (start < 0 || count < 0 || start + count > Count) throw new ArgumentOutOfRangeException(nameof(start));
+        return new LabeledImages(Features.AsSpan(start * FeatureCount, count * FeatureCount).ToArray(),
+            Labels.AsSpan(start, count).ToArray(), FeatureCount, Classes);
+    }
+
+    /// <summary>Reads an image file (rank 3) and a label file (rank 1) and checks that they match.</summary>
+    public static LabeledImages FromIdx(string imagesPath, string labelsPath, int classes = 10)
+    {
+        var images = IdxReader.Read(imagesPath, expectedRank: 3);
+        var labels = IdxReader.Read(labelsPath, expectedRank: 1);
+        if (images.Count != labels.Count)
+            throw new IdxFormatException($"image/label count mismatch: {imagesPath} has {images.Count} images but " +
+                $"{labelsPath} has {labels.Count} labels.");
+        int features = images.ItemSize;
+        var x = new float[images.Data.Length];
+        for (int i = 0; i < x.Length; i++) x[i] = images.Data[i] * (1f / 255f);
+        var y = new int[labels.Count];
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = labels.Data[i];
+            if (y[i] >= classes)
+                throw new IdxFormatException($"{labelsPath}: label {y[i]} of example {i} is outside [0, {classes}).");
+        }
+        return new LabeledImages(x, y, features, classes);
+    }
+}

@@ -1,0 +1,461 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MePropNative.Backends;
+using MePropNative.Bindings;
+using MePropNative.Data;
+using MePropNative.Layers;
+using MePropNative.Models;
+using MePropNative.Optimizers;
+using MePropNative.Tensors;
+
+namespace MePropNative.Training;
+
+/// <summary>
+/// Trains an MLP classifier: epochs of shuffled mini-batches (forward, loss, backward, update, each timed), dev and
+/// test evaluations (several per epoch if asked), the best evaluation on dev, early stopping, meSimp pruning cycles,
+/// and checkpoints after every epoch that a resumed run continues from exactly. Every random draw is a pure function
+/// of (seed, epoch or step), so the same config on the CPU gives the same numbers twice.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainConfig config;
+    private readonly IBackend backend;
+    private readonly DatasetSplits data;
+    private readonly ITrainingObserver observer;
+    private readonly LayerTimings timings = new();
+    private readonly SoftmaxCrossEntropyLoss loss;
+    private readonly SoftmaxCrossEntropyLoss evalLoss;
+    private readonly Tensor trainX, devX, testX;
+    private readonly IndexTensor devY, testY;
+    private readonly TensorCache batchX;
+    private readonly IndexTensorCache batchIndices;
+    private readonly IndexTensorCache batchLabels;
+    private readonly int[] order;
+    private readonly int[] labelScratch;
+    private readonly ulong seed;
+
+    // progress (saved in checkpoints)
+    private int epochsDone;
+    private long step;
+    private long examplesSeen;
+    private readonly List<EpochRecord> history = [];
+    private EvaluationRecord? best;
+    private EvaluationRecord? last;
+    private int epochsWithoutImprovement;
+    private int resumedFrom;
+
+    public Trainer(TrainConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
+    {
+        config.Validate();
+        if (data.Train.Count == 0) throw new ConfigException("no training examples.");
+        this.config = config;
+        this.backend = backend;
+        this.data = data;
+        this.observer = observer ?? SilentObserver.Instance;
+        seed = (ulong)config.Seed;
+
+        var checkpoint = config.Resume ? ReadCheckpointIfAny() : null;
+        int[] hidden = checkpoint?.Header["layer_sizes"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray()[1..^1] ?? config.Hidden;
+        Model = new Mlp(backend, config.ToMlpOptions(data.Train.FeatureCount) with { Hidden = hidden }, timings);
+        Optimizer = OptimizerBase.Create(config.ToOptimizerOptions());
+        loss = new SoftmaxCrossEntropyLoss(backend);
+        evalLoss = new SoftmaxCrossEntropyLoss(backend);
+
+        trainX = Upload(data.Train);
+        devX = Upload(data.Dev);
+        testX = Upload(data.Test);
+        devY = UploadLabels(data.Dev);
+        testY = UploadLabels(data.Test);
+        batchX = new TensorCache(backend);
+        batchIndices = new IndexTensorCache(backend);
+        batchLabels = new IndexTensorCache(backend);
+        order = new int[data.Train.Count];
+        labelScratch = new int[config.BatchSize];
+
+        if (checkpoint is not null) Restore(checkpoint.Value.Header, checkpoint.Value.Tensors);
+    }
+
+    public Mlp Model { get; }
+    public IOptimizer Optimizer { get; }
+    public IReadOnlyList<EpochRecord> History => history;
+    public int StepsPerEpoch => (data.Train.Count + config.BatchSize - 1) / config.BatchSize;
+
+    /// <summary>Runs the remaining epochs and returns the results (also written to config.Out when set).</summary>
+    public RunResult Run(CancellationToken cancellation = default)
+    {
+        int steps = StepsPerEpoch;
+        var evalPoints = EvaluationPoints(steps, config.EvalsPerEpoch);
+        observer.OnStart(Model.Description, epochsDone, config.Epochs, steps);
+        bool stoppedEarly = false;
+
+        for (int epoch = epochsDone; epoch < config.Epochs; epoch++)
+        {
+            if (config.Patience > 0 && epochsWithoutImprovement >= config.Patience) { stoppedEarly = true; break; }
+            cancellation.ThrowIfCancellationRequested();
+            bool pruneCycle = BeginMeSimpCycle(epoch);
+            Shuffle(epoch);
+            backend.Counters.Reset();
+            timings.Reset();
+            foreach (var l in Model.LinearLayers) l.Statistics.ResetRatio();
+            loss.ReadAndReset();
+            long forwardTicks = 0, backwardTicks = 0, updateTicks = 0, evalTicks = 0;
+            var evaluations = new List<EvaluationRecord>();
+            double bestDevBefore = best?.DevAccuracy ?? double.NegativeInfinity;
+            long epochStart = Stopwatch.GetTimestamp();
+
+            for (int s = 0, point = 0; s < steps; s++)
+            {
+                int start = s * config.BatchSize, count = Math.Min(config.BatchSize, data.Train.Count - start);
+                var (x, labels) = Batch(start, count);
+                var context = StepContext.TrainingStep(step, examplesSeen);
+                if (config.LearningRateDecay != 1f)
+                    Optimizer.LearningRateScale = (float)Math.Pow(config.LearningRateDecay, (double)step / steps);
+
+                long t0 = Stopwatch.GetTimestamp();
+                var logits = Model.Forward(x, context);
+                var gradient = loss.Forward(logits, labels, computeGradient: true)!;
+                long t1 = Stopwatch.GetTimestamp();
+                Model.Backward(gradient);
+                long t2 = Stopwatch.GetTimestamp();
+                Optimizer.Step(Model.Parameters);
+                long t3 = Stopwatch.GetTimestamp();
+                forwardTicks += t1 - t0;
+                backwardTicks += t2 - t1;
+                updateTicks += t3 - t2;
+                step++;
+                examplesSeen += count;
+                observer.OnStep(epoch, s + 1, steps);
+
+                if (point < evalPoints.Length && s == evalPoints[point])
+                {
+                    long e0 = Stopwatch.GetTimestamp();
+                    var ev = Evaluate(epoch, point);
+                    evaluations.Add(ev);
+                    if (pruneCycle) PruneSeldomSelectedUnits();
+                    evalTicks += Stopwatch.GetTimestamp() - e0;
+                    point++;
+                }
+            }
+
+            double wall = Seconds(Stopwatch.GetTimestamp() - epochStart - evalTicks);
+            var (trainLoss, trainAccuracy, _) = loss.ReadAndReset();
+            var linears = Model.LinearLayers;
+            long selected = 0, total = 0;
+            foreach (var l in linears) { selected += l.Statistics.SelectedRows * l.Inputs; total += l.Statistics.TotalRows * l.Inputs; }
+            var record = new EpochRecord
+            {
+                Epoch = epoch + 1,
+                TrainLoss = trainLoss,
+                TrainAccuracy = 100 * trainAccuracy,
+                DevAccuracy = evaluations[^1].DevAccuracy,
+                TestAccuracy = evaluations[^1].TestAccuracy,
+                ForwardSeconds = Seconds(forwardTicks),
+                BackwardSeconds = Seconds(backwardTicks),
+                LinearBackwardSeconds = timings.LinearBackwardSeconds,
+                UpdateSeconds = Seconds(updateTicks),
+                TrainWallSeconds = wall,
+                GemmSeconds = backend.Counters.GemmSeconds,
+                SparseKernelSeconds = backend.Counters.SparseSeconds,
+                EvalSeconds = Seconds(evalTicks),
+                BackpropRatio = total == 0 ? 1 : (double)selected / total,
+                LayerBackpropRatios = linears.Select(l => Math.Round(l.Statistics.BackpropRatio, 6)).ToArray(),
+                LayerSizes = Model.Sizes,
+                SubnormalValues = CountSubnormals(),
+                Evaluations = evaluations,
+            };
+            history.Add(record);
+            epochsDone = epoch + 1;
+            epochsWithoutImprovement = (best?.DevAccuracy ?? double.NegativeInfinity) > bestDevBefore ? 0 : epochsWithoutImprovement + 1;
+            observer.OnEpoch(record);
+            if (config.CheckpointPath() is { } path) SaveCheckpoint(path);
+        }
+
+        return Finish(stoppedEarly);
+    }
+
+    // ---- one step's data -------------------------------------------------------------------------------------------
+
+    private (Tensor X, IndexTensor Labels) Batch(int start, int count)
+    {
+        var idx = batchIndices.Get(1, count);
+        backend.Upload(order.AsSpan(start, count), idx);
+        var x = batchX.Get(count, data.Train.FeatureCount);
+        backend.GatherRows(trainX, idx, x);
+        var labels = batchLabels.Get(count, 1);
+        var y = labelScratch.AsSpan(0, count);
+        for (int i = 0; i < count; i++) y[i] = data.Train.Labels[order[start + i]];
+        backend.Upload(y, labels);
+        return (x, labels);
+    }
+
+    /// <summary>Fisher-Yates with counter-based draws: the order of epoch e depends only on (seed, e).</summary>
+    private void Shuffle(int epoch)
+    {
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        ulong epochSeed = CounterRandom.Derive(seed, 400, (ulong)epoch);
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = (int)(CounterRandom.Hash(epochSeed, 0, (ulong)i) % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+    }
+
+    /// <summary>The steps after which to evaluate: evenly spread, the last one always at the epoch's end.</summary>
+    public static int[] EvaluationPoints(int steps, int evals) =>
+        Enumerable.Range(1, Math.Min(evals, steps)).Select(p => (int)Math.Round((double)p * steps / Math.Min(evals, steps)) - 1).Distinct().ToArray();
+
+    // ---- evaluation ------------------------------------------------------------------------------------------------------
+
+    private EvaluationRecord Evaluate(int epoch, int point)
+    {
+        var (devLoss, devAcc) = data.Dev.Count > 0 ? Score(devX, devY, Model) : (0, 0);
+        var (_, testAcc) = Score(testX, testY, Model);
+        var ev = new EvaluationRecord(epoch + 1, point + 1, step, 100 * devAcc, devLoss, 100 * testAcc, Model.Sizes);
+        if (best is null || ev.DevAccuracy > best.DevAccuracy) best = ev;
+        last = ev;
+        observer.OnEvaluation(ev);
+        return ev;
+    }
+
+    /// <summary>(mean loss, accuracy in [0, 1]) of a model on a data set held on the backend.</summary>
+    public (double Loss, double Accuracy) Score(Tensor x, IndexTensor y, IClassifier model)
+    {
+        for (int s = 0; s < x.Rows; s += config.EvalBatchSize)
+        {
+            int c = Math.Min(config.EvalBatchSize, x.Rows - s);
+            var logits = model.Forward(x.RowSlice(s, c), StepContext.Inference);
+            evalLoss.Forward(logits, y.RowSlice(s, c), computeGradient: false);
+        }
+        var (l, a, _) = evalLoss.ReadAndReset();
+        return (l, a);
+    }
+
+    // ---- meSimp ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>meSimp's cycles (Sun et al., arXiv 1711.06528; the original program's Mnist.Run): epochs are grouped into
+    /// cycles of mesimp_cycle epochs; the optimizer state is reset at each cycle start; in even cycles the hidden units'
+    /// top-k selections are counted and units selected in fewer than mesimp_threshold of the back propagations are
+    /// removed at every evaluation point; odd cycles train the smaller network normally (still with top-k).</summary>
+    private bool BeginMeSimpCycle(int epoch)
+    {
+        if (!config.MeSimp) return false;
+        if (epoch > 0 && epoch % config.MeSimpCycle == 0)
+        {
+            Optimizer.Reset(Model.Parameters);
+            observer.OnMessage($"meSimp: cycle {epoch / config.MeSimpCycle + 1} starts, optimizer state reset");
+        }
+        bool prune = epoch / config.MeSimpCycle % 2 == 0;
+        var linears = Model.LinearLayers;
+        for (int h = 0; h < linears.Count - 1; h++)
+        {
+            var st = linears[h].Statistics;
+            if (!prune && st.CountUnits) st.ResetCounts();
+            st.CountUnits = prune;
+        }
+        return prune;
+    }
+
+    private void PruneSeldomSelectedUnits()
+    {
+        var linears = Model.LinearLayers;
+        for (int h = 0; h < linears.Count - 1; h++)
+        {
+            var st = linears[h].Statistics;
+            if (st.UnitCounts is null || st.CountedExamples == 0) continue;
+            var counts = new float[st.Units];
+            backend.Download(st.UnitCounts, counts);
+            long threshold = (long)(st.CountedExamples * (double)config.MeSimpThreshold);
+            var keep = Enumerable.Range(0, counts.Length).Where(j => counts[j] >= threshold).ToArray();
+            if (keep.Length == 0) keep = [Array.IndexOf(counts, counts.Max())];
+            st.ResetCounts();
+            if (keep.Length < st.Units)
+            {
+                int before = st.Units;
+                Model.KeepHiddenUnits(h, keep);
+                observer.OnMessage($"meSimp: {linears[h].Name} {before} -> {keep.Length} units");
+            }
+        }
+    }
+
+    // ---- results -------------------------------------------------------------------------------------------------------------
+
+    private RunResult Finish(bool stoppedEarly)
+    {
+        var reported = config.SelectBy == "last" ? last : best;
+        string? exported = null;
+        double? exportedAccuracy = null;
+        double finalTest = last?.TestAccuracy ?? 0;
+        if (config.Out is not null)
+        {
+            Directory.CreateDirectory(config.Out);
+            exported = Path.Combine(config.Out, "model.bin");
+            ModelFile.Save(Model, exported);
+            var reloaded = ModelFile.Load(backend, exported);
+            exportedAccuracy = 100 * Score(testX, testY, reloaded).Accuracy;
+            finalTest = 100 * Score(testX, testY, Model).Accuracy;
+        }
+        var result = new RunResult
+        {
+            Name = config.RunName(),
+            Config = ConfigOptions.ToJson(config),
+            Model = Model.Description,
+            Backend = backend.Name,
+            Native = MePropLibrary.BuildInfo,
+            Threads = MePropLibrary.NumThreads,
+            TrainExamples = data.Train.Count,
+            DevExamples = data.Dev.Count,
+            TestExamples = data.Test.Count,
+            DevAccuracy = reported?.DevAccuracy ?? 0,
+            TestAccuracy = reported?.TestAccuracy ?? 0,
+            BestEpoch = reported?.Epoch ?? 0,
+            BestPoint = reported?.Point ?? 0,
+            FinalTestAccuracy = finalTest,
+            FinalLayerSizes = Model.Sizes,
+            StoppedEarly = stoppedEarly,
+            ResumedFromEpoch = resumedFrom,
+            Epochs = [.. history],
+            Sums = RunResult.Sum(history),
+            ExportedModel = exported,
+            ExportedModelTestAccuracy = exportedAccuracy,
+        };
+        if (config.Out is not null) ResultsWriter.Write(result, config.Out);
+        return result;
+    }
+
+    private long CountSubnormals()
+    {
+        long n = 0;
+        foreach (var p in Model.Parameters)
+        {
+            n += backend.CountSubnormals(p.Value);
+            foreach (var s in p.OptimizerState) n += backend.CountSubnormals(s);
+        }
+        return n;
+    }
+
+    // ---- checkpoints ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>Options that may differ between a checkpointed run and its resumption.</summary>
+    private static readonly HashSet<string> ResumableKeys = ["epochs", "patience", "out", "checkpoint", "resume", "threads", "eval_batch_size", "data_dir",
+        "train_images", "train_labels", "test_images", "test_labels"];
+
+    private void SaveCheckpoint(string path)
+    {
+        var linears = Model.LinearLayers;
+        var header = new JsonObject
+        {
+            ["kind"] = "meprop-checkpoint",
+            ["config"] = ConfigOptions.ToJson(config),
+            ["epochs_done"] = epochsDone,
+            ["step"] = step,
+            ["examples_seen"] = examplesSeen,
+            ["optimizer_steps"] = Optimizer.Steps,
+            ["layer_sizes"] = new JsonArray(Model.Sizes.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
+            ["epochs_without_improvement"] = epochsWithoutImprovement,
+            ["best"] = best is null ? null : JsonSerializer.SerializeToNode(best),
+            ["last"] = last is null ? null : JsonSerializer.SerializeToNode(last),
+            ["history"] = JsonSerializer.SerializeToNode(history),
+            ["counted_examples"] = new JsonArray(linears.Select(l => (JsonNode?)JsonValue.Create(l.Statistics.CountedExamples)).ToArray()),
+        };
+        var tensors = new List<(string, Tensor)>();
+        foreach (var p in Model.Parameters)
+        {
+            tensors.Add((p.Name, p.Value));
+            for (int i = 0; i < p.OptimizerState.Length; i++) tensors.Add(($"{p.Name}.state{i}", p.OptimizerState[i]));
+        }
+        foreach (var l in linears)
+        {
+            for (int i = 0; i < l.Strategy.State.Count; i++) tensors.Add(($"{l.Name}.strategy{i}", l.Strategy.State[i]));
+            if (l.Statistics.UnitCounts is { } counts) tensors.Add(($"{l.Name}.counts", counts));
+        }
+        TensorFile.Write(path, header, tensors);
+    }
+
+    private (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny()
+    {
+        string path = config.CheckpointPath()!;
+        if (!File.Exists(path))
+        {
+            observer.OnMessage($"no checkpoint at {path}: starting from the beginning");
+            return null;
+        }
+        var (header, tensors) = TensorFile.Read(path);
+        if (header["kind"]?.GetValue<string>() != "meprop-checkpoint") throw new ConfigException($"{path} is not a training checkpoint.");
+        var saved = header["config"]!.AsObject();
+        var now = ConfigOptions.ToJson(config);
+        var differences = now.Where(p => !ResumableKeys.Contains(p.Key) && !JsonNode.DeepEquals(p.Value, saved[p.Key]))
+            .Select(p => $"{p.Key}: checkpoint {saved[p.Key]?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();
+        if (differences.Count > 0)
+            throw new ConfigException($"{path} was written by a run with another configuration; resume with the same options " +
+                $"(only {string.Join(", ", ResumableKeys)} may change):\n  " + string.Join("\n  ", differences));
+        return (header, tensors);
+    }
+
+    private void Restore(JsonObject header, Dictionary<string, TensorFile.Entry> tensors)
+    {
+        TensorFile.Entry Need(string name) => tensors.TryGetValue(name, out var e) ? e
+            : throw new InvalidDataException($"the checkpoint lacks tensor {name}.");
+        foreach (var p in Model.Parameters)
+        {
+            var e = Need(p.Name);
+            if (e.Data.Length != p.Length) throw new InvalidDataException($"checkpoint tensor {p.Name} has {e.Data.Length} elements, the model {p.Length}.");
+            backend.Upload(e.Data, p.Value);
+            var states = new List<Tensor>();
+            for (int i = 0; tensors.TryGetValue($"{p.Name}.state{i}", out var s); i++)
+            {
+                var t = backend.Allocate(s.Shape);
+                backend.Upload(s.Data, t);
+                states.Add(t);
+            }
+            p.OptimizerState = [.. states];
+            p.GradientIsZero = true;
+        }
+        var counted = header["counted_examples"]!.AsArray();
+        var linears = Model.LinearLayers;
+        for (int li = 0; li < linears.Count; li++)
+        {
+            var l = linears[li];
+            var states = new List<Tensor>();
+            for (int i = 0; tensors.TryGetValue($"{l.Name}.strategy{i}", out var s); i++)
+            {
+                var t = backend.Allocate(s.Shape);
+                backend.Upload(s.Data, t);
+                states.Add(t);
+            }
+            l.Strategy.RestoreState(states);
+            if (tensors.TryGetValue($"{l.Name}.counts", out var c))
+                l.Statistics.RestoreCounts(c.Data, counted[li]!.GetValue<long>());
+        }
+        epochsDone = header["epochs_done"]!.GetValue<int>();
+        step = header["step"]!.GetValue<long>();
+        examplesSeen = header["examples_seen"]!.GetValue<long>();
+        Optimizer.Steps = header["optimizer_steps"]!.GetValue<long>();
+        epochsWithoutImprovement = header["epochs_without_improvement"]!.GetValue<int>();
+        best = header["best"]?.Deserialize<EvaluationRecord>();
+        last = header["last"]?.Deserialize<EvaluationRecord>();
+        history.AddRange(header["history"]!.Deserialize<List<EpochRecord>>()!);
+        resumedFrom = epochsDone;
+        observer.OnMessage($"resumed from {config.CheckpointPath()} after epoch {epochsDone}");
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------------------------------
+
+    private Tensor Upload(LabeledImages set)
+    {
+        var t = backend.Allocate(Math.Max(set.Count, 1), set.FeatureCount);
+        if (set.Count == 0) return t.RowSlice(0, 0);
+        backend.Upload(set.Features, t);
+        return t;
+    }
+
+    private IndexTensor UploadLabels(LabeledImages set)
+    {
+        var t = backend.AllocateIndices(Math.Max(set.Count, 1), 1);
+        if (set.Count == 0) return t.RowSlice(0, 0);
+        backend.Upload(set.Labels, t);
+        return t;
+    }
+
+    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
+}
