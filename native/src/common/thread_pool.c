@@ -1,27 +1,53 @@
-/* A small persistent thread pool for mp_parallel_for. Workers are started on first use and then sleep on a
- * condition variable between jobs; tasks are handed out through an atomic counter. One job runs at a time
- * (concurrent callers are serialized), so kernels called from several threads stay correct. */
+/* A small persistent thread pool for mp_parallel_for. Workers are started on first use. Between jobs a worker
+ * spins briefly on the job generation (so back-to-back kernels, e.g. the GEMMs of one training step, hand over
+ * in well under a microsecond) and then sleeps on a condition variable (so an idle library burns no CPU).
+ * Tasks are claimed through an atomic counter, so whoever is awake first does the work: the caller never
+ * waits for a slow-to-wake worker that has nothing left to do. One job runs at a time (concurrent callers are
+ * serialized); a task that itself calls mp_parallel_for runs its tasks inline.
+ *
+ * Job hand-over (all atomics sequentially consistent):
+ *   generation even = job generation/2 is posted; odd = the poster is rewriting the job fields.
+ *   A worker registers in `inside`, then re-reads generation: the poster sets it odd and waits for
+ *   inside == 0 before touching the fields, so a registered worker that still sees its even generation reads
+ *   stable fields. A worker that claims no task never touches ctx, so the caller may return as soon as
+ *   done == tasks, even while late workers are still registered. */
 #include "internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MP_PAUSE() _mm_pause()
+#else
+#define MP_PAUSE() ((void)0)
+#endif
 
 enum { MAX_THREADS = 64 };
 
+/* How long an idle worker spins before it sleeps, and how long the caller spins for unfinished tasks. */
+static const double WORKER_SPIN_SECONDS = 100e-6;
+static const double CALLER_SPIN_SECONDS = 2e-3;
+
 typedef struct {
-    pthread_mutex_t lock;      /* guards everything below except next_task */
+    pthread_mutex_t lock; /* sleeping and waking only */
     pthread_cond_t work_ready;
     pthread_cond_t work_done;
-    pthread_mutex_t job_lock;  /* serializes callers */
+    pthread_mutex_t job_lock; /* serializes callers; guards started_workers */
     int started_workers;
-    uint64_t generation;
-    int active_workers;        /* workers still inside the current job */
-    int wanted_workers;        /* workers that join the current job */
+    atomic_ullong generation;
+    atomic_int inside;          /* workers registered in the current job */
+    atomic_int sleepers;        /* workers blocked on work_ready */
+    atomic_int caller_sleeping; /* the caller is blocked on work_done */
+    /* Job fields: written only while generation is odd and inside == 0. */
     mp_task_fn fn;
     void* ctx;
     int64_t tasks;
+    int wanted_workers; /* workers 1 .. wanted_workers join the job */
     atomic_llong next_task;
+    atomic_llong done;
 } pool_t;
 
 static pool_t pool = {
@@ -32,6 +58,7 @@ static pool_t pool = {
 };
 
 static atomic_int configured_threads = 0; /* 0 = not set yet: use the online CPU count */
+static _Thread_local int in_pool_task;    /* this thread is running a task: nested jobs run inline */
 
 static int online_cpus(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -54,27 +81,58 @@ int32_t mp_get_num_threads(void) {
     return t > 0 ? t : online_cpus();
 }
 
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Claims and runs tasks until none is left; wakes a sleeping caller after the last one. */
 static void run_tasks(void) {
+    const int64_t tasks = pool.tasks;
     for (;;) {
         const int64_t t = atomic_fetch_add(&pool.next_task, 1);
-        if (t >= pool.tasks) break;
+        if (t >= tasks) break;
         pool.fn(t, pool.ctx);
+        if (atomic_fetch_add(&pool.done, 1) + 1 == tasks && atomic_load(&pool.caller_sleeping)) {
+            pthread_mutex_lock(&pool.lock);
+            pthread_cond_signal(&pool.work_done);
+            pthread_mutex_unlock(&pool.lock);
+        }
     }
+}
+
+static int is_new_job(uint64_t g, uint64_t seen) { return g != seen && (g & 1) == 0; }
+
+/* Waits for a posted generation other than `seen`: spins first, then sleeps. */
+static uint64_t wait_for_job(uint64_t seen) {
+    const double deadline = seconds_now() + WORKER_SPIN_SECONDS;
+    for (unsigned spins = 1;; spins++) {
+        const uint64_t g = atomic_load(&pool.generation);
+        if (is_new_job(g, seen)) return g;
+        MP_PAUSE();
+        if ((spins & 127) == 0 && seconds_now() > deadline) break;
+    }
+    pthread_mutex_lock(&pool.lock);
+    atomic_fetch_add(&pool.sleepers, 1);
+    uint64_t g;
+    while (!is_new_job(g = atomic_load(&pool.generation), seen)) pthread_cond_wait(&pool.work_ready, &pool.lock);
+    atomic_fetch_sub(&pool.sleepers, 1);
+    pthread_mutex_unlock(&pool.lock);
+    return g;
 }
 
 static void* worker_main(void* arg) {
     const int worker_id = (int)(intptr_t)arg; /* 1-based; the caller is worker 0 */
     uint64_t seen = 0;
     mp_fp_enter(); /* FTZ/DAZ for the worker's whole life */
-    pthread_mutex_lock(&pool.lock);
+    in_pool_task = 1;
     for (;;) {
-        while (pool.generation == seen) pthread_cond_wait(&pool.work_ready, &pool.lock);
-        seen = pool.generation;
-        if (worker_id >= pool.wanted_workers) continue;
-        pthread_mutex_unlock(&pool.lock);
-        run_tasks();
-        pthread_mutex_lock(&pool.lock);
-        if (--pool.active_workers == 0) pthread_cond_signal(&pool.work_done);
+        const uint64_t g = wait_for_job(seen);
+        seen = g;
+        atomic_fetch_add(&pool.inside, 1);
+        if (atomic_load(&pool.generation) == g && worker_id <= pool.wanted_workers) run_tasks();
+        atomic_fetch_sub(&pool.inside, 1);
     }
     return NULL;
 }
@@ -97,27 +155,50 @@ void mp_parallel_for(int64_t tasks, mp_task_fn fn, void* ctx) {
     if (tasks <= 0) return;
     int threads = mp_get_num_threads();
     if (threads > tasks) threads = (int)tasks;
-    if (threads <= 1) {
+    if (threads <= 1 || in_pool_task) {
         for (int64_t t = 0; t < tasks; t++) fn(t, ctx);
         return;
     }
     pthread_mutex_lock(&pool.job_lock);
-    pthread_mutex_lock(&pool.lock);
     threads = ensure_workers(threads);
+
+    /* Close the previous job: odd generation, then wait out workers still registered in it. */
+    const uint64_t odd = atomic_load(&pool.generation) + 1;
+    atomic_store(&pool.generation, odd);
+    for (unsigned spins = 1; atomic_load(&pool.inside) != 0; spins++) {
+        MP_PAUSE();
+        if ((spins & 1023) == 0) sched_yield(); /* a registered worker was preempted */
+    }
     pool.fn = fn;
     pool.ctx = ctx;
     pool.tasks = tasks;
+    pool.wanted_workers = threads - 1;
     atomic_store(&pool.next_task, 0);
-    pool.wanted_workers = threads;
-    pool.active_workers = threads - 1;
-    pool.generation++;
-    pthread_cond_broadcast(&pool.work_ready);
-    pthread_mutex_unlock(&pool.lock);
+    atomic_store(&pool.done, 0);
+    atomic_store(&pool.generation, odd + 1);
+    if (atomic_load(&pool.sleepers) > 0) {
+        pthread_mutex_lock(&pool.lock);
+        pthread_cond_broadcast(&pool.work_ready);
+        pthread_mutex_unlock(&pool.lock);
+    }
 
+    in_pool_task = 1;
     run_tasks();
+    in_pool_task = 0;
 
-    pthread_mutex_lock(&pool.lock);
-    while (pool.active_workers > 0) pthread_cond_wait(&pool.work_done, &pool.lock);
-    pthread_mutex_unlock(&pool.lock);
+    if (atomic_load(&pool.done) != tasks) {
+        const double deadline = seconds_now() + CALLER_SPIN_SECONDS;
+        for (unsigned spins = 1; atomic_load(&pool.done) != tasks; spins++) {
+            MP_PAUSE();
+            if ((spins & 127) == 0 && seconds_now() > deadline) break;
+        }
+        if (atomic_load(&pool.done) != tasks) {
+            pthread_mutex_lock(&pool.lock);
+            atomic_store(&pool.caller_sleeping, 1);
+            while (atomic_load(&pool.done) != tasks) pthread_cond_wait(&pool.work_done, &pool.lock);
+            atomic_store(&pool.caller_sleeping, 0);
+            pthread_mutex_unlock(&pool.lock);
+        }
+    }
     pthread_mutex_unlock(&pool.job_lock);
 }

@@ -1,0 +1,271 @@
+/* mp_sgemm_f32: argument checks, ISA dispatch, thread partitioning and the blocked (Goto/BLIS) driver.
+ *
+ * Loop nest of one task (a rectangle of C):
+ *   for jc over its columns in blocks of <= NC       B panel  kc x nc   (L3)
+ *     for each K block (the partition depends on K only)
+ *       pack the B panel
+ *       for ic over its rows in blocks of <= MC      A block  mc x kc   (L2)
+ *         pack the A block
+ *         for jr over NR-wide B slivers              B sliver kc x NR   (L1)
+ *           for ir over MR-tall A slivers: micro-kernel on one MR x NR tile of C
+ * The first K block applies the caller's beta, the later ones accumulate (beta = 1). Every element of C is
+ * therefore reduced by the same sequence of operations whatever the task split, so results are bitwise
+ * independent of mp_get_num_threads(). Tasks split M and/or N (never K) on tile boundaries.
+ */
+#include "internal.h"
+#include "sgemm_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- per-thread packing buffers ------------------------------------------------------------------------ */
+
+typedef struct {
+    float* base;
+    size_t floats;
+} pack_buffer;
+
+static pthread_key_t buffer_key;
+static pthread_once_t buffer_once = PTHREAD_ONCE_INIT;
+static int buffer_key_ok;
+
+static void free_buffer(void* p) {
+    pack_buffer* buf = (pack_buffer*)p;
+    free(buf->base);
+    free(buf);
+}
+
+static void make_buffer_key(void) { buffer_key_ok = pthread_key_create(&buffer_key, free_buffer) == 0; }
+
+/* The calling thread's packing buffer with room for `floats` floats (64-byte aligned), or NULL if memory ran
+ * out. Allocated on a thread's first use, grown when a larger problem needs it, freed when the thread exits. */
+static float* thread_buffer(size_t floats) {
+    pthread_once(&buffer_once, make_buffer_key);
+    if (!buffer_key_ok) return NULL;
+    pack_buffer* buf = (pack_buffer*)pthread_getspecific(buffer_key);
+    if (buf == NULL) {
+        buf = (pack_buffer*)calloc(1, sizeof *buf);
+        if (buf == NULL) return NULL;
+        if (pthread_setspecific(buffer_key, buf) != 0) {
+            free(buf);
+            return NULL;
+        }
+    }
+    if (buf->floats < floats) {
+        free(buf->base);
+        buf->base = NULL;
+        buf->floats = 0;
+        void* p = NULL;
+        if (posix_memalign(&p, 64, floats * sizeof(float)) != 0) return NULL;
+        buf->base = (float*)p;
+        buf->floats = floats;
+    }
+    return buf->base;
+}
+
+/* ---- driver -------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    const mp_sgemm_family* f;
+    int trans_a, trans_b;
+    int64_t M, N, K;
+    float alpha, beta;
+    const float* a;
+    int64_t lda;
+    const float* b;
+    int64_t ldb;
+    float* c;
+    int64_t ldc;
+    int64_t k_blocks, k_step; /* K partition: blocks of k_step, the last one shorter */
+    int64_t tasks_m, tasks_n; /* task grid */
+} sgemm_job;
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Splits `units` tiles into `parts` contiguous ranges; returns the first tile of range p. */
+static int64_t split_point(int64_t units, int64_t parts, int64_t p) { return units * p / parts; }
+
+/* Block size <= limit (a multiple of `tile`) that cuts `extent` into equal-as-possible blocks. */
+static int64_t balanced_block(int64_t extent, int64_t limit, int64_t tile) {
+    const int64_t blocks = ceil_div(extent, limit);
+    return round_up(ceil_div(extent, blocks), tile);
+}
+
+static void macro_kernel(const mp_sgemm_family* f, int64_t mc, int64_t nc, int64_t kc, const float* ap,
+                         const float* bp, float* c, int64_t ldc, float alpha, float beta) {
+    const int mr = f->mr, nr = f->nr;
+    _Alignas(64) float edge[16 * 16];
+    for (int64_t jr = 0; jr < nc; jr += nr) {
+        const int64_t nb = min64(nr, nc - jr);
+        const float* bs = bp + jr * kc;
+        for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int64_t mb = min64(mr, mc - ir);
+            const float* as = ap + ir * kc;
+            float* ct = c + ir * ldc + jr;
+            if (mb == mr && nb == nr) {
+                f->kernel(kc, as, bs, ct, ldc, alpha, beta);
+                continue;
+            }
+            /* Partial tile: run the same kernel on a full tile in `edge` and copy the valid part, so edge
+             * elements see exactly the arithmetic of interior ones. */
+            memset(edge, 0, sizeof(float) * (size_t)(mr * nr));
+            if (beta != 0.0f)
+                for (int64_t r = 0; r < mb; r++) memcpy(edge + r * nr, ct + r * ldc, sizeof(float) * (size_t)nb);
+            f->kernel(kc, as, bs, edge, nr, alpha, beta);
+            for (int64_t r = 0; r < mb; r++) memcpy(ct + r * ldc, edge + r * nr, sizeof(float) * (size_t)nb);
+        }
+    }
+}
+
+/* C[m0 .. m1, n0 .. n1] with blocks of at most mcb x nb_max (tile multiples) and buffers ap, bp. */
+static void run_block(const sgemm_job* j, int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t mcb, int64_t ncb,
+                      float* ap, float* bp) {
+    const mp_sgemm_family* f = j->f;
+    for (int64_t jc = n0; jc < n1; jc += ncb) {
+        const int64_t nc = min64(ncb, n1 - jc);
+        for (int64_t p = 0; p < j->k_blocks; p++) {
+            const int64_t k0 = p * j->k_step;
+            const int64_t kc = min64(j->k_step, j->K - k0);
+            const float beta = p == 0 ? j->beta : 1.0f;
+            f->pack_b(j->trans_b, j->b, j->ldb, k0, kc, jc, nc, bp);
+            for (int64_t ic = m0; ic < m1; ic += mcb) {
+                const int64_t mc = min64(mcb, m1 - ic);
+                f->pack_a(j->trans_a, j->a, j->lda, ic, mc, k0, kc, ap);
+                macro_kernel(f, mc, nc, kc, ap, bp, j->c + ic * j->ldc + jc, j->ldc, j->alpha, beta);
+            }
+        }
+    }
+}
+
+static void sgemm_task(int64_t task, void* ctx) {
+    const sgemm_job* j = (const sgemm_job*)ctx;
+    const mp_sgemm_family* f = j->f;
+    const int64_t tm = task / j->tasks_n, tn = task % j->tasks_n;
+    const int64_t units_m = ceil_div(j->M, f->mr), units_n = ceil_div(j->N, f->nr);
+    const int64_t m0 = split_point(units_m, j->tasks_m, tm) * f->mr;
+    const int64_t m1 = min64(j->M, split_point(units_m, j->tasks_m, tm + 1) * f->mr);
+    const int64_t n0 = split_point(units_n, j->tasks_n, tn) * f->nr;
+    const int64_t n1 = min64(j->N, split_point(units_n, j->tasks_n, tn + 1) * f->nr);
+    if (m0 >= m1 || n0 >= n1) return;
+
+    const int64_t mcb = balanced_block(m1 - m0, f->mc, f->mr);
+    const int64_t ncb = balanced_block(n1 - n0, f->nc, f->nr);
+    const size_t a_floats = (size_t)(mcb * j->k_step), b_floats = (size_t)(ncb * j->k_step);
+    float* buf = thread_buffer(a_floats + b_floats + 2 * MP_SGEMM_PACK_SLACK + 16);
+    if (buf != NULL) {
+        /* B first: its slivers are 64-byte multiples when nr = 16, so A stays aligned too. */
+        float* bp = buf;
+        float* ap = buf + round_up((int64_t)b_floats + MP_SGEMM_PACK_SLACK, 16);
+        run_block(j, m0, m1, n0, n1, mcb, ncb, ap, bp);
+        return;
+    }
+    /* Out of memory: one tile at a time from stack buffers. Same K partition and kernel, so the same bits. */
+    enum { STACK_KC = 512 };
+    _Alignas(64) float small[(16 + 16) * STACK_KC + 2 * MP_SGEMM_PACK_SLACK + 16];
+    if (j->k_step <= STACK_KC && f->mr <= 16 && f->nr <= 16) {
+        float* bp = small;
+        float* ap = small + round_up((int64_t)f->nr * j->k_step + MP_SGEMM_PACK_SLACK, 16);
+        run_block(j, m0, m1, n0, n1, f->mr, f->nr, ap, bp);
+    }
+}
+
+/* Task grid tm x tn (tm * tn <= threads) that minimizes the repacking it causes: every extra M split packs
+ * B (K x N) again, every extra N split packs A (M x K) again. Tiny problems get one task: waking the pool
+ * costs more than it saves. */
+static void choose_grid(const mp_sgemm_family* f, int64_t M, int64_t N, int64_t K, int threads, int64_t* tm_out,
+                        int64_t* tn_out) {
+    *tm_out = *tn_out = 1;
+    const double work = (double)M * (double)N * (double)K;
+    if (threads <= 1 || work < 2.5e5) return;
+    const int64_t units_m = ceil_div(M, f->mr), units_n = ceil_div(N, f->nr);
+    /* Keep at least ~1M multiply-adds per task. */
+    int64_t max_tasks = (int64_t)(work / 2.5e5);
+    if (max_tasks > threads) max_tasks = threads;
+    double best_cost = -1.0;
+    for (int64_t tasks = max_tasks; tasks >= 2 && best_cost < 0.0; tasks--) {
+        for (int64_t tm = 1; tm <= tasks; tm++) {
+            if (tasks % tm != 0) continue;
+            const int64_t tn = tasks / tm;
+            if (tm > units_m || tn > units_n) continue;
+            const double cost = (double)tm * (double)N + (double)tn * (double)M;
+            if (best_cost < 0.0 || cost < best_cost) {
+                best_cost = cost;
+                *tm_out = tm;
+                *tn_out = tn;
+            }
+        }
+    }
+}
+
+static void scale_c(int64_t M, int64_t N, float beta, float* c, int64_t ldc) {
+    for (int64_t i = 0; i < M; i++) {
+        float* row = c + i * ldc;
+        if (beta == 0.0f)
+            memset(row, 0, sizeof(float) * (size_t)N);
+        else
+            for (int64_t j = 0; j < N; j++) row[j] *= beta;
+    }
+}
+
+#define MP_FN "mp_sgemm_f32"
+mp_status mp_sgemm_f32(int32_t trans_a, int32_t trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                       int64_t ldc) {
+    if (trans_a != 0 && trans_a != 1)
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: trans_a = %d must be 0 or 1", MP_FN, (int)trans_a);
+    if (trans_b != 0 && trans_b != 1)
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: trans_b = %d must be 0 or 1", MP_FN, (int)trans_b);
+    MP_CHECK_POSITIVE(M);
+    MP_CHECK_POSITIVE(N);
+    MP_CHECK_POSITIVE(K);
+    MP_CHECK_PTR(a);
+    MP_CHECK_PTR(b);
+    MP_CHECK_PTR(c);
+    /* A is M x K (K x M when trans_a), B is K x N (N x K when trans_b); ld is the row stride. */
+    const int64_t a_cols = trans_a ? M : K, b_cols = trans_b ? K : N;
+    if (lda < a_cols)
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: lda = %lld is less than %s = %lld (A is %s, trans_a = %d)",
+                       MP_FN, (long long)lda, trans_a ? "M" : "K", (long long)a_cols, trans_a ? "K x M" : "M x K",
+                       (int)trans_a);
+    if (ldb < b_cols)
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldb = %lld is less than %s = %lld (B is %s, trans_b = %d)",
+                       MP_FN, (long long)ldb, trans_b ? "K" : "N", (long long)b_cols, trans_b ? "N x K" : "K x N",
+                       (int)trans_b);
+    if (ldc < N)
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldc = %lld is less than N = %lld", MP_FN, (long long)ldc,
+                       (long long)N);
+
+    const mp_fp_mode fp = mp_fp_enter();
+    if (alpha == 0.0f) {
+        /* BLAS semantics: op(A) op(B) is not formed, so NaN/Inf in A or B do not reach C. */
+        if (beta != 1.0f) scale_c(M, N, beta, c, ldc);
+        mp_fp_leave(fp);
+        return mp_ok();
+    }
+
+    sgemm_job job;
+    job.f = mp_use_avx2() ? &mp_sgemm_avx2_family : &mp_sgemm_scalar_family;
+    job.trans_a = trans_a;
+    job.trans_b = trans_b;
+    job.M = M;
+    job.N = N;
+    job.K = K;
+    job.alpha = alpha;
+    job.beta = beta;
+    job.a = a;
+    job.lda = lda;
+    job.b = b;
+    job.ldb = ldb;
+    job.c = c;
+    job.ldc = ldc;
+    job.k_blocks = ceil_div(K, job.f->kc);
+    job.k_step = ceil_div(K, job.k_blocks);
+    choose_grid(job.f, M, N, K, mp_get_num_threads(), &job.tasks_m, &job.tasks_n);
+    mp_parallel_for(job.tasks_m * job.tasks_n, sgemm_task, &job);
+    mp_fp_leave(fp);
+    return mp_ok();
+}
+#undef MP_FN
