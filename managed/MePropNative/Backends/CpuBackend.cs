@@ -13,7 +13,7 @@ namespace MePropNative.Backends;
 /// vectorized C# (<see cref="Vector{T}"/>). libmeprop kernels run with flush-to-zero; the C# optimizer steps and the
 /// softmax flush subnormal results to zero themselves, so no subnormal ever reaches an arithmetic unit in training.
 /// </summary>
-public sealed class CpuBackend : IBackend
+public sealed partial class CpuBackend : IBackend
 {
     private const float SmallestNormal = 1.17549435e-38f;
     private static readonly Vector<float> MinNormal = new(SmallestNormal);

@@ -12,7 +12,7 @@ namespace MePropNative.Backends;
 /// not alias an input unless the operation says so; operations are asynchronous with respect to the host on a device
 /// backend, and only those that return a host value (or <see cref="Synchronize"/>) wait.
 /// </summary>
-public interface IBackend : IDisposable
+public partial interface IBackend : IDisposable
 {
     /// <summary>"cpu", "cuda:0", ...</summary>
     string Name { get; }
