@@ -28,12 +28,6 @@ public partial interface IBackend : IDisposable
     /// <summary>An int32 buffer of <paramref name="length"/> elements, zeroed.</summary>
     DeviceBuffer AllocateIndexBuffer(long length);
 
-    /// <summary>A zeroed tensor of the given shape (rank 1 is one row).</summary>
-    Tensor Allocate(params int[] shape) => Tensor.Create(AllocateBuffer(Math.Max(1, Product(shape))), shape);
-
-    /// <summary>A zeroed rows x cols index tensor.</summary>
-    IndexTensor AllocateIndices(int rows, int cols) => new(AllocateIndexBuffer(Math.Max(1, (long)rows * cols)), rows, cols);
-
     void Upload(ReadOnlySpan<float> source, Tensor destination);
     void Download(Tensor source, Span<float> destination);
     void Upload(ReadOnlySpan<int> source, IndexTensor destination);
@@ -138,11 +132,20 @@ public partial interface IBackend : IDisposable
     void AdaGradStep(Tensor weights, Tensor gradient, Tensor squaredSum, in AdaGradStepArguments args);
     /// <summary>SGD; with momentum > 0 velocity = momentum * velocity + g and w -= lr * velocity.</summary>
     void SgdStep(Tensor weights, Tensor gradient, Tensor? velocity, in SgdStepArguments args);
+}
 
-    private static long Product(int[] shape)
+/// <summary>Tensor allocation on any backend.</summary>
+public static class BackendAllocation
+{
+    /// <summary>A zeroed tensor of the given shape (rank 1 is one row).</summary>
+    public static Tensor Allocate(this IBackend backend, params int[] shape)
     {
-        long p = 1;
-        foreach (int d in shape) p *= d;
-        return p;
+        long n = 1;
+        foreach (int d in shape) n *= d;
+        return Tensor.Create(backend.AllocateBuffer(Math.Max(1, n)), shape);
     }
+
+    /// <summary>A zeroed rows x cols index tensor.</summary>
+    public static IndexTensor AllocateIndices(this IBackend backend, int rows, int cols) =>
+        new(backend.AllocateIndexBuffer(Math.Max(1, (long)rows * cols)), rows, cols);
 }

@@ -17,8 +17,8 @@ public static class IdxReader
     public static IdxFile Read(string path, int expectedRank = 0)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"IDX file not found: {path}", path);
-        byte[] bytes = ReadAllMaybeGzip(path);
-        return Parse(path, bytes, expectedRank);
+        byte[] bytes = ReadAllMaybeGzip(path, out bool gzipped);
+        return Parse(gzipped ? path + " (after gzip decompression)" : path, bytes, expectedRank);
     }
 
     public static IdxFile Parse(string path, byte[] bytes, int expectedRank = 0)
@@ -54,10 +54,11 @@ public static class IdxReader
         return new IdxFile(path, dims, bytes.AsSpan(header).ToArray());
     }
 
-    private static byte[] ReadAllMaybeGzip(string path)
+    private static byte[] ReadAllMaybeGzip(string path, out bool gzipped)
     {
         byte[] raw = File.ReadAllBytes(path);
-        if (raw.Length >= 2 && raw[0] == 0x1F && raw[1] == 0x8B)
+        gzipped = raw.Length >= 2 && raw[0] == 0x1F && raw[1] == 0x8B;
+        if (gzipped)
         {
             try
             {

@@ -37,7 +37,7 @@ public sealed class LabeledImages
                 $"{labelsPath} has {labels.Count} labels.");
         int features = images.ItemSize;
         var x = new float[images.Data.Length];
-        for (int i = 0; i < x.Length; i++) x[i] = images.Data[i] * (1f / 255f);
+        for (int i = 0; i < x.Length; i++) x[i] = images.Data[i] / 255f;
         var y = new int[labels.Count];
         for (int i = 0; i < y.Length; i++)
         {

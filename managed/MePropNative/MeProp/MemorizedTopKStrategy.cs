@@ -1,3 +1,4 @@
+using MePropNative.Backends;
 using MePropNative.Tensors;
 
 namespace MePropNative.MeProp;

@@ -80,6 +80,7 @@ public static class ConfigOptions
         foreach (var prop in obj.EnumerateObject())
         {
             if (!ByKey.TryGetValue(prop.Name, out var option)) { unknown.Add(prop.Name); continue; }
+            if (prop.Value.ValueKind == JsonValueKind.Null) continue; // null: keep the default
             try { option.Set(config, prop.Value); }
             catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentException or OverflowException)
             {

@@ -99,7 +99,7 @@ public sealed class Trainer
             timings.Reset();
             foreach (var l in Model.LinearLayers) l.Statistics.ResetRatio();
             loss.ReadAndReset();
-            long forwardTicks = 0, backwardTicks = 0, updateTicks = 0, evalTicks = 0;
+            long forwardTicks = 0, backwardTicks = 0, updateTicks = 0, evalTicks = 0, evalGemmTicks = 0;
             var evaluations = new List<EvaluationRecord>();
             double bestDevBefore = best?.DevAccuracy ?? double.NegativeInfinity;
             long epochStart = Stopwatch.GetTimestamp();
@@ -129,11 +129,12 @@ public sealed class Trainer
 
                 if (point < evalPoints.Length && s == evalPoints[point])
                 {
-                    long e0 = Stopwatch.GetTimestamp();
+                    long e0 = Stopwatch.GetTimestamp(), gemm0 = backend.Counters.GemmTicks;
                     var ev = Evaluate(epoch, point);
                     evaluations.Add(ev);
                     if (pruneCycle) PruneSeldomSelectedUnits();
                     evalTicks += Stopwatch.GetTimestamp() - e0;
+                    evalGemmTicks += backend.Counters.GemmTicks - gemm0;
                     point++;
                 }
             }
@@ -155,7 +156,7 @@ public sealed class Trainer
                 LinearBackwardSeconds = timings.LinearBackwardSeconds,
                 UpdateSeconds = Seconds(updateTicks),
                 TrainWallSeconds = wall,
-                GemmSeconds = backend.Counters.GemmSeconds,
+                GemmSeconds = Seconds(backend.Counters.GemmTicks - evalGemmTicks),
                 SparseKernelSeconds = backend.Counters.SparseSeconds,
                 EvalSeconds = Seconds(evalTicks),
                 BackpropRatio = total == 0 ? 1 : (double)selected / total,

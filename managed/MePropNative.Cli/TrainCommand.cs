@@ -1,0 +1,51 @@
+using System.CommandLine;
+using MePropNative.Backends;
+using MePropNative.Data;
+using MePropNative.Training;
+using Spectre.Console;
+
+namespace MePropNative.Cli;
+
+/// <summary>`meprop train mlp`: trains the MLP on MNIST and prints a summary table.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("mlp", "Train an MLP (default 784-500-500-10, ReLU, Adam 0.001) on MNIST with meProp or dense back propagation. " +
+            "The first dev_size training images are the dev set; the test accuracy of the best dev evaluation is reported.");
+        var options = new TrainOptions();
+        options.AddTo(cmd);
+        cmd.SetAction(parse => Run(() => options.Read(parse), parse.GetValue(options.NoProgress)));
+        return cmd;
+    }
+
+    public static int Run(Func<TrainConfig> readConfig, bool noProgress)
+    {
+        try
+        {
+            var config = readConfig();
+            config.Validate();
+            var result = Train(config, noProgress);
+            Summary.Print(result);
+            if (config.Out is not null) AnsiConsole.MarkupLine($"results: [bold]{Markup.Escape(Path.Combine(config.Out, "results.json"))}[/] and results.csv");
+            return 0;
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine($"meprop: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is IdxFormatException or FileNotFoundException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"meprop: {e.Message}");
+            return 3;
+        }
+    }
+
+    public static RunResult Train(TrainConfig config, bool noProgress, string? label = null)
+    {
+        var data = config.DataFiles().Load(config.DevSize, config.TrainLimit, config.Classes);
+        using var backend = new CpuBackend(config.Threads);
+        return ProgressReporter.Run(label ?? config.RunName(), noProgress, observer => new Trainer(config, backend, data, observer).Run());
+    }
+}

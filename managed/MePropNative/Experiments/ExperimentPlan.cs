@@ -1,0 +1,85 @@
+using MePropNative.MeProp;
+using MePropNative.Training;
+
+namespace MePropNative.Experiments;
+
+/// <summary>The runs behind the meProp paper's MNIST tables and figures, regenerated.</summary>
+public static class ExperimentPlan
+{
+    public static readonly string[] Groups = ["main", "k", "random", "dense-k", "dropout", "depth", "msbp", "mesimp"];
+
+    public static readonly int[] SweepK = [5, 10, 20, 40, 80, 160, 320];
+    public static readonly int[] RandomK = [10, 20, 80];
+    public static readonly int[] DenseK = [10, 20, 40, 80];
+    public static readonly int[] Depths = [2, 3, 5];
+    public const float DropoutRate = 0.2f;
+
+    public static List<ExperimentRun> Mnist(ExperimentSettings s)
+    {
+        var runs = new List<ExperimentRun>();
+        TrainConfig Base(int epochs) => new()
+        {
+            DataDir = s.DataDir,
+            Epochs = epochs,
+            BatchSize = s.BatchSize,
+            TrainLimit = s.TrainLimit,
+            Seed = s.Seed,
+            Source = "meprop experiment mnist",
+        };
+        TrainConfig Dense(int epochs) { var c = Base(epochs); c.Strategy = StrategyKind.Dense; c.K = []; return c; }
+        TrainConfig Sparse(StrategyKind kind, int k, int epochs) { var c = Base(epochs); c.Strategy = kind; c.K = [k]; return c; }
+        void Add(string group, TrainConfig c, string? name = null) => runs.Add(new ExperimentRun(group, Name(c, name), c));
+
+        // main: the accuracy targets and the speed ratios (dense vs top-20 backward, dense GEMM share)
+        Add("main", Dense(s.MainEpochs));
+        Add("main", Sparse(StrategyKind.TopK, 80, s.MainEpochs));
+        Add("main", Sparse(StrategyKind.TopK, 20, s.MainEpochs));
+        Add("main", Sparse(StrategyKind.Unified, 20, s.MainEpochs));
+
+        // accuracy and backprop time vs k
+        Add("k", Dense(s.SweepEpochs));
+        foreach (int k in SweepK) Add("k", Sparse(StrategyKind.TopK, k, s.SweepEpochs));
+
+        foreach (int k in RandomK) Add("random", Sparse(StrategyKind.Random, k, s.SweepEpochs));
+
+        // meProp top-k vs an ordinary network whose hidden layers have k units
+        foreach (int k in DenseK) { var c = Dense(s.SweepEpochs); c.Hidden = [k, k]; Add("dense-k", c, $"dense-h{k}"); }
+
+        { var c = Dense(s.SweepEpochs); c.Dropout = DropoutRate; Add("dropout", c, "dense-dropout"); }
+        { var c = Sparse(StrategyKind.TopK, 20, s.SweepEpochs); c.Dropout = DropoutRate; Add("dropout", c, "topk-k20-dropout"); }
+
+        foreach (int depth in Depths.Where(d => d != 2))
+        {
+            var d = Dense(s.SweepEpochs); d.Hidden = Enumerable.Repeat(500, depth).ToArray(); Add("depth", d, $"dense-depth{depth}");
+            var t = Sparse(StrategyKind.TopK, 20, s.SweepEpochs); t.Hidden = Enumerable.Repeat(500, depth).ToArray(); Add("depth", t, $"topk-k20-depth{depth}");
+        }
+
+        foreach (int k in new[] { 5, 20 })
+        {
+            var m = Sparse(StrategyKind.Msbp, k, s.SweepEpochs); m.MemoryRatio = 0.8f; Add("msbp", m);
+            if (k != 20) Add("msbp", Sparse(StrategyKind.TopK, k, s.SweepEpochs));
+        }
+
+        // meSimp as in the original program's default config: top-160, prune 0.1, cycles of 5 epochs, 8 evaluations per epoch
+        {
+            var c = Sparse(StrategyKind.TopK, 160, s.MainEpochs);
+            c.MeSimp = true; c.MeSimpThreshold = 0.1f; c.MeSimpCycle = 5; c.EvalsPerEpoch = 8;
+            Add("mesimp", c);
+            var c20 = Sparse(StrategyKind.TopK, 20, s.MainEpochs);
+            c20.MeSimp = true; c20.MeSimpThreshold = 0.1f; c20.MeSimpCycle = 5; c20.EvalsPerEpoch = 8;
+            Add("mesimp", c20);
+        }
+
+        // a run shared by several groups is trained once
+        runs = runs.GroupBy(r => r.Name).Select(g => g.First()).ToList();
+        return s.Groups is null ? runs : runs.Where(r => s.Groups.Contains(r.Group)).ToList();
+    }
+
+    /// <summary>The run's folder name: strategy, k, and the epochs (runs of different lengths are different runs).</summary>
+    private static string Name(TrainConfig c, string? name) => RunName(name ?? c.RunName(), c.Epochs, c.TrainLimit);
+
+    public static string RunName(string baseName, int epochs, int trainLimit) => $"{baseName}-e{epochs}" + (trainLimit > 0 ? $"-n{trainLimit}" : "");
+
+    /// <summary>The runs of a group, looked up by group name in the full plan (a run may serve several tables).</summary>
+    public static IEnumerable<ExperimentRun> InGroup(IEnumerable<ExperimentRun> plan, string group) => plan.Where(r => r.Group == group);
+}

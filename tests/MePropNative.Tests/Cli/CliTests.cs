@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using MePropNative.Tests.Support;
+
+namespace MePropNative.Tests.Cli;
+
+/// <summary>Runs the built `meprop` CLI (the Cli project's output sits next to the test assembly) as a process.</summary>
+public class CliTests : IDisposable
+{
+    private readonly TinyMnist tiny = new(train: 200, test: 60);
+    private readonly string outDir = Directory.CreateTempSubdirectory("meprop-cli-").FullName;
+
+    public void Dispose()
+    {
+        tiny.Dispose();
+        Directory.Delete(outDir, recursive: true);
+    }
+
+    private static (int Code, string Out, string Err) Meprop(params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "meprop.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, err);
+    }
+
+    [Fact]
+    public void TrainsWritesResultsAndPrintsASummary()
+    {
+        var (code, stdout, err) = Meprop("train", "mlp", "--data-dir", tiny.Directory, "--dev-size", "40", "--hidden", "16,16", "--classes", "4",
+            "--k", "4", "--strategy", "unified", "--epochs", "2", "--batch-size", "16", "--out", outDir, "--no-progress");
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("best dev", stdout);
+        Assert.Contains("linear bwd s", stdout);
+        Assert.True(File.Exists(Path.Combine(outDir, "results.json")));
+        Assert.True(File.Exists(Path.Combine(outDir, "results.csv")));
+    }
+
+    [Fact]
+    public void HelpListsEveryOption()
+    {
+        var (code, stdout, _) = Meprop("train", "mlp", "--help");
+        Assert.Equal(0, code);
+        foreach (var o in MePropNative.Training.ConfigOptions.All) Assert.Contains(o.Flag, stdout);
+        Assert.Contains("--config", stdout);
+    }
+
+    [Fact]
+    public void ABadConfigFileIsAClearErrorWithExitCode2()
+    {
+        string cfg = Path.Combine(outDir, "bad.json");
+        File.WriteAllText(cfg, """{ "epochz": 2 }""");
+        var (code, _, err) = Meprop("train", "mlp", "--config", cfg);
+        Assert.Equal(2, code);
+        Assert.Contains("unknown key(s) 'epochz'", err);
+        Assert.Contains("Valid keys:", err);
+    }
+
+    [Fact]
+    public void CorruptDataIsAClearErrorWithExitCode3()
+    {
+        File.WriteAllBytes(Path.Combine(tiny.Directory, "train-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0]);
+        var (code, _, err) = Meprop("train", "mlp", "--data-dir", tiny.Directory, "--classes", "4", "--dev-size", "10");
+        Assert.Equal(3, code);
+        Assert.Contains("truncated", err);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using MePropNative.MeProp;
+using MePropNative.Optimizers;
+using MePropNative.Training;
+
+namespace MePropNative.Tests.Cli;
+
+public class ConfigTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("meprop-config-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private string Write(string json)
+    {
+        string p = Path.Combine(dir, Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(p, json);
+        return p;
+    }
+
+    [Fact]
+    public void ReadsThisProgramsKeys()
+    {
+        var c = ConfigLoader.Load(Write("""{ "strategy": "unified", "k": [30, 40], "hidden": [300, 200], "epochs": 3, "lr": 0.002, "mesimp": false }"""));
+        Assert.Equal(StrategyKind.Unified, c.Strategy);
+        Assert.Equal([30, 40], c.K);
+        Assert.Equal([300, 200], c.Hidden);
+        Assert.Equal(3, c.Epochs);
+        Assert.Equal(0.002f, c.LearningRate);
+        c.Validate();
+    }
+
+    [Fact]
+    public void AnUnknownKeyIsAnErrorThatListsTheValidKeys()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Write("""{ "epochs": 3, "learning_rate": 0.1 }""")));
+        Assert.Contains("unknown key(s) 'learning_rate'", e.Message);
+        foreach (var o in ConfigOptions.All) Assert.Contains(o.Key, e.Message);
+    }
+
+    [Fact]
+    public void WrongTypesAndValuesAreClearErrors()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Write("""{ "epochs": "three" }""")));
+        Assert.Contains("epochs: expected an integer", e.Message);
+        var bad = ConfigLoader.Load(Write("""{ "k": 0, "dropout": 1.5, "strategy": "topk" }"""));
+        var v = Assert.Throws<ConfigException>(bad.Validate);
+        Assert.Contains("k must be >= 1", v.Message);
+        Assert.Contains("dropout = 1.5", v.Message);
+        var s = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Write("""{ "strategy": "fastest" }""")));
+        Assert.Contains("unknown strategy 'fastest'", s.Message);
+        var json = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Write("""{ "epochs": """)));
+        Assert.Contains("not valid JSON", json.Message);
+    }
+
+    [Fact]
+    public void TheOriginalProgramsKeysMapOntoThisProgram()
+    {
+        var c = ConfigLoader.Load(Write("""
+        {
+          "ClipBound": 5.0, "DecayRate": 0.09, "Eps": 1E-06, "HiddenSize": 300, "IterPerEpoch": 8, "L2RegFactor": 0.0001,
+          "LabelCount": 10, "Layers": 4, "LearningRate": 0.01, "MaxEpoch": 12, "MinibatchSize": 50, "NetType": "mlpvar",
+          "OptType": "adam", "Prune": 0.1, "RandomSeed": 7, "TestFile": "t10k-images.idx3-ubyte", "TestLabelFile": "t10k-labels.idx1-ubyte",
+          "TrainCycle": 5, "TrainFile": "train-images.idx3-ubyte", "TrainLabelFile": "train-labels.idx1-ubyte", "TrainTop": 160
+        }
+        """));
+        Assert.Equal([300, 300, 300], c.Hidden);
+        Assert.Equal(StrategyKind.TopK, c.Strategy);
+        Assert.True(c.MeSimp);
+        Assert.Equal([160], c.K);
+        Assert.Equal(0.1f, c.MeSimpThreshold);
+        Assert.Equal(5, c.MeSimpCycle);
+        Assert.Equal(8, c.EvalsPerEpoch);
+        Assert.Equal(12, c.Epochs);
+        Assert.Equal(50, c.BatchSize);
+        Assert.Equal(5f, c.ClipValue);
+        Assert.Equal(0.0001f, c.L2);
+        Assert.Equal(7, c.Seed);
+        Assert.Equal(OptimizerKind.Adam, c.Optimizer);
+        Assert.Equal(0.001f, c.LearningRate); // the original's Adam ignored LearningRate
+        Assert.EndsWith("train-images.idx3-ubyte", c.TrainImages);
+        c.Validate();
+
+        var sgd = ConfigLoader.Load(Write("""{ "NetType": "mlptop", "OptType": "sgd", "LearningRate": 0.1, "DecayRate": 0.5, "MinibatchSize": 10 }"""));
+        Assert.Equal(OptimizerKind.Sgd, sgd.Optimizer);
+        Assert.Equal(0f, sgd.Momentum);
+        Assert.Equal(0.1f, sgd.LearningRate);
+        Assert.Equal(MathF.Pow(0.5f, 0.1f), sgd.LearningRateDecay, 6);
+        Assert.Equal([500, 500], sgd.Hidden); // the original's defaults: HiddenSize 500, Layers 3
+        Assert.Equal(StrategyKind.Random, ConfigLoader.Load(Write("""{ "NetType": "mlprand" }""")).Strategy);
+        Assert.Equal(StrategyKind.Dense, ConfigLoader.Load(Write("""{ "NetType": "mlp" }""")).Strategy);
+    }
+
+    [Fact]
+    public void AnUnknownKeyInAnOriginalConfigListsTheOriginalKeys()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Write("""{ "HiddenSize": 100, "Dropout": 0.5 }""")));
+        Assert.Contains("'Dropout'", e.Message);
+        foreach (var k in LegacyConfig.Keys.Keys) Assert.Contains(k, e.Message);
+        var net = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Write("""{ "NetType": "cnn" }""")));
+        Assert.Contains("NetType 'cnn'", net.Message);
+    }
+
+    [Fact]
+    public void TheConfigRoundTripsThroughJson()
+    {
+        var c = new TrainConfig { Strategy = StrategyKind.Msbp, K = [7], Hidden = [64, 32], MemoryRatio = 0.5f, Epochs = 9 };
+        string json = ConfigOptions.ToJson(c).ToJsonString();
+        var back = ConfigLoader.FromJson(JsonDocument.Parse(json).RootElement, "test", dir);
+        Assert.Equal(ConfigOptions.ToJson(c).ToJsonString(), ConfigOptions.ToJson(back).ToJsonString());
+    }
+}

@@ -1,0 +1,184 @@
+using MePropNative.Backends;
+using MePropNative.Layers;
+using MePropNative.MeProp;
+using MePropNative.Models;
+using MePropNative.Tests.Support;
+using MePropNative.Training;
+
+namespace MePropNative.Tests.Training;
+
+public class TrainerTests : IDisposable
+{
+    private readonly TinyMnist tiny = new(train: 280, test: 80);
+    private readonly string outDir = Directory.CreateTempSubdirectory("meprop-run-").FullName;
+    private readonly CpuBackend backend = new();
+
+    public void Dispose()
+    {
+        tiny.Dispose();
+        Directory.Delete(outDir, recursive: true);
+    }
+
+    private TrainConfig Config(StrategyKind strategy = StrategyKind.TopK, int epochs = 4) => new()
+    {
+        DataDir = tiny.Directory,
+        DevSize = 40,
+        Hidden = [16, 16],
+        Classes = 4,
+        Strategy = strategy,
+        K = [4],
+        BatchSize = 16,
+        Epochs = epochs,
+        EvalBatchSize = 32,
+        Seed = 5,
+    };
+
+    private (RunResult Result, float[][] Weights) Train(TrainConfig c)
+    {
+        var data = c.DataFiles().Load(c.DevSize, c.TrainLimit, c.Classes);
+        var trainer = new Trainer(c, backend, data);
+        var result = trainer.Run();
+        return (result, trainer.Model.Parameters.Select(p => TestData.Host(backend, p.Value)).ToArray());
+    }
+
+    [Theory]
+    [InlineData(StrategyKind.Dense)]
+    [InlineData(StrategyKind.TopK)]
+    [InlineData(StrategyKind.Unified)]
+    [InlineData(StrategyKind.Msbp)]
+    public void LearnsTheTinyTask(StrategyKind strategy)
+    {
+        var (r, _) = Train(Config(strategy, epochs: 6));
+        Assert.True(r.TestAccuracy > 80, $"{strategy}: test accuracy {r.TestAccuracy}");
+        Assert.Equal(6, r.Epochs.Count);
+        Assert.All(r.Epochs, e => Assert.True(e.ForwardSeconds > 0 && e.BackwardSeconds > 0 && e.UpdateSeconds > 0 && e.LinearBackwardSeconds > 0));
+        Assert.All(r.Epochs, e => Assert.Equal(0, e.SubnormalValues));
+        double expectedRatio = strategy == StrategyKind.Dense ? 1.0 : (4.0 * 16 + 4.0 * 16 + 4 * 16) / (16.0 * 16 + 16.0 * 16 + 4 * 16);
+        Assert.Equal(expectedRatio, r.Epochs[0].BackpropRatio, 6);
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameNumbersTwice()
+    {
+        var c = Config(StrategyKind.Random);
+        c.Dropout = 0.2f;
+        var (a, wa) = Train(c);
+        var (b, wb) = Train(c.Clone());
+        Assert.Equal(a.Epochs.Select(e => e.TrainLoss), b.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(a.Epochs.Select(e => e.DevAccuracy), b.Epochs.Select(e => e.DevAccuracy));
+        for (int i = 0; i < wa.Length; i++) Assert.Equal(wa[i], wb[i]);
+        var other = c.Clone();
+        other.Seed = 6;
+        Assert.NotEqual(wa[0], Train(other).Weights[0]);
+    }
+
+    [Theory]
+    [InlineData(StrategyKind.Msbp)]
+    [InlineData(StrategyKind.TopK)]
+    public void ResumingFromACheckpointReproducesAnUninterruptedRun(StrategyKind strategy)
+    {
+        var full = Config(strategy, epochs: 4);
+        full.Dropout = 0.1f;
+        full.EvalsPerEpoch = 2;
+        var (uninterrupted, w1) = Train(full);
+
+        var first = full.Clone();
+        first.Epochs = 2;
+        first.Out = outDir;
+        Train(first);
+        Assert.True(File.Exists(Path.Combine(outDir, "checkpoint.bin")));
+        Assert.False(File.Exists(Path.Combine(outDir, "checkpoint.bin.tmp")));
+
+        var rest = full.Clone();
+        rest.Out = outDir;
+        rest.Resume = true;
+        var (resumed, w2) = Train(rest);
+
+        Assert.Equal(2, resumed.ResumedFromEpoch);
+        Assert.Equal(uninterrupted.Epochs.Select(e => e.TrainLoss), resumed.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(uninterrupted.Epochs.Select(e => e.TestAccuracy), resumed.Epochs.Select(e => e.TestAccuracy));
+        for (int i = 0; i < w1.Length; i++) Assert.Equal(w1[i], w2[i]);
+        Assert.Equal(uninterrupted.TestAccuracy, resumed.TestAccuracy);
+        Assert.Equal(uninterrupted.BestEpoch, resumed.BestEpoch);
+    }
+
+    [Fact]
+    public void ResumingWithAnotherConfigurationIsRefused()
+    {
+        var first = Config(epochs: 1);
+        first.Out = outDir;
+        Train(first);
+        var other = Config(epochs: 2);
+        other.Out = outDir;
+        other.Resume = true;
+        other.K = [5];
+        var e = Assert.Throws<ConfigException>(() => Train(other));
+        Assert.Contains("k: checkpoint [4], now [5]", e.Message);
+    }
+
+    [Fact]
+    public void WritesResultsJsonAndCsv()
+    {
+        var c = Config(epochs: 2);
+        c.Out = outDir;
+        var (r, _) = Train(c);
+        var back = ResultsWriter.Read(Path.Combine(outDir, "results.json"));
+        Assert.Equal(r.TestAccuracy, back.TestAccuracy);
+        Assert.Equal(2, back.Epochs.Count);
+        string json = File.ReadAllText(Path.Combine(outDir, "results.json"));
+        foreach (var key in new[] { "\"config\"", "\"dev_accuracy\"", "\"test_accuracy\"", "\"best_epoch\"", "\"forward_s\"", "\"backward_s\"", "\"linear_backward_s\"", "\"update_s\"" })
+            Assert.Contains(key, json);
+        var csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
+        Assert.Equal(3, csv.Length);
+        Assert.StartsWith("epoch,train_loss", csv[0]);
+    }
+
+    [Fact]
+    public void EarlyStoppingStopsAfterPatienceEpochsWithoutImprovement()
+    {
+        var c = Config(epochs: 30);
+        c.Patience = 2;
+        var (r, _) = Train(c);
+        Assert.True(r.StoppedEarly);
+        Assert.True(r.Epochs.Count < 30);
+        Assert.Equal(r.Epochs.Count, r.BestEpoch + 2);
+    }
+
+    [Fact]
+    public void MeSimpShrinksTheNetworkAndTheExportedModelMatches()
+    {
+        var c = Config(StrategyKind.TopK, epochs: 4);
+        c.Hidden = [24, 24];
+        c.K = [3];
+        c.MeSimp = true;
+        c.MeSimpThreshold = 0.2f;
+        c.MeSimpCycle = 2;
+        c.EvalsPerEpoch = 3;
+        c.Out = outDir;
+        var (r, _) = Train(c);
+        Assert.True(r.FinalLayerSizes[1] < 24 || r.FinalLayerSizes[2] < 24, string.Join("-", r.FinalLayerSizes));
+        Assert.Equal(r.FinalTestAccuracy, r.ExportedModelTestAccuracy);
+        var exported = ModelFile.Load(backend, Path.Combine(outDir, "model.bin"));
+        Assert.Equal(r.FinalLayerSizes, exported.Sizes);
+        // pruning happened only in the first (even) cycle: sizes are constant in the second
+        Assert.Equal(r.Epochs[2].LayerSizes, r.Epochs[3].LayerSizes);
+    }
+
+    [Fact]
+    public void ACompactedNetworkEqualsTheMaskedOne()
+    {
+        var options = new MlpOptions { Inputs = 16, Hidden = [12, 10], Classes = 4, Strategy = StrategyKind.Dense, Seed = 3 };
+        var masked = new Mlp(backend, options);
+        var compact = new Mlp(backend, options);
+        int[] keep0 = [0, 2, 3, 7, 11], keep1 = [1, 4, 5, 9];
+        masked.MaskHiddenUnits(0, keep0);
+        masked.MaskHiddenUnits(1, keep1);
+        compact.KeepHiddenUnits(0, keep0);
+        compact.KeepHiddenUnits(1, keep1);
+        Assert.Equal([16, 5, 4, 4], compact.Sizes);
+        var x = TestData.Tensor(backend, TestData.Random(7 * 16, 4), 7, 16);
+        var a = TestData.Host(backend, masked.Forward(x, StepContext.Inference));
+        var b = TestData.Host(backend, compact.Forward(x, StepContext.Inference));
+        TestData.Close(a, b, 1e-6f, "logits");
+    }
+}
