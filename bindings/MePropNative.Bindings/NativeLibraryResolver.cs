@@ -20,7 +20,7 @@ public static class NativeLibraryResolver
         NativeLibrary.SetDllImportResolver(typeof(NativeLibraryResolver).Assembly, Resolve);
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
-        name == LibraryName ? Load() : IntPtr.Zero;
+        name == LibraryName ? Load() : Cuda.CudaLibraries.Resolve(name); // "cuda", "cublas", "cusparse"; else zero
 
     private static IntPtr cached;
 
