@@ -234,6 +234,8 @@ TEST_F(SgemmTest, ResultsAreBitwiseIndependentOfThreadCount) {
     const S shapes[] = {
         {0, 1, 100, 500, 784, 0.0f}, {0, 0, 100, 784, 500, 1.0f}, {1, 0, 500, 784, 100, 0.5f},
         {1, 1, 211, 97, 450, 0.0f},  {0, 0, 37, 1033, 61, 2.0f},
+        // Split over N, each half narrow enough to read A in place while one thread packs it.
+        {0, 1, 20, 48, 700, 0.0f},   {0, 0, 20, 48, 700, 1.0f},
     };
     uint32_t seed = 11;
     for (int32_t isa : Isas()) {

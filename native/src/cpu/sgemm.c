@@ -94,7 +94,25 @@ static int64_t balanced_block(int64_t extent, int64_t limit, int64_t tile) {
     return round_up(ceil_div(extent, blocks), tile);
 }
 
-static void macro_kernel(const mp_sgemm_family* f, int64_t mc, int64_t nc, int64_t kc, const float* ap,
+/* A of one macro-kernel call: packed slivers, or (direct) rows read in place with only the partial last
+ * sliver packed. */
+typedef struct {
+    const float* packed; /* sliver s at packed + s*mr*kc; when direct, only the partial last sliver, at packed */
+    const float* rows;   /* direct: row ir of the block at rows + ir*lda; NULL when packed */
+    int64_t lda;
+} a_block;
+
+static void tile(const mp_sgemm_family* f, const a_block* ab, int64_t ir, int64_t mb, int64_t kc, const float* bs,
+                 float* c, int64_t ldc, float alpha, float beta) {
+    if (ab->rows == NULL)
+        f->kernel(kc, ab->packed + ir * kc, bs, c, ldc, alpha, beta);
+    else if (mb == f->mr)
+        f->kernel_a_rows(kc, ab->rows + ir * ab->lda, ab->lda, bs, c, ldc, alpha, beta);
+    else
+        f->kernel(kc, ab->packed, bs, c, ldc, alpha, beta);
+}
+
+static void macro_kernel(const mp_sgemm_family* f, int64_t mc, int64_t nc, int64_t kc, const a_block* ab,
                          const float* bp, float* c, int64_t ldc, float alpha, float beta) {
     const int mr = f->mr, nr = f->nr;
     _Alignas(64) float edge[16 * 16];
@@ -103,10 +121,9 @@ static void macro_kernel(const mp_sgemm_family* f, int64_t mc, int64_t nc, int64
         const float* bs = bp + jr * kc;
         for (int64_t ir = 0; ir < mc; ir += mr) {
             const int64_t mb = min64(mr, mc - ir);
-            const float* as = ap + ir * kc;
             float* ct = c + ir * ldc + jr;
             if (mb == mr && nb == nr) {
-                f->kernel(kc, as, bs, ct, ldc, alpha, beta);
+                tile(f, ab, ir, mb, kc, bs, ct, ldc, alpha, beta);
                 continue;
             }
             /* Partial tile: run the same kernel on a full tile in `edge` and copy the valid part, so edge
@@ -114,18 +131,21 @@ static void macro_kernel(const mp_sgemm_family* f, int64_t mc, int64_t nc, int64
             memset(edge, 0, sizeof(float) * (size_t)(mr * nr));
             if (beta != 0.0f)
                 for (int64_t r = 0; r < mb; r++) memcpy(edge + r * nr, ct + r * ldc, sizeof(float) * (size_t)nb);
-            f->kernel(kc, as, bs, edge, nr, alpha, beta);
+            tile(f, ab, ir, mb, kc, bs, edge, nr, alpha, beta);
             for (int64_t r = 0; r < mb; r++) memcpy(ct + r * ldc, edge + r * nr, sizeof(float) * (size_t)nb);
         }
     }
 }
 
-/* C[m0 .. m1, n0 .. n1] with blocks of at most mcb x nb_max (tile multiples) and buffers ap, bp. */
+/* C[m0 .. m1, n0 .. n1] with blocks of at most mcb x ncb (tile multiples) and buffers ap, bp. */
 static void run_block(const sgemm_job* j, int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t mcb, int64_t ncb,
                       float* ap, float* bp) {
     const mp_sgemm_family* f = j->f;
     for (int64_t jc = n0; jc < n1; jc += ncb) {
         const int64_t nc = min64(ncb, n1 - jc);
+        /* With at most two B slivers each A element is used at most twice: packing A would cost about as much
+         * as the multiply, so read A in place (row-major A only; A^T packs with plain copies). */
+        const int direct = f->kernel_a_rows != NULL && !j->trans_a && nc <= 2 * f->nr;
         for (int64_t p = 0; p < j->k_blocks; p++) {
             const int64_t k0 = p * j->k_step;
             const int64_t kc = min64(j->k_step, j->K - k0);
@@ -133,8 +153,15 @@ static void run_block(const sgemm_job* j, int64_t m0, int64_t m1, int64_t n0, in
             f->pack_b(j->trans_b, j->b, j->ldb, k0, kc, jc, nc, bp);
             for (int64_t ic = m0; ic < m1; ic += mcb) {
                 const int64_t mc = min64(mcb, m1 - ic);
-                f->pack_a(j->trans_a, j->a, j->lda, ic, mc, k0, kc, ap);
-                macro_kernel(f, mc, nc, kc, ap, bp, j->c + ic * j->ldc + jc, j->ldc, j->alpha, beta);
+                a_block ab = { ap, NULL, j->lda };
+                if (direct) {
+                    const int64_t tail = mc % f->mr;
+                    ab.rows = j->a + ic * j->lda + k0;
+                    if (tail != 0) f->pack_a(j->trans_a, j->a, j->lda, ic + mc - tail, tail, k0, kc, ap);
+                } else {
+                    f->pack_a(j->trans_a, j->a, j->lda, ic, mc, k0, kc, ap);
+                }
+                macro_kernel(f, mc, nc, kc, &ab, bp, j->c + ic * j->ldc + jc, j->ldc, j->alpha, beta);
             }
         }
     }

@@ -212,19 +212,75 @@ static void pack_b_avx2(int trans_b, const float* b, int64_t ldb, int64_t k0, in
         }                                                                                                \
     } while (0)
 
+/* One k step with A read in place: tile row r at a + r*lda (r10 = lda in bytes, rows 3..5 from r11 = a + 3*lda), `ao` the byte
+ * offset of this step. Same loads-then-FMA order per accumulator as MP_ASM_STEP. */
+#define MP_ASM_STEP_ROWS(ao, bo)                                                                         \
+    "vmovaps " #bo "(%[b]), %%ymm0\n\t"                                                                   \
+    "vmovaps " #bo "+32(%[b]), %%ymm1\n\t"                                                                \
+    "vbroadcastss " #ao "(%[a]), %%ymm2\n\t"                                                              \
+    "vbroadcastss " #ao "(%[a],%%r10), %%ymm3\n\t"                                                         \
+    "vfmadd231ps %%ymm0, %%ymm2, %[c00]\n\t"                                                              \
+    "vfmadd231ps %%ymm1, %%ymm2, %[c01]\n\t"                                                              \
+    "vfmadd231ps %%ymm0, %%ymm3, %[c10]\n\t"                                                              \
+    "vfmadd231ps %%ymm1, %%ymm3, %[c11]\n\t"                                                              \
+    "vbroadcastss " #ao "(%[a],%%r10,2), %%ymm2\n\t"                                                       \
+    "vbroadcastss " #ao "(%%r11), %%ymm3\n\t"                                                             \
+    "vfmadd231ps %%ymm0, %%ymm2, %[c20]\n\t"                                                              \
+    "vfmadd231ps %%ymm1, %%ymm2, %[c21]\n\t"                                                              \
+    "vfmadd231ps %%ymm0, %%ymm3, %[c30]\n\t"                                                              \
+    "vfmadd231ps %%ymm1, %%ymm3, %[c31]\n\t"                                                              \
+    "vbroadcastss " #ao "(%%r11,%%r10), %%ymm2\n\t"                                                        \
+    "vbroadcastss " #ao "(%%r11,%%r10,2), %%ymm3\n\t"                                                      \
+    "vfmadd231ps %%ymm0, %%ymm2, %[c40]\n\t"                                                              \
+    "vfmadd231ps %%ymm1, %%ymm2, %[c41]\n\t"                                                              \
+    "vfmadd231ps %%ymm0, %%ymm3, %[c50]\n\t"                                                              \
+    "vfmadd231ps %%ymm1, %%ymm3, %[c51]\n\t"
+
+#define MP_KERNEL_PROLOGUE                                                                               \
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),              \
+           c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),              \
+           c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),              \
+           c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();              \
+    for (int r = 0; r < MR; r++) {                                                                       \
+        _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);                                           \
+        _mm_prefetch((const char*)(c + r * ldc + 15), _MM_HINT_T0);                                      \
+    }
+
 /* C = alpha * acc + beta * C: with beta == 1 the product C * 1 is exact, so skipping it changes no bit. */
+#define MP_KERNEL_EPILOGUE                                                                               \
+    do {                                                                                                 \
+        const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);                             \
+        MP_STORE_ROW(0);                                                                                 \
+        MP_STORE_ROW(1);                                                                                 \
+        MP_STORE_ROW(2);                                                                                 \
+        MP_STORE_ROW(3);                                                                                 \
+        MP_STORE_ROW(4);                                                                                 \
+        MP_STORE_ROW(5);                                                                                 \
+    } while (0)
+
+/* Portable form of one k step (compilers without GNU inline assembly); A element of row r at a[r * rs]. */
+#define MP_C_STEP(a, rs, b)                                                                              \
+    do {                                                                                                 \
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps((b) + 8);                               \
+        __m256 ar = _mm256_broadcast_ss((a) + 0 * (rs));                                                 \
+        c00 = _mm256_fmadd_ps(ar, b0, c00); c01 = _mm256_fmadd_ps(ar, b1, c01);                          \
+        ar = _mm256_broadcast_ss((a) + 1 * (rs));                                                        \
+        c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11);                          \
+        ar = _mm256_broadcast_ss((a) + 2 * (rs));                                                        \
+        c20 = _mm256_fmadd_ps(ar, b0, c20); c21 = _mm256_fmadd_ps(ar, b1, c21);                          \
+        ar = _mm256_broadcast_ss((a) + 3 * (rs));                                                        \
+        c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31);                          \
+        ar = _mm256_broadcast_ss((a) + 4 * (rs));                                                        \
+        c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41);                          \
+        ar = _mm256_broadcast_ss((a) + 5 * (rs));                                                        \
+        c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);                          \
+    } while (0)
+
+/* The k loops are inline assembly: with 15 of 16 ymm registers live, compilers rotate registers and add
+ * moves; here every accumulator stays put and each step is exactly 2 + 6 loads and 12 FMAs. */
 static void kernel_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                         float beta) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
-           c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
-           c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
-           c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (int r = 0; r < MR; r++) {
-        _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char*)(c + r * ldc + 15), _MM_HINT_T0);
-    }
-    /* The k loop is inline assembly: with 15 of 16 ymm registers live, compilers rotate registers and add
-     * moves; here every accumulator stays put and each step is exactly 2 + 6 loads and 12 FMAs. */
+    MP_KERNEL_PROLOGUE
 #if defined(__GNUC__)
     int64_t k4 = kc >> 2, k1 = kc & 3;
     if (k4 > 0)
@@ -256,30 +312,60 @@ static void kernel_6x16(int64_t kc, const float* a, const float* b, float* c, in
             :
             : "xmm0", "xmm1", "xmm2", "xmm3", "memory", "cc");
 #else
-    for (int64_t k = 0; k < kc; k++, a += MR, b += NR) {
-        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        __m256 ar = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(ar, b0, c00); c01 = _mm256_fmadd_ps(ar, b1, c01);
-        ar = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(ar, b0, c10); c11 = _mm256_fmadd_ps(ar, b1, c11);
-        ar = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(ar, b0, c20); c21 = _mm256_fmadd_ps(ar, b1, c21);
-        ar = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(ar, b0, c30); c31 = _mm256_fmadd_ps(ar, b1, c31);
-        ar = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(ar, b0, c40); c41 = _mm256_fmadd_ps(ar, b1, c41);
-        ar = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(ar, b0, c50); c51 = _mm256_fmadd_ps(ar, b1, c51);
-    }
+    for (int64_t k = 0; k < kc; k++, a += MR, b += NR) MP_C_STEP(a, 1, b);
 #endif
+    MP_KERNEL_EPILOGUE;
+}
 
-    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    MP_STORE_ROW(0);
-    MP_STORE_ROW(1);
-    MP_STORE_ROW(2);
-    MP_STORE_ROW(3);
-    MP_STORE_ROW(4);
-    MP_STORE_ROW(5);
+/* kernel_6x16 with A read in place: tile row r, step k at a[r*lda + k] (row-major A, no packing). */
+static void kernel_6x16_a_rows(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                               float alpha, float beta) {
+    MP_KERNEL_PROLOGUE
+#if defined(__GNUC__)
+    /* GCC allows 30 asm operands and the 12 accumulators take 24, so the rest comes in through one pointer:
+     * r10 = lda in bytes, r9 = trip count, r11 = a + 3*lda walks rows 3..5. */
+    const int64_t params[3] = { lda * (int64_t)sizeof(float), kc >> 2, kc & 3 };
+    if (params[1] > 0)
+        __asm__ volatile(
+            "movq 0(%[p]), %%r10\n\t"
+            "movq 8(%[p]), %%r9\n\t"
+            "leaq (%[a],%%r10,2), %%r11\n\t"
+            "addq %%r10, %%r11\n\t"
+            ".p2align 5\n"
+            "1:\n\t"
+            MP_ASM_STEP_ROWS(0, 0)
+            MP_ASM_STEP_ROWS(4, 64)
+            "prefetcht0 512(%[b])\n\t"
+            MP_ASM_STEP_ROWS(8, 128)
+            MP_ASM_STEP_ROWS(12, 192)
+            "addq $16, %[a]\n\t"
+            "addq $16, %%r11\n\t"
+            "addq $256, %[b]\n\t"
+            "decq %%r9\n\t"
+            "jnz 1b\n\t"
+            : [a] "+r"(a), [b] "+r"(b), MP_ASM_ACC
+            : [p] "r"(params)
+            : "r9", "r10", "r11", "xmm0", "xmm1", "xmm2", "xmm3", "memory", "cc");
+    if (params[2] > 0)
+        __asm__ volatile(
+            "movq 0(%[p]), %%r10\n\t"
+            "movq 16(%[p]), %%r9\n\t"
+            "leaq (%[a],%%r10,2), %%r11\n\t"
+            "addq %%r10, %%r11\n\t"
+            "2:\n\t"
+            MP_ASM_STEP_ROWS(0, 0)
+            "addq $4, %[a]\n\t"
+            "addq $4, %%r11\n\t"
+            "addq $64, %[b]\n\t"
+            "decq %%r9\n\t"
+            "jnz 2b\n\t"
+            : [a] "+r"(a), [b] "+r"(b), MP_ASM_ACC
+            : [p] "r"(params)
+            : "r9", "r10", "r11", "xmm0", "xmm1", "xmm2", "xmm3", "memory", "cc");
+#else
+    for (int64_t k = 0; k < kc; k++, a++, b += NR) MP_C_STEP(a, lda, b);
+#endif
+    MP_KERNEL_EPILOGUE;
 }
 
 /* Blocks for 48 KiB L1d / 1 MiB L2 per core: B sliver 256 x 16 x 4 = 16 KiB (L1), A block 144 x 256 x 4 =
@@ -287,5 +373,6 @@ static void kernel_6x16(int64_t kc, const float* a, const float* b, float* c, in
 const mp_sgemm_family mp_sgemm_avx2_family = {
     .mr = MR, .nr = NR, .mc = 144, .kc = 256, .nc = 3072,
     .pack_a = pack_a_avx2, .pack_b = pack_b_avx2, .kernel = kernel_6x16,
+    .kernel_a_rows = kernel_6x16_a_rows,
 };
 

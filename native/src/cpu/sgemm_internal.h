@@ -14,6 +14,9 @@
  *          per step: FMA in the AVX2 family, multiply-then-add in the scalar one), then
  *          C[r][c] = alpha * acc[r][c] + beta * C[r][c]; with beta == 0, C is not read.
  *          The same arithmetic for every tile position is what makes results independent of the thread count.
+ *  kernel_a_rows (optional, may be NULL)  The same tile with A read in place instead of packed: op(A) = A
+ *          (trans_a = 0) and a[r*lda + k] is the A element of tile row r at step k. The arithmetic is that of
+ *          `kernel`, so the driver may pick either one per block without changing a bit of the result.
  */
 #ifndef MEPROP_SGEMM_INTERNAL_H
 #define MEPROP_SGEMM_INTERNAL_H
@@ -29,12 +32,16 @@ typedef void (*mp_sgemm_pack_b_fn)(int trans_b, const float* b, int64_t ldb, int
 typedef void (*mp_sgemm_kernel_fn)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                                    float beta);
 
+typedef void (*mp_sgemm_kernel_a_rows_fn)(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                          int64_t ldc, float alpha, float beta);
+
 typedef struct {
     int mr, nr;        /* register tile */
     int64_t mc, kc, nc; /* cache blocks: A block mc x kc (L2), B panel kc x nc (L3), B sliver kc x nr (L1) */
     mp_sgemm_pack_a_fn pack_a;
     mp_sgemm_pack_b_fn pack_b;
     mp_sgemm_kernel_fn kernel;
+    mp_sgemm_kernel_a_rows_fn kernel_a_rows;
 } mp_sgemm_family;
 
 extern const mp_sgemm_family mp_sgemm_scalar_family;

@@ -4,6 +4,8 @@
  * Built with -ffp-contract=off: every step is a rounded multiply followed by a rounded add. */
 #include "sgemm_internal.h"
 
+#include <stddef.h>
+
 enum { MR = 4, NR = 8 };
 
 static void pack_a_scalar(int trans_a, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
@@ -59,5 +61,5 @@ static void kernel_scalar(int64_t kc, const float* a, const float* b, float* c, 
 
 const mp_sgemm_family mp_sgemm_scalar_family = {
     .mr = MR, .nr = NR, .mc = 128, .kc = 256, .nc = 2048,
-    .pack_a = pack_a_scalar, .pack_b = pack_b_scalar, .kernel = kernel_scalar,
+    .pack_a = pack_a_scalar, .pack_b = pack_b_scalar, .kernel = kernel_scalar, .kernel_a_rows = NULL,
 };
