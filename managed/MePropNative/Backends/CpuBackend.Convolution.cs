@@ -1,0 +1,533 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using MePropNative.Bindings;
+using MePropNative.Tensors;
+
+namespace MePropNative.Backends;
+
+/// <summary>
+/// The convolutional operations of the CPU backend. The GEMMs of a conv layer go through libmeprop's SGEMM (the layer
+/// calls <see cref="Gemm"/>), the top-k of each feature map through libmeprop's row top-k, and the dW of a sparse
+/// backward through libmeprop's sparse kernel (<see cref="SparseBackwardDx"/> with the channels as rows); what is here
+/// is the data movement around them (im2col, col2im, the channel-major regrouping of the selection), pooling,
+/// BatchNorm and the sparse input-gradient scatter, as Vector256 C#. Work over examples is split across
+/// <see cref="MePropLibrary.NumThreads"/> threads when it is large enough; every example is computed by one thread in
+/// a fixed order, so results do not depend on the thread count.
+/// </summary>
+public sealed partial class CpuBackend
+{
+    private const long ParallelMinElements = 1 << 15;
+    private double[] reduceA = [], reduceB = [];
+    private float[] channelA = [], channelB = [];
+
+    // ---- im2col / col2im ------------------------------------------------------------------------------------------------
+
+    public unsafe void Im2Col(Tensor input, in ConvGeometry geometry, Tensor columns)
+    {
+        var g = geometry;
+        int n = input.Rows, P = g.Positions, K = g.PatchSize;
+        if (input.Cols != g.InputSize) throw new ArgumentException($"im2col: input rows have {input.Cols} values, the geometry {g} needs {g.InputSize}.");
+        if (columns.Rows != n * P || columns.Cols != K) throw new ArgumentException($"im2col: columns must be {n * P} x {K}, not {columns.Rows} x {columns.Cols}.");
+        if (n == 0) return;
+        nint x = (nint)Ptr(input), c = (nint)Ptr(columns);
+        int ldx = input.Stride, ldc = columns.Stride;
+        ForEachExample(n, (long)P * K, e => Im2ColExample((float*)x + (long)e * ldx, (float*)c + (long)e * P * ldc, ldc, g));
+    }
+
+    private static unsafe void Im2ColExample(float* x, float* cols, int ldc, in ConvGeometry g)
+    {
+        int W = g.InputWidth, H = g.InputHeight, C = g.InputChannels, KW = g.KernelWidth, run = KW * C;
+        for (int oh = 0; oh < g.OutputHeight; oh++)
+            for (int ow = 0; ow < g.OutputWidth; ow++)
+            {
+                float* row = cols + (long)(oh * g.OutputWidth + ow) * ldc;
+                int iw0 = ow * g.Stride - g.PadLeft;
+                int kwLo = Math.Max(0, -iw0), kwHi = Math.Min(KW, W - iw0);
+                for (int kh = 0; kh < g.KernelHeight; kh++)
+                {
+                    float* d = row + kh * run;
+                    int ih = oh * g.Stride - g.PadTop + kh;
+                    if (ih < 0 || ih >= H || kwLo >= kwHi) { new Span<float>(d, run).Clear(); continue; }
+                    if (kwLo > 0) new Span<float>(d, kwLo * C).Clear();
+                    new ReadOnlySpan<float>(x + ((long)ih * W + iw0 + kwLo) * C, (kwHi - kwLo) * C).CopyTo(new Span<float>(d + kwLo * C, (kwHi - kwLo) * C));
+                    if (kwHi < KW) new Span<float>(d + kwHi * C, (KW - kwHi) * C).Clear();
+                }
+            }
+    }
+
+    public unsafe void Col2Im(Tensor columns, in ConvGeometry geometry, Tensor input)
+    {
+        var g = geometry;
+        int n = input.Rows, P = g.Positions, K = g.PatchSize;
+        if (input.Cols != g.InputSize) throw new ArgumentException($"col2im: input rows have {input.Cols} values, the geometry {g} needs {g.InputSize}.");
+        if (columns.Rows != n * P || columns.Cols != K) throw new ArgumentException($"col2im: columns must be {n * P} x {K}, not {columns.Rows} x {columns.Cols}.");
+        if (n == 0) return;
+        nint x = (nint)Ptr(input), c = (nint)Ptr(columns);
+        int ldx = input.Stride, ldc = columns.Stride;
+        ForEachExample(n, (long)P * K, e => Col2ImExample((float*)c + (long)e * P * ldc, ldc, (float*)x + (long)e * ldx, g));
+    }
+
+    private static unsafe void Col2ImExample(float* cols, int ldc, float* x, in ConvGeometry g)
+    {
+        int W = g.InputWidth, H = g.InputHeight, C = g.InputChannels, KW = g.KernelWidth, run = KW * C;
+        new Span<float>(x, g.InputSize).Clear();
+        for (int oh = 0; oh < g.OutputHeight; oh++)
+            for (int ow = 0; ow < g.OutputWidth; ow++)
+            {
+                float* row = cols + (long)(oh * g.OutputWidth + ow) * ldc;
+                int iw0 = ow * g.Stride - g.PadLeft;
+                int kwLo = Math.Max(0, -iw0), kwHi = Math.Min(KW, W - iw0);
+                if (kwLo >= kwHi) continue;
+                for (int kh = 0; kh < g.KernelHeight; kh++)
+                {
+                    int ih = oh * g.Stride - g.PadTop + kh;
+                    if (ih < 0 || ih >= H) continue;
+                    AddTo(row + kh * run + kwLo * C, x + ((long)ih * W + iw0 + kwLo) * C, (kwHi - kwLo) * C);
+                }
+            }
+    }
+
+    // ---- per-map top-k ----------------------------------------------------------------------------------------------------
+
+    public unsafe void TopKPerMap(Tensor dy, int channels, int k, Tensor? running, float decay, Tensor scores, IndexTensor mapIndices,
+        IndexTensor indices, Tensor values)
+    {
+        int N = dy.Rows, C = channels;
+        if (C < 1 || dy.Cols % C != 0) throw new ArgumentException($"per-map top-k: {dy.Cols} values per example are not a multiple of {C} channels.");
+        int P = dy.Cols / C;
+        if (k < 1 || k > P) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in [1, {P}] (positions per map).");
+        if (decay is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(decay), decay, "decay must be in [0, 1).");
+        if (scores.Rows != N * C || scores.Cols != P || !scores.IsContiguous) throw new ArgumentException($"per-map top-k: scores must be a contiguous {N * C} x {P} tensor.");
+        if (mapIndices.Rows != N * C || mapIndices.Cols != k) throw new ArgumentException($"per-map top-k: mapIndices must be {N * C} x {k}.");
+        if (indices.Rows != C || indices.Cols != N * k) throw new ArgumentException($"per-map top-k: indices must be {C} x {N * k}.");
+        if (values.Rows != C || values.Cols != N * k) throw new ArgumentException($"per-map top-k: values must be {C} x {N * k}.");
+        if (running is not null && (running.Length != (long)C * P || !running.IsContiguous)) throw new ArgumentException($"per-map top-k: running must be a contiguous {C} x {P} tensor.");
+        if (N == 0) return;
+
+        float* d = Ptr(dy), s = Ptr(scores);
+        int ldd = dy.Stride;
+        bool useDecay = running is not null && decay > 0;
+        if (useDecay)
+        {
+            float* r = Ptr(running!);
+            float keep = decay, fresh = 1f - decay, share = (1f - decay) / N;
+            for (int n = 0; n < N; n++)
+            {
+                float* dn = d + (long)n * ldd;
+                float* sn = s + (long)n * C * P;
+                for (int p = 0; p < P; p++)
+                    for (int c = 0; c < C; c++)
+                        sn[(long)c * P + p] = keep * r[(long)c * P + p] + fresh * MathF.Abs(dn[p * C + c]);
+            }
+            // running average of |dL/dy| per (channel, position), averaged over the batch (docs/cnn.md)
+            long cp = (long)C * P;
+            for (long i = 0; i < cp; i++) r[i] *= keep;
+            for (int n = 0; n < N; n++)
+            {
+                float* dn = d + (long)n * ldd;
+                for (int p = 0; p < P; p++)
+                    for (int c = 0; c < C; c++)
+                        r[(long)c * P + p] += share * MathF.Abs(dn[p * C + c]);
+            }
+        }
+        else
+        {
+            for (int n = 0; n < N; n++)
+            {
+                float* dn = d + (long)n * ldd;
+                float* sn = s + (long)n * C * P;
+                for (int p = 0; p < P; p++)
+                    for (int c = 0; c < C; c++)
+                        sn[(long)c * P + p] = dn[p * C + c];
+            }
+        }
+
+        Kernels.TopKAbsRows(Floats(scores), N * C, P, P, k, Ints(mapIndices), k, default, k);
+
+        var m = Ints(mapIndices);
+        var outIdx = Ints(indices);
+        float* v = Ptr(values);
+        int ldv = values.Stride, nk = N * k;
+        for (int c = 0; c < C; c++)
+        {
+            var ir = outIdx.Slice(c * nk, nk);
+            float* vr = v + (long)c * ldv;
+            for (int n = 0; n < N; n++)
+            {
+                var mr = m.Slice((n * C + c) * k, k);
+                float* dn = d + (long)n * ldd;
+                for (int t = 0; t < k; t++)
+                {
+                    int p = mr[t];
+                    ir[n * k + t] = n * P + p;
+                    vr[n * k + t] = dn[p * C + c];
+                }
+            }
+        }
+    }
+
+    public unsafe void ConvSparseBackwardInput(IndexTensor indices, Tensor values, int k, Tensor weights, in ConvGeometry geometry, Tensor input)
+    {
+        var g = geometry;
+        int N = input.Rows, C = weights.Rows, P = g.Positions, nk = N * k;
+        if (input.Cols != g.InputSize) throw new ArgumentException($"sparse conv dx: input rows have {input.Cols} values, the geometry {g} needs {g.InputSize}.");
+        if (weights.Cols != g.PatchSize) throw new ArgumentException($"sparse conv dx: weights must have {g.PatchSize} columns, not {weights.Cols}.");
+        if (indices.Rows != C || indices.Cols != nk || values.Rows != C || values.Cols != nk)
+            throw new ArgumentException($"sparse conv dx: indices and values must be {C} x {nk} (k = {k} per example and channel).");
+        if (N == 0) return;
+        nint pi = (nint)IntPtr(indices), pv = (nint)Ptr(values), pw = (nint)Ptr(weights), px = (nint)Ptr(input);
+        int ldv = values.Stride, ldw = weights.Stride, ldx = input.Stride;
+        ForEachExample(N, (long)C * k * g.PatchSize, n =>
+        {
+            float* dx = (float*)px + (long)n * ldx;
+            new Span<float>(dx, g.InputSize).Clear();
+            int W = g.InputWidth, H = g.InputHeight, Cin = g.InputChannels, KW = g.KernelWidth, run = KW * Cin;
+            for (int c = 0; c < C; c++)
+            {
+                int* ir = (int*)pi + (long)c * nk + n * k;
+                float* vr = (float*)pv + (long)c * ldv + n * k;
+                float* wr = (float*)pw + (long)c * ldw;
+                for (int t = 0; t < k; t++)
+                {
+                    float val = vr[t];
+                    if (val == 0f) continue;
+                    int p = ir[t] - n * P;
+                    if ((uint)p >= (uint)P) throw new ArgumentOutOfRangeException(nameof(indices), ir[t], $"index {ir[t]} of channel {c} is not a position of example {n}.");
+                    int oh = p / g.OutputWidth, ow = p - oh * g.OutputWidth;
+                    int iw0 = ow * g.Stride - g.PadLeft;
+                    int kwLo = Math.Max(0, -iw0), kwHi = Math.Min(KW, W - iw0);
+                    if (kwLo >= kwHi) continue;
+                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                    {
+                        int ih = oh * g.Stride - g.PadTop + kh;
+                        if (ih < 0 || ih >= H) continue;
+                        Axpy(val, wr + kh * run + kwLo * Cin, dx + ((long)ih * W + iw0 + kwLo) * Cin, (kwHi - kwLo) * Cin);
+                    }
+                }
+            }
+        });
+    }
+
+    public unsafe void RowSums(Tensor x, Tensor output, bool accumulate)
+    {
+        if (output.Length != x.Rows) throw new ArgumentException($"row sums: output has {output.Length} elements for {x.Rows} rows.");
+        var o = Floats(output);
+        float* p = Ptr(x);
+        for (int r = 0; r < x.Rows; r++)
+        {
+            float* row = p + (long)r * x.Stride;
+            var acc = Vector256<float>.Zero;
+            int j = 0;
+            for (; j <= x.Cols - 8; j += 8) acc += Vector256.Load(row + j);
+            float sum = Vector256.Sum(acc);
+            for (; j < x.Cols; j++) sum += row[j];
+            o[r] = accumulate ? o[r] + sum : sum;
+        }
+    }
+
+    // ---- max pooling ------------------------------------------------------------------------------------------------------------
+
+    public unsafe void MaxPool2x2(Tensor x, int height, int width, int channels, Tensor y)
+    {
+        int oh = height / 2, ow = width / 2, C = channels;
+        CheckPool(x, y, height, width, channels);
+        if (x.Rows == 0) return;
+        nint px = (nint)Ptr(x), py = (nint)Ptr(y);
+        int ldx = x.Stride, ldy = y.Stride;
+        ForEachExample(x.Rows, (long)height * width * C, n =>
+        {
+            float* xn = (float*)px + (long)n * ldx, yn = (float*)py + (long)n * ldy;
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    float* a = xn + ((long)(2 * i) * width + 2 * j) * C, b = a + C, c2 = a + (long)width * C, d = c2 + C;
+                    float* o = yn + ((long)i * ow + j) * C;
+                    int ch = 0;
+                    for (; ch <= C - 8; ch += 8)
+                        Vector256.Store(Vector256.Max(Vector256.Max(Vector256.Load(a + ch), Vector256.Load(b + ch)),
+                            Vector256.Max(Vector256.Load(c2 + ch), Vector256.Load(d + ch))), o + ch);
+                    for (; ch < C; ch++) o[ch] = MathF.Max(MathF.Max(a[ch], b[ch]), MathF.Max(c2[ch], d[ch]));
+                }
+        });
+    }
+
+    public unsafe void MaxPool2x2Backward(Tensor x, Tensor y, Tensor dy, int height, int width, int channels, Tensor dx)
+    {
+        int oh = height / 2, ow = width / 2, C = channels;
+        CheckPool(x, y, height, width, channels);
+        if (!dy.SameShape(y) || !dx.SameShape(x)) throw new ArgumentException("max-pool backward: dy must have y's shape and dx x's.");
+        if (x.Rows == 0) return;
+        nint px = (nint)Ptr(x), py = (nint)Ptr(y), pg = (nint)Ptr(dy), pd = (nint)Ptr(dx);
+        int ldx = x.Stride, ldy = y.Stride, ldg = dy.Stride, ldd = dx.Stride;
+        bool odd = height % 2 != 0 || width % 2 != 0;
+        ForEachExample(x.Rows, (long)height * width * C, n =>
+        {
+            float* xn = (float*)px + (long)n * ldx, yn = (float*)py + (long)n * ldy, gn = (float*)pg + (long)n * ldg, dn = (float*)pd + (long)n * ldd;
+            if (odd) new Span<float>(dn, height * width * C).Clear();
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    long o0 = ((long)(2 * i) * width + 2 * j) * C, o1 = o0 + C, o2 = o0 + (long)width * C, o3 = o2 + C;
+                    float* o = yn + ((long)i * ow + j) * C;
+                    float* gr = gn + ((long)i * ow + j) * C;
+                    int ch = 0;
+                    for (; ch <= C - 8; ch += 8)
+                    {
+                        var vy = Vector256.Load(o + ch);
+                        var vg = Vector256.Load(gr + ch);
+                        var m0 = Vector256.Equals(Vector256.Load(xn + o0 + ch), vy);
+                        var m1 = Vector256.AndNot(Vector256.Equals(Vector256.Load(xn + o1 + ch), vy), m0);
+                        var taken = m0 | m1;
+                        var m2 = Vector256.AndNot(Vector256.Equals(Vector256.Load(xn + o2 + ch), vy), taken);
+                        taken |= m2;
+                        Vector256.Store(vg & m0, dn + o0 + ch);
+                        Vector256.Store(vg & m1, dn + o1 + ch);
+                        Vector256.Store(vg & m2, dn + o2 + ch);
+                        Vector256.Store(Vector256.AndNot(vg, taken), dn + o3 + ch);
+                    }
+                    for (; ch < C; ch++)
+                    {
+                        float m = o[ch], gv = gr[ch];
+                        int arg = xn[o0 + ch] == m ? 0 : xn[o1 + ch] == m ? 1 : xn[o2 + ch] == m ? 2 : 3;
+                        dn[o0 + ch] = arg == 0 ? gv : 0f;
+                        dn[o1 + ch] = arg == 1 ? gv : 0f;
+                        dn[o2 + ch] = arg == 2 ? gv : 0f;
+                        dn[o3 + ch] = arg == 3 ? gv : 0f;
+                    }
+                }
+        });
+    }
+
+    private static void CheckPool(Tensor x, Tensor y, int height, int width, int channels)
+    {
+        if (height < 2 || width < 2 || channels < 1) throw new ArgumentOutOfRangeException(nameof(height), $"2 x 2 pooling needs an image of at least 2 x 2, not {height} x {width} x {channels}.");
+        if (x.Cols != height * width * channels) throw new ArgumentException($"max pool: input rows have {x.Cols} values, not {height} x {width} x {channels}.");
+        if (y.Rows != x.Rows || y.Cols != height / 2 * (width / 2) * channels) throw new ArgumentException($"max pool: output must be {x.Rows} x {height / 2 * (width / 2) * channels}.");
+    }
+
+    // ---- batch normalization ------------------------------------------------------------------------------------------------------
+
+    public unsafe void BatchNormForwardTraining(Tensor x, int channels, Tensor gamma, Tensor beta, float epsilon, float momentum,
+        Tensor runningMean, Tensor runningVariance, Tensor xhat, Tensor invStd, Tensor y)
+    {
+        int C = channels;
+        long m = CheckNorm(x, C, gamma, beta, runningMean, runningVariance, invStd);
+        if (!xhat.SameShape(x) || !y.SameShape(x) || !xhat.IsContiguous || !y.IsContiguous) throw new ArgumentException("batch norm: xhat and y must be contiguous with x's shape.");
+        if (m < 1) throw new ArgumentException("batch norm: training needs at least one row.");
+        float* px = Ptr(x), pxh = Ptr(xhat), py = Ptr(y);
+        var mean = Channels(ref channelA, C);
+
+        ColumnSumsDouble(px, m, C, null, ref reduceA);
+        for (int c = 0; c < C; c++) mean[c] = (float)(reduceA[c] / m);
+        // variance as the mean of squared deviations (two passes: no cancellation)
+        fixed (float* pm = mean)
+        {
+            for (long r = 0; r < m; r++) SubtractInto(px + r * C, pm, pxh + r * C, C);
+        }
+        ColumnSumsDouble(pxh, m, C, pxh, ref reduceB);
+        var g = Floats(gamma); var b = Floats(beta); var rm = Floats(runningMean); var rv = Floats(runningVariance); var inv = Floats(invStd);
+        double unbias = m > 1 ? (double)m / (m - 1) : 1.0;
+        for (int c = 0; c < C; c++)
+        {
+            double variance = reduceB[c] / m;
+            inv[c] = (float)(1.0 / Math.Sqrt(variance + epsilon));
+            rm[c] = (1 - momentum) * rm[c] + momentum * mean[c];
+            rv[c] = (float)((1 - momentum) * rv[c] + momentum * variance * unbias);
+        }
+        fixed (float* pinv = inv) fixed (float* pg = g) fixed (float* pb = b)
+        {
+            for (long r = 0; r < m; r++)
+            {
+                float* xr = pxh + r * C, yr = py + r * C;
+                int c = 0;
+                for (; c <= C - 8; c += 8)
+                {
+                    var xh = Vector256.Load(xr + c) * Vector256.Load(pinv + c);
+                    Vector256.Store(xh, xr + c);
+                    Vector256.Store(Vector256.FusedMultiplyAdd(xh, Vector256.Load(pg + c), Vector256.Load(pb + c)), yr + c);
+                }
+                for (; c < C; c++)
+                {
+                    float xh = xr[c] * pinv[c];
+                    xr[c] = xh;
+                    yr[c] = MathF.FusedMultiplyAdd(xh, pg[c], pb[c]);
+                }
+            }
+        }
+    }
+
+    public unsafe void BatchNormForwardInference(Tensor x, int channels, Tensor gamma, Tensor beta, float epsilon,
+        Tensor runningMean, Tensor runningVariance, Tensor y)
+    {
+        int C = channels;
+        long m = CheckNorm(x, C, gamma, beta, runningMean, runningVariance, null);
+        if (!y.SameShape(x) || !y.IsContiguous) throw new ArgumentException("batch norm: y must be contiguous with x's shape.");
+        var scale = Channels(ref channelA, C);
+        var shift = Channels(ref channelB, C);
+        var g = Floats(gamma); var b = Floats(beta); var rm = Floats(runningMean); var rv = Floats(runningVariance);
+        for (int c = 0; c < C; c++)
+        {
+            scale[c] = (float)(g[c] / Math.Sqrt(rv[c] + (double)epsilon));
+            shift[c] = b[c] - rm[c] * scale[c];
+        }
+        float* px = Ptr(x), py = Ptr(y);
+        fixed (float* ps = scale) fixed (float* pt = shift)
+        {
+            for (long r = 0; r < m; r++)
+            {
+                float* xr = px + r * C, yr = py + r * C;
+                int c = 0;
+                for (; c <= C - 8; c += 8)
+                    Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(xr + c), Vector256.Load(ps + c), Vector256.Load(pt + c)), yr + c);
+                for (; c < C; c++) yr[c] = MathF.FusedMultiplyAdd(xr[c], ps[c], pt[c]);
+            }
+        }
+    }
+
+    public unsafe void BatchNormBackward(Tensor dy, Tensor xhat, int channels, Tensor gamma, Tensor invStd, Tensor dgamma, Tensor dbeta,
+        bool accumulate, Tensor dx)
+    {
+        int C = channels;
+        if (!dy.IsContiguous || !xhat.IsContiguous || !dx.IsContiguous || !dy.SameShape(xhat) || !dx.SameShape(xhat))
+            throw new ArgumentException("batch norm backward: dy, xhat and dx must be contiguous and of one shape.");
+        if (C < 1 || xhat.Length % C != 0) throw new ArgumentException($"batch norm backward: {xhat.Length} values are not rows of {C} channels.");
+        foreach (var t in new[] { gamma, invStd, dgamma, dbeta })
+            if (t.Length != C || !t.IsContiguous) throw new ArgumentException($"batch norm backward: per-channel tensors must hold {C} values.");
+        long m = xhat.Length / C;
+        if (m == 0) return;
+        float* pg = Ptr(dy), pxh = Ptr(xhat), pdx = Ptr(dx);
+        ColumnSumsDouble(pg, m, C, null, ref reduceA);
+        ColumnSumsDouble(pg, m, C, pxh, ref reduceB);
+        var sdy = Channels(ref channelA, C);
+        var sdyx = Channels(ref channelB, C);
+        var dG = Floats(dgamma); var dB = Floats(dbeta); var g = Floats(gamma); var inv = Floats(invStd);
+        for (int c = 0; c < C; c++)
+        {
+            dB[c] = accumulate ? dB[c] + (float)reduceA[c] : (float)reduceA[c];
+            dG[c] = accumulate ? dG[c] + (float)reduceB[c] : (float)reduceB[c];
+            sdy[c] = (float)(reduceA[c] / m);   // mean of dy
+            sdyx[c] = (float)(reduceB[c] / m);  // mean of dy * xhat
+        }
+        fixed (float* pa = sdy) fixed (float* pb = sdyx)
+        {
+            float* scale = (float*)NativeMemory.Alloc((nuint)C, sizeof(float));
+            try
+            {
+                for (int c = 0; c < C; c++) scale[c] = g[c] * inv[c];
+                for (long r = 0; r < m; r++)
+                {
+                    float* gr = pg + r * C, xr = pxh + r * C, dr = pdx + r * C;
+                    int c = 0;
+                    for (; c <= C - 8; c += 8)
+                    {
+                        var v = Vector256.Load(gr + c) - Vector256.Load(pa + c) - Vector256.Load(xr + c) * Vector256.Load(pb + c);
+                        Vector256.Store(v * Vector256.Load(scale + c), dr + c);
+                    }
+                    for (; c < C; c++) dr[c] = (gr[c] - pa[c] - xr[c] * pb[c]) * scale[c];
+                }
+            }
+            finally { NativeMemory.Free(scale); }
+        }
+    }
+
+    private long CheckNorm(Tensor x, int C, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance, Tensor? invStd)
+    {
+        if (!x.IsContiguous) throw new ArgumentException("batch norm: x must be contiguous.");
+        if (C < 1 || x.Length % C != 0) throw new ArgumentException($"batch norm: {x.Length} values are not rows of {C} channels.");
+        foreach (var t in new[] { gamma, beta, runningMean, runningVariance, invStd })
+            if (t is not null && (t.Length != C || !t.IsContiguous)) throw new ArgumentException($"batch norm: per-channel tensors must hold {C} values.");
+        _ = FloatBuffer(x);
+        return x.Length / C;
+    }
+
+    /// <summary>sums[c] = sum_r a[r, c] (* b[r, c] when b is not null), rows of C contiguous floats: float vectors over
+    /// blocks of 64 rows, added up in double.</summary>
+    private static unsafe void ColumnSumsDouble(float* a, long rows, int C, float* b, ref double[] sums)
+    {
+        if (sums.Length < C) sums = new double[C];
+        Array.Clear(sums, 0, C);
+        float* part = (float*)NativeMemory.Alloc((nuint)C, sizeof(float));
+        try
+        {
+            for (long r0 = 0; r0 < rows; r0 += 64)
+            {
+                long r1 = Math.Min(rows, r0 + 64);
+                new Span<float>(part, C).Clear();
+                for (long r = r0; r < r1; r++)
+                {
+                    float* ar = a + r * C;
+                    float* br = b == null ? null : b + r * C;
+                    int c = 0;
+                    if (br == null)
+                    {
+                        for (; c <= C - 8; c += 8) Vector256.Store(Vector256.Load(part + c) + Vector256.Load(ar + c), part + c);
+                        for (; c < C; c++) part[c] += ar[c];
+                    }
+                    else
+                    {
+                        for (; c <= C - 8; c += 8) Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(ar + c), Vector256.Load(br + c), Vector256.Load(part + c)), part + c);
+                        for (; c < C; c++) part[c] += ar[c] * br[c];
+                    }
+                }
+                for (int c = 0; c < C; c++) sums[c] += part[c];
+            }
+        }
+        finally { NativeMemory.Free(part); }
+    }
+
+    private static unsafe void SubtractInto(float* x, float* mean, float* dst, int C)
+    {
+        int c = 0;
+        for (; c <= C - 8; c += 8) Vector256.Store(Vector256.Load(x + c) - Vector256.Load(mean + c), dst + c);
+        for (; c < C; c++) dst[c] = x[c] - mean[c];
+    }
+
+    private static Span<float> Channels(ref float[] scratch, int C)
+    {
+        if (scratch.Length < C) scratch = new float[C];
+        return scratch.AsSpan(0, C);
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------------------------------
+
+    /// <summary>The address of a tensor view's first element (CPU buffers are pinned arrays, so it stays valid).</summary>
+    private unsafe float* Ptr(Tensor t) =>
+        (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(FloatBuffer(t).Data)) + t.Offset;
+
+    private unsafe int* IntPtr(IndexTensor t)
+    {
+        if (t.Buffer is not CpuBuffer<int> b || !ReferenceEquals(b.Backend, this))
+            throw new ArgumentException($"{t} does not live on this CPU backend.");
+        return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(b.Data)) + t.Offset;
+    }
+
+    /// <summary>Runs body(e) for e in [0, count): on the library's threads when the work is large, each e on one thread.</summary>
+    private static void ForEachExample(int count, long elementsPerExample, Action<int> body)
+    {
+        int threads = MePropLibrary.NumThreads;
+        if (threads <= 1 || count <= 1 || elementsPerExample * count < ParallelMinElements)
+        {
+            for (int e = 0; e < count; e++) body(e);
+            return;
+        }
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Axpy(float a, float* x, float* y, int n)
+    {
+        int i = 0;
+        var va = Vector256.Create(a);
+        for (; i <= n - 8; i += 8) Vector256.Store(Vector256.FusedMultiplyAdd(va, Vector256.Load(x + i), Vector256.Load(y + i)), y + i);
+        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(a, x[i], y[i]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddTo(float* x, float* y, int n)
+    {
+        int i = 0;
+        for (; i <= n - 8; i += 8) Vector256.Store(Vector256.Load(y + i) + Vector256.Load(x + i), y + i);
+        for (; i < n; i++) y[i] += x[i];
+    }
+}

@@ -1,0 +1,135 @@
+using MePropNative.Backends;
+using MePropNative.Layers;
+using MePropNative.MeProp;
+using MePropNative.Tests.Support;
+using static MePropNative.Tests.Cnn.CnnTestSupport;
+
+namespace MePropNative.Tests.Cnn;
+
+public class ConvolutionTests
+{
+    private readonly CpuBackend backend = new();
+
+    public static TheoryData<int, int, int, int, int, int, bool> Geometries => new()
+    {
+        // h, w, cin, cout, kernel, stride, same padding
+        { 6, 5, 3, 4, 3, 1, true },
+        { 7, 7, 2, 3, 5, 1, true },
+        { 7, 6, 3, 2, 3, 2, true },
+        { 6, 6, 2, 3, 3, 1, false },
+        { 5, 5, 9, 10, 5, 1, true },   // channel runs longer than one vector (tails)
+    };
+
+    private static ConvGeometry Geometry(int h, int w, int cin, int kernel, int stride, bool same) =>
+        same ? ConvGeometry.Same(h, w, cin, kernel, stride) : ConvGeometry.Valid(h, w, cin, kernel, stride);
+
+    private Conv2d Layer(ConvGeometry g, int cout, PerMapTopK? selection, float[] w, float[] b)
+    {
+        var conv = new Conv2d(backend, g, cout, selection);
+        backend.Upload(w, conv.Weight.Value);
+        backend.Upload(b, conv.Bias!.Value);
+        return conv;
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void ForwardMatchesTheHostConvolution(int h, int w, int cin, int cout, int kernel, int stride, bool same)
+    {
+        var g = Geometry(h, w, cin, kernel, stride, same);
+        int n = 3;
+        var x = TestData.Random(n * g.InputSize, 1); var wt = TestData.Random(cout * g.PatchSize, 2); var b = TestData.Random(cout, 3);
+        var conv = Layer(g, cout, null, wt, b);
+        var y = TestData.Host(backend, conv.Forward(Upload(backend, x, n, g.InputSize), Train));
+        TestData.Close(ConvReference(x, wt, b, n, g, cout), y, 1e-5f, "y");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void DenseGradientsMatchFiniteDifferences(int h, int w, int cin, int cout, int kernel, int stride, bool same)
+    {
+        var g = Geometry(h, w, cin, kernel, stride, same);
+        int n = 2;
+        var x = TestData.Random(n * g.InputSize, 4); var wt = TestData.Random(cout * g.PatchSize, 5); var b = TestData.Random(cout, 6);
+        var conv = Layer(g, cout, null, wt, b);
+        var xt = Upload(backend, x, n, g.InputSize);
+        var r = TestData.Random(n * conv.OutputSize, 7);
+        conv.Forward(xt, Train);
+        var dx = TestData.Host(backend, conv.Backward(Upload(backend, r, n, conv.OutputSize))!);
+        var dw = TestData.Host(backend, conv.Weight.Gradient); var db = TestData.Host(backend, conv.Bias!.Gradient);
+        double Loss() => Dot(TestData.Host(backend, conv.Forward(xt, StepContext.Inference)), r);
+        CheckGradient("dW", wt, v => backend.Upload(v, conv.Weight.Value), Loss, dw);
+        CheckGradient("db", b, v => backend.Upload(v, conv.Bias.Value), Loss, db);
+        CheckGradient("dx", x, v => backend.Upload(v, xt), Loss, dx);
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void SparseBackwardEqualsDenseBackwardOfTheSelectedEntries(int h, int w, int cin, int cout, int kernel, int stride, bool same)
+    {
+        var g = Geometry(h, w, cin, kernel, stride, same);
+        int n = 3, P = g.Positions;
+        var x = TestData.Random(n * g.InputSize, 8); var wt = TestData.Random(cout * g.PatchSize, 9); var b = TestData.Random(cout, 10);
+        var dy = TestData.Random(n * P * cout, 11);
+        var selection = new PerMapTopK(backend, 0.3f);
+        int k = selection.K(P);
+        var sparse = Layer(g, cout, selection, wt, b);
+        var xt = Upload(backend, x, n, g.InputSize);
+        sparse.Forward(xt, Train);
+        var dxS = TestData.Host(backend, sparse.Backward(Upload(backend, dy, n, P * cout))!);
+
+        // the same pass, dense, on dy with everything but each map's top-k zeroed
+        var masked = new float[dy.Length];
+        for (int e = 0; e < n; e++)
+            for (int c = 0; c < cout; c++)
+                foreach (int p in TopK((e2, c2, p2) => MathF.Abs(dy[(e2 * P + p2) * cout + c2]), e, c, P, k))
+                    masked[(e * P + p) * cout + c] = dy[(e * P + p) * cout + c];
+        var dense = Layer(g, cout, null, wt, b);
+        dense.Forward(xt, Train);
+        var dxD = TestData.Host(backend, dense.Backward(Upload(backend, masked, n, P * cout))!);
+
+        TestData.Close(TestData.Host(backend, dense.Weight.Gradient), TestData.Host(backend, sparse.Weight.Gradient), 1e-5f, "dW");
+        TestData.Close(TestData.Host(backend, dense.Bias!.Gradient), TestData.Host(backend, sparse.Bias!.Gradient), 1e-5f, "db");
+        TestData.Close(dxD, dxS, 1e-5f, "dx");
+        Assert.Equal((long)n * cout * k, selection.Selected);
+    }
+
+    [Fact]
+    public void FullRatioEqualsDenseExactly()
+    {
+        // integer-valued data: every product and sum is exact in float32, so the sparse kernels' summation order gives
+        // the dense GEMMs' bits
+        var g = ConvGeometry.Same(6, 6, 3, 3);
+        int n = 2, cout = 4, P = g.Positions;
+        var x = TestData.Integers(n * g.InputSize, 12, 3); var wt = TestData.Integers(cout * g.PatchSize, 13, 3); var b = TestData.Integers(cout, 14, 3);
+        var dy = TestData.Integers(n * P * cout, 15, 3);
+        (float[] Dw, float[] Db, float[] Dx) Run(PerMapTopK? s)
+        {
+            var conv = Layer(g, cout, s, wt, b);
+            var xt = Upload(backend, x, n, g.InputSize);
+            conv.Forward(xt, Train);
+            var dx = TestData.Host(backend, conv.Backward(Upload(backend, dy, n, P * cout))!);
+            // a second step accumulates into the gradients (the non-zero-gradient path)
+            conv.Forward(xt, Train);
+            conv.Backward(Upload(backend, dy, n, P * cout));
+            return (TestData.Host(backend, conv.Weight.Gradient), TestData.Host(backend, conv.Bias!.Gradient), dx);
+        }
+        var dense = Run(null);
+        foreach (float decay in new[] { 0f, 0.6f })
+        {
+            var full = Run(new PerMapTopK(backend, 1f, decay));
+            Assert.Equal(dense.Dw, full.Dw);
+            Assert.Equal(dense.Db, full.Db);
+            Assert.Equal(dense.Dx, full.Dx);
+        }
+    }
+
+    [Fact]
+    public void FirstLayerSkipsTheInputGradient()
+    {
+        var g = ConvGeometry.Same(5, 5, 1, 3);
+        var conv = new Conv2d(backend, g, 2, new PerMapTopK(backend, 0.2f)) { ComputeInputGradient = false };
+        conv.Forward(Upload(backend, TestData.Random(2 * 25, 16), 2, 25), Train);
+        Assert.Null(conv.Backward(Upload(backend, TestData.Random(2 * conv.OutputSize, 17), 2, conv.OutputSize)));
+        Assert.False(conv.Weight.GradientIsZero);
+    }
+}
