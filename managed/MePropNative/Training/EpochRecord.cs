@@ -33,4 +33,8 @@ public sealed record EpochRecord
     [JsonPropertyName("layer_sizes")] public int[] LayerSizes { get; init; } = [];
     [JsonPropertyName("subnormal_values")] public long SubnormalValues { get; init; }
     [JsonPropertyName("evaluations")] public List<EvaluationRecord> Evaluations { get; init; } = [];
+    /// <summary>Backward wall time per named layer (the CNN's conv and fc layers); absent for models that do not record it.</summary>
+    [JsonPropertyName("layer_backward_s")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, double>? LayerBackwardSeconds { get; init; }
 }
