@@ -50,6 +50,13 @@ if(MEPROP_WITH_CUDA AND MEPROP_CUDA_SOURCES)
     target_link_options(meprop PRIVATE "LINKER:--exclude-libs,ALL")
   endif()
   message(STATUS "libmeprop: CUDA kernels ON (${CMAKE_CUDA_COMPILER}, archs ${CMAKE_CUDA_ARCHITECTURES})")
+  # The GPU microbenchmark (bench/gpu/topk_bench.cpp): C ABI only, so it needs neither Google Benchmark nor OpenBLAS
+  # (bench/gpu/run.sh turns it on without MEPROP_BUILD_BENCH).
+  option(MEPROP_BUILD_GPU_BENCH "Build bench/gpu/topk_bench (CUDA builds only)" ${MEPROP_BUILD_BENCH})
+  if(MEPROP_BUILD_GPU_BENCH)
+    add_executable(topk_bench ${PROJECT_SOURCE_DIR}/bench/gpu/topk_bench.cpp)
+    target_link_libraries(topk_bench PRIVATE meprop)
+  endif()
 else()
   target_sources(meprop PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src/cuda/cuda_absent.c)
   message(STATUS "libmeprop: CUDA kernels OFF")

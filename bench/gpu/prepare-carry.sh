@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Prepares .gpu-carry/ (git-ignored) on the development machine, for bench/gpu/run.sh on a GPU machine that has
+# nvcc, CMake and PyTorch but no .NET SDK and no network:
+#   .gpu-carry/googletest/   GoogleTest sources (Debian's /usr/src/googletest), built there if it has no GTest
+#   .gpu-carry/tests/        the xunit test project, self-contained + trimmed (dotnet publish -r linux-x64)
+#   .gpu-carry/bench/        the .NET benchmarks, the same way, when bench/MePropNative.Benchmarks exists
+#                            (run.sh runs .gpu-carry/bench/run-gpu-bench.sh if present, else the executable with
+#                            $MEPROP_GPU_BENCH_ARGS)
+# The device tool carries at most 64 MiB in all: the script prints the size and warns above 60 MiB.
+#   bench/gpu/prepare-carry.sh [--no-bench]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CARRY="${MEPROP_GPU_CARRY:-$ROOT/.gpu-carry}"
+BENCH=1
+[[ "${1:-}" == "--no-bench" ]] && BENCH=0
+log() { printf '[prepare-carry] %s\n' "$*" >&2; }
+
+rm -rf "$CARRY"
+mkdir -p "$CARRY"
+
+if [[ -d /usr/src/googletest ]]; then
+  cp -r /usr/src/googletest "$CARRY/googletest"
+  rm -rf "$CARRY/googletest/googlemock/docs" "$CARRY/googletest/googletest/docs" 2>/dev/null || true
+else
+  log "no /usr/src/googletest (apt-get install libgtest-dev): the GPU machine needs its own GoogleTest for ctest"
+fi
+
+# Trimmed, self-contained: TrimMode=partial trims only the framework (the test and xunit assemblies, which xunit
+# reads by reflection, stay whole); System.Text.Json keeps its reflection serializer (the config/results tests use it).
+PUBLISH=(-c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -p:TrimMode=partial
+         -p:JsonSerializerIsReflectionEnabledByDefault=true -p:SuppressTrimAnalysisWarnings=true
+         -p:TreatWarningsAsErrors=false -p:DebugType=none -nologo -v quiet -clp:ErrorsOnly)
+log "publishing the tests"
+dotnet publish "$ROOT/tests/MePropNative.Tests/MePropNative.Tests.csproj" "${PUBLISH[@]}" -o "$CARRY/tests"
+rm -f "$CARRY/tests"/libmeprop.* # run.sh points MEPROP_NATIVE_DIR at the CUDA build it makes there
+
+if [[ $BENCH -eq 1 ]]; then
+  project="$(ls "$ROOT"/bench/MePropNative.Benchmarks/*.csproj 2>/dev/null | head -n1 || true)"
+  if [[ -n "$project" ]]; then
+    log "publishing the benchmarks ($project)"
+    if dotnet publish "$project" "${PUBLISH[@]}" -o "$CARRY/bench"; then
+      rm -f "$CARRY/bench"/libmeprop.*
+      [[ -f "$ROOT/bench/gpu/run-gpu-bench.sh" ]] && cp "$ROOT/bench/gpu/run-gpu-bench.sh" "$CARRY/bench/"
+    else
+      log "benchmark publish failed: carrying the tests only"
+      rm -rf "$CARRY/bench"
+    fi
+  fi
+fi
+
+size_kib=$(du -sk "$CARRY" | cut -f1)
+log "$CARRY: $((size_kib / 1024)) MiB"
+[[ $size_kib -gt $((60 * 1024)) ]] && log "WARNING: over 60 MiB; the device tool carries 64 MiB in all (try --no-bench)"
+log "on the GPU machine: bench/gpu/run.sh (carry .gpu-carry along)"
