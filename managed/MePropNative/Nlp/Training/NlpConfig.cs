@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MePropNative.MeProp;
+using MePropNative.Training;
+
+namespace MePropNative.Nlp.Training;
+
+/// <summary>
+/// A tagger or parser training run. The options shared with `train mlp` (strategy, k, optimizer, schedule, meSimp,
+/// output, checkpoints: see <see cref="NlpConfigOptions.SharedKeys"/>) live in <see cref="Common"/>, a
+/// <see cref="TrainConfig"/>, and keep their meaning and spelling; the options of the NLP models are here.
+/// </summary>
+public sealed class NlpConfig
+{
+    public NlpConfig(string task)
+    {
+        if (task is not ("tagger" or "parser")) throw new ArgumentException($"unknown task '{task}' (tagger or parser).");
+        Task = task;
+        Common = new TrainConfig
+        {
+            Hidden = [500],
+            Strategy = StrategyKind.TopK,
+            K = [task == "tagger" ? 10 : 20],
+            Optimizer = Optimizers.OptimizerKind.Adam,
+            LearningRate = 0.001f,
+            BatchSize = task == "tagger" ? 32 : 256,
+            Epochs = task == "tagger" ? 6 : 6,
+            EvalBatchSize = task == "tagger" ? 128 : 4000,
+            ClipNorm = 5f,
+        };
+        EmbeddingSize = task == "tagger" ? 100 : 50;
+    }
+
+    /// <summary>"tagger" or "parser" (JSON key "model").</summary>
+    public string Task { get; private set; }
+    public TrainConfig Common { get; private set; }
+
+    // data
+    public string DataDir { get; set; } = "data/ud-english-ewt";
+    public string? TrainFile { get; set; }
+    public string? DevFile { get; set; }
+    public string? TestFile { get; set; }
+    /// <summary>Use only the first N training sentences (0: all).</summary>
+    public int TrainLimit { get; set; }
+    /// <summary>Training words seen fewer times than this share unknown-word signature rows.</summary>
+    public int MinCount { get; set; } = 2;
+
+    // models
+    public int EmbeddingSize { get; set; }
+    public bool Bidirectional { get; set; } = true;
+    /// <summary>"per_gate" (k per LSTM gate) or "whole" (4k over the 4H gate vector).</summary>
+    public string GateSelection { get; set; } = "per_gate";
+    /// <summary>Parser hidden activation: "cube" (Chen and Manning 2014) or "relu".</summary>
+    public string Activation { get; set; } = "cube";
+    /// <summary>Non-projective training trees: "lift" (projectivize by lifting arcs) or "skip".</summary>
+    public string NonProjective { get; set; } = "lift";
+
+    public string Source { get => Common.Source; set => Common.Source = value; }
+
+    public NlpConfig Clone()
+    {
+        var c = (NlpConfig)MemberwiseClone();
+        c.Common = Common.Clone();
+        return c;
+    }
+
+    public string TrainPath => TrainFile ?? Path.Combine(DataDir, "en_ewt-ud-train.conllu");
+    public string DevPath => DevFile ?? Path.Combine(DataDir, "en_ewt-ud-dev.conllu");
+    public string TestPath => TestFile ?? Path.Combine(DataDir, "en_ewt-ud-test.conllu");
+
+    /// <summary>k per gate / of the hidden layer, or null for dense.</summary>
+    public int? K => Common.Strategy == StrategyKind.Dense || Common.K.Length == 0 ? null : Common.K[0];
+
+    public List<string> Problems()
+    {
+        var p = Common.Problems();
+        if (EmbeddingSize < 1) p.Add($"embedding_size = {EmbeddingSize} must be >= 1.");
+        if (MinCount < 1) p.Add($"min_count = {MinCount} must be >= 1.");
+        if (TrainLimit < 0) p.Add($"train_limit = {TrainLimit} must be >= 0.");
+        if (Common.Hidden.Length != 1) p.Add($"hidden must be one size for the {Task} (got [{string.Join(", ", Common.Hidden)}]).");
+        if (Common.K.Length > 1) p.Add($"k must be one value for the {Task}.");
+        if (GateSelection is not ("per_gate" or "whole")) p.Add($"gate_selection = '{GateSelection}' must be per_gate or whole.");
+        if (Activation is not ("cube" or "relu")) p.Add($"activation = '{Activation}' must be cube or relu.");
+        if (NonProjective is not ("lift" or "skip")) p.Add($"nonprojective = '{NonProjective}' must be lift or skip.");
+        if (Task == "tagger" && K is int k && k * 1 > Common.Hidden.FirstOrDefault())
+            p.Add($"k = {k} (per gate) exceeds the LSTM hidden size {Common.Hidden.FirstOrDefault()}.");
+        return p;
+    }
+
+    public void Validate()
+    {
+        var p = Problems();
+        if (p.Count > 0) throw new ConfigException("invalid configuration:\n  " + string.Join("\n  ", p));
+    }
+
+    /// <summary>"tagger-topk-k10", "parser-dense", "tagger-mesimp-topk-k10", ...</summary>
+    public string RunName() => $"{Task}-{Common.RunName()}";
+
+    /// <summary>The options of a run as JSON (every key of <see cref="NlpConfigOptions.All"/>; what results.json records).</summary>
+    public JsonObject ToJson() => NlpConfigOptions.ToJson(this);
+}
+
+/// <summary>One option of an NLP run: JSON key, CLI flag, help, accessors (typed like <see cref="ConfigOption"/>).</summary>
+public sealed record NlpOption(string Key, OptionType Type, string Help, Func<NlpConfig, object?> Get, Action<NlpConfig, JsonElement> Set,
+    IReadOnlyList<string>? Choices = null)
+{
+    public string Flag => "--" + Key.Replace('_', '-');
+}
+
+/// <summary>The option catalog of `train tagger` and `train parser`: the shared training options of
+/// <see cref="ConfigOptions"/> (same keys, same flags) plus the NLP ones.</summary>
+public static class NlpConfigOptions
+{
+    /// <summary>Keys of <see cref="ConfigOptions"/> that tagger and parser runs take as they are.</summary>
+    public static readonly string[] SharedKeys =
+    [
+        "hidden", "dropout", "strategy", "k", "output_k", "memory_ratio", "optimizer", "lr", "beta1", "beta2", "adam_eps", "adagrad_eps",
+        "momentum", "l2", "clip_value", "clip_norm", "lr_decay", "batch_size", "epochs", "evals_per_epoch", "select_by", "patience", "seed",
+        "threads", "eval_batch_size", "mesimp", "mesimp_threshold", "mesimp_cycle", "out", "checkpoint", "resume",
+    ];
+
+    private static readonly Dictionary<string, string> HelpOverrides = new()
+    {
+        ["hidden"] = "tagger: LSTM hidden size (per direction); parser: hidden layer size (paper: 500)",
+        ["k"] = "tagger: k per LSTM gate (paper: top-10); parser: k of the hidden layer (paper: top-20)",
+        ["batch_size"] = "tagger: sentences per mini-batch (bucketed by length); parser: transitions per mini-batch",
+        ["eval_batch_size"] = "tagger: sentences per evaluation batch; parser: parser states scored per evaluation batch",
+        ["dropout"] = "dropout rate: tagger on the LSTM outputs, parser on the hidden layer (0: none)",
+        ["output_k"] = "k of the output layer (0: dense, the paper's setting)",
+        ["mesimp"] = "meSimp: prune LSTM hidden units (tagger) / hidden units (parser) seldom selected by top-k, in cycles",
+    };
+
+    public static readonly IReadOnlyList<NlpOption> All = Build();
+
+    public static readonly IReadOnlyDictionary<string, NlpOption> ByKey = All.ToDictionary(o => o.Key);
+
+    private static List<NlpOption> Build()
+    {
+        var list = new List<NlpOption>
+        {
+            new("model", OptionType.Choice, "model: tagger (LSTM POS tagger) or parser (arc-standard MLP parser)", c => c.Task,
+                (c, e) => { if (Str(e) != c.Task) throw new FormatException($"this command trains the {c.Task}, the config says '{Str(e)}'"); }, ["tagger", "parser"]),
+            new("data_dir", OptionType.String, "folder with en_ewt-ud-{train,dev,test}.conllu (scripts/fetch-data.sh ud_ewt)", c => c.DataDir, (c, e) => c.DataDir = Str(e)),
+            new("train_file", OptionType.String, "training CoNLL-U file (overrides data_dir)", c => c.TrainFile, (c, e) => c.TrainFile = Str(e)),
+            new("dev_file", OptionType.String, "dev CoNLL-U file (overrides data_dir)", c => c.DevFile, (c, e) => c.DevFile = Str(e)),
+            new("test_file", OptionType.String, "test CoNLL-U file (overrides data_dir)", c => c.TestFile, (c, e) => c.TestFile = Str(e)),
+            new("train_limit", OptionType.Int, "use only the first N training sentences (0: all)", c => c.TrainLimit, (c, e) => c.TrainLimit = Int(e)),
+            new("min_count", OptionType.Int, "training words seen fewer times share unknown-word signature embeddings", c => c.MinCount, (c, e) => c.MinCount = Int(e)),
+            new("embedding_size", OptionType.Int, "embedding size (tagger words; parser words, tags and labels: 50 in Chen and Manning)", c => c.EmbeddingSize, (c, e) => c.EmbeddingSize = Int(e)),
+            new("bidirectional", OptionType.Bool, "tagger: a second LSTM reads right to left (hidden states concatenated)", c => c.Bidirectional, (c, e) => c.Bidirectional = Bool(e)),
+            new("gate_selection", OptionType.Choice, "tagger: per_gate (top-k in each of the 4 gates) or whole (top-4k over all gates)", c => c.GateSelection,
+                (c, e) => c.GateSelection = Str(e), ["per_gate", "whole"]),
+            new("activation", OptionType.Choice, "parser: hidden activation, cube (Chen and Manning 2014) or relu", c => c.Activation, (c, e) => c.Activation = Str(e), ["cube", "relu"]),
+            new("nonprojective", OptionType.Choice, "parser: non-projective training trees are lifted to projective ones (lift) or skipped (skip)", c => c.NonProjective,
+                (c, e) => c.NonProjective = Str(e), ["lift", "skip"]),
+        };
+        foreach (var key in SharedKeys)
+        {
+            var o = ConfigOptions.ByKey[key];
+            list.Add(new NlpOption(o.Key, o.Type, HelpOverrides.GetValueOrDefault(key, o.Help), c => o.Get(c.Common), (c, e) => o.Set(c.Common, e), o.Choices));
+        }
+        return list;
+    }
+
+    private static string Str(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new FormatException($"expected a string, got {e.GetRawText()}");
+    private static bool Bool(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw new FormatException($"expected true or false, got {e.GetRawText()}"),
+    };
+    private static int Int(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue
+            ? (int)d : throw new FormatException($"expected an integer, got {e.GetRawText()}");
+
+    /// <summary>Applies a JSON object's properties; unknown keys and wrong types are one error listing them all.</summary>
+    public static void Apply(NlpConfig config, JsonElement obj, string source)
+    {
+        if (obj.ValueKind != JsonValueKind.Object) throw new ConfigException($"{source}: the config must be a JSON object.");
+        var unknown = new List<string>();
+        var errors = new List<string>();
+        foreach (var prop in obj.EnumerateObject())
+        {
+            if (!ByKey.TryGetValue(prop.Name, out var option)) { unknown.Add(prop.Name); continue; }
+            try { option.Set(config, prop.Value); }
+            catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentException or OverflowException)
+            {
+                errors.Add($"{prop.Name}: {e.Message}");
+            }
+        }
+        if (unknown.Count > 0)
+            errors.Insert(0, $"unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Valid keys: {string.Join(", ", All.Select(o => o.Key))}.");
+        if (errors.Count > 0) throw new ConfigException($"{source}: " + string.Join("\n  ", errors));
+    }
+
+    /// <summary>Reads a JSON config file over the defaults of <paramref name="task"/>.</summary>
+    public static NlpConfig Load(string path, string task)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"{path}: not valid JSON ({e.Message})");
+        }
+        using (doc)
+        {
+            var c = new NlpConfig(task);
+            Apply(c, doc.RootElement, path);
+            c.Source = path;
+            return c;
+        }
+    }
+
+    public static JsonElement ParseFlagValue(NlpOption option, string text)
+    {
+        JsonNode? node = option.Type switch
+        {
+            OptionType.Int or OptionType.Long or OptionType.Float => JsonValue.Create(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)),
+            OptionType.Bool => JsonValue.Create(bool.Parse(text)),
+            OptionType.IntList => new JsonArray(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => (JsonNode?)JsonValue.Create(int.Parse(s, CultureInfo.InvariantCulture))).ToArray()),
+            _ => JsonValue.Create(text),
+        };
+        return JsonSerializer.SerializeToElement(node);
+    }
+
+    public static JsonObject ToJson(NlpConfig config)
+    {
+        var o = new JsonObject();
+        foreach (var opt in All)
+        {
+            var v = opt.Get(config);
+            o[opt.Key] = v switch
+            {
+                null => null,
+                int[] a => new JsonArray(a.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
+                float f => JsonValue.Create(Math.Round((double)f, 7)),
+                _ => JsonValue.Create(v),
+            };
+        }
+        return o;
+    }
+}

@@ -1,0 +1,410 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using MePropNative.Backends;
+using MePropNative.Bindings;
+using MePropNative.Layers;
+using MePropNative.Optimizers;
+using MePropNative.Tensors;
+using MePropNative.Training;
+
+namespace MePropNative.Nlp.Training;
+
+/// <summary>One dev/test evaluation of an NLP run (percent): the tagger's per-word accuracy, or the parser's UAS (and LAS).</summary>
+public sealed record NlpEvaluation(
+    [property: JsonPropertyName("epoch")] int Epoch,
+    [property: JsonPropertyName("point")] int Point,
+    [property: JsonPropertyName("step")] long Step,
+    [property: JsonPropertyName("dev_accuracy")] double DevAccuracy,
+    [property: JsonPropertyName("dev_las")] double? DevLas,
+    [property: JsonPropertyName("test_accuracy")] double TestAccuracy,
+    [property: JsonPropertyName("test_las")] double? TestLas,
+    [property: JsonPropertyName("layer_sizes")] int[] LayerSizes)
+{
+    public EvaluationRecord ToCommon() => new(Epoch, Point, Step, DevAccuracy, 0, TestAccuracy, LayerSizes);
+}
+
+/// <summary>What an NLP epoch records beyond <see cref="EpochRecord"/>.</summary>
+public sealed record NlpEpochExtras
+{
+    [JsonPropertyName("dev_las")] public double? DevLas { get; init; }
+    [JsonPropertyName("test_las")] public double? TestLas { get; init; }
+    /// <summary>Backward time inside the meProp'd linear transformations (LSTM gates through time / the parser's hidden layer).</summary>
+    [JsonPropertyName("sparsified_backward_s")] public double SparsifiedBackwardSeconds { get; init; }
+    /// <summary>Backward time inside the output layer (dense unless output_k).</summary>
+    [JsonPropertyName("output_backward_s")] public double OutputBackwardSeconds { get; init; }
+    [JsonPropertyName("train_rows")] public long TrainRows { get; init; }
+    [JsonPropertyName("evaluations")] public List<NlpEvaluation> Evaluations { get; init; } = [];
+}
+
+/// <summary>The outcome of an NLP run: the common <see cref="RunResult"/> (what `train mlp` writes; accuracy = UAS for
+/// the parser) and the NLP extras, written together as one results.json.</summary>
+public sealed record NlpRunResult(string Task, RunResult Common, IReadOnlyList<NlpEpochExtras> EpochExtras, NlpEvaluation? Reported, JsonObject Data)
+{
+    public double? DevLas => Reported?.DevLas;
+    public double? TestLas => Reported?.TestLas;
+
+    /// <summary>results.json: the RunResult's fields, plus "task", "data", "dev_las"/"test_las" and per-epoch extras.</summary>
+    public JsonObject ToJson()
+    {
+        var o = JsonSerializer.SerializeToNode(Common, ResultsWriter.Json)!.AsObject();
+        o["task"] = Task;
+        o["data"] = Data.DeepClone();
+        o["dev_las"] = DevLas is { } d ? Math.Round(d, 4) : null;
+        o["test_las"] = TestLas is { } t ? Math.Round(t, 4) : null;
+        var epochs = o["epochs"]!.AsArray();
+        for (int i = 0; i < epochs.Count && i < EpochExtras.Count; i++)
+        {
+            var extra = JsonSerializer.SerializeToNode(EpochExtras[i])!.AsObject();
+            foreach (var (k, v) in extra) epochs[i]![k] = v?.DeepClone();
+        }
+        return o;
+    }
+
+    public void Write(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        WriteAtomic(Path.Combine(folder, "results.json"), ToJson().ToJsonString(ResultsWriter.Json));
+        var csv = ResultsWriter.Csv(Common).TrimEnd('\n', '\r').Split('\n');
+        var sb = new System.Text.StringBuilder();
+        sb.Append(csv[0].TrimEnd('\r')).Append(",dev_las,test_las,sparsified_backward_s,output_backward_s,train_rows\n");
+        for (int i = 1; i < csv.Length; i++)
+        {
+            var x = i - 1 < EpochExtras.Count ? EpochExtras[i - 1] : new NlpEpochExtras();
+            sb.Append(csv[i].TrimEnd('\r')).Append(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $",{x.DevLas:0.####},{x.TestLas:0.####},{x.SparsifiedBackwardSeconds:0.######},{x.OutputBackwardSeconds:0.######},{x.TrainRows}\n"));
+        }
+        WriteAtomic(Path.Combine(folder, "results.csv"), sb.ToString());
+    }
+
+    public static NlpRunResult Read(string path)
+    {
+        var node = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path} holds no results.");
+        var common = node.Deserialize<RunResult>() ?? throw new InvalidDataException($"{path} holds no results.");
+        var extras = node["epochs"]?.AsArray().Select(e => e.Deserialize<NlpEpochExtras>()!).ToList() ?? [];
+        var reported = extras.SelectMany(e => e.Evaluations).FirstOrDefault(e => e.Epoch == common.BestEpoch && e.Point == common.BestPoint);
+        return new NlpRunResult(node["task"]?.GetValue<string>() ?? "", common, extras, reported, node["data"]?.AsObject() ?? []);
+    }
+
+    private static void WriteAtomic(string path, string text)
+    {
+        File.WriteAllText(path + ".tmp", text);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+}
+
+/// <summary>
+/// Trains the tagger or the parser (<see cref="INlpTask"/>) the way <see cref="Trainer"/> trains the MLP: epochs of
+/// mini-batches (forward + loss, backward, update, each timed), dev and test evaluations, the best dev evaluation, early
+/// stopping, meSimp cycles, and a checkpoint after every epoch that a resumed run continues from exactly.
+/// </summary>
+public sealed class NlpTrainer
+{
+    private readonly NlpConfig config;
+    private readonly IBackend backend;
+    private readonly ITrainingObserver observer;
+    private readonly SoftmaxCrossEntropyLoss loss;
+    private int epochsDone;
+    private long step;
+    private long examplesSeen;
+    private readonly List<EpochRecord> history = [];
+    private readonly List<NlpEpochExtras> extras = [];
+    private NlpEvaluation? best, last;
+    private int epochsWithoutImprovement;
+    private int resumedFrom;
+
+    /// <param name="createTask">builds the task; gets the layer sizes of a checkpoint being resumed (meSimp may have
+    /// pruned), or null for the configured sizes.</param>
+    public NlpTrainer(NlpConfig config, IBackend backend, Func<int[]?, INlpTask> createTask, ITrainingObserver? observer = null)
+    {
+        config.Validate();
+        this.config = config;
+        this.backend = backend;
+        this.observer = observer ?? SilentObserver.Instance;
+        var checkpoint = config.Common.Resume ? ReadCheckpointIfAny() : null;
+        Task = createTask(checkpoint?.Header["layer_sizes"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray());
+        Optimizer = OptimizerBase.Create(config.Common.ToOptimizerOptions());
+        loss = new SoftmaxCrossEntropyLoss(backend);
+        if (checkpoint is not null) Restore(checkpoint.Value.Header, checkpoint.Value.Tensors);
+    }
+
+    public INlpTask Task { get; }
+    public IOptimizer Optimizer { get; }
+
+    public NlpRunResult Run(CancellationToken cancellation = default)
+    {
+        var c = config.Common;
+        int steps = Task.BatchesPerEpoch;
+        var evalPoints = Trainer.EvaluationPoints(steps, c.EvalsPerEpoch);
+        observer.OnStart(Task.Description, epochsDone, c.Epochs, steps);
+        bool stoppedEarly = false;
+        for (int epoch = epochsDone; epoch < c.Epochs; epoch++)
+        {
+            if (c.Patience > 0 && epochsWithoutImprovement >= c.Patience) { stoppedEarly = true; break; }
+            cancellation.ThrowIfCancellationRequested();
+            bool prune = BeginMeSimpCycle(epoch);
+            Task.BeginEpoch(epoch);
+            backend.Counters.Reset();
+            Task.SparsifiedTimings.Reset();
+            Task.DenseTimings.Reset();
+            foreach (var l in Task.LinearLayers) l.Statistics.ResetRatio();
+            loss.ReadAndReset();
+            long forwardTicks = 0, backwardTicks = 0, updateTicks = 0, evalTicks = 0, evalGemmTicks = 0, rows = 0;
+            var evaluations = new List<NlpEvaluation>();
+            double bestBefore = best?.DevAccuracy ?? double.NegativeInfinity;
+            long epochStart = Stopwatch.GetTimestamp();
+            for (int s = 0, point = 0; s < steps; s++)
+            {
+                var context = StepContext.TrainingStep(step, examplesSeen);
+                if (c.LearningRateDecay != 1f) Optimizer.LearningRateScale = (float)Math.Pow(c.LearningRateDecay, (double)step / steps);
+                long t0 = Stopwatch.GetTimestamp();
+                var (scores, labels) = Task.Forward(s, context);
+                var gradient = loss.Forward(scores, labels, computeGradient: true)!;
+                long t1 = Stopwatch.GetTimestamp();
+                Task.Backward(gradient);
+                long t2 = Stopwatch.GetTimestamp();
+                Optimizer.Step(Task.Parameters);
+                long t3 = Stopwatch.GetTimestamp();
+                forwardTicks += t1 - t0;
+                backwardTicks += t2 - t1;
+                updateTicks += t3 - t2;
+                step++;
+                examplesSeen += scores.Rows;
+                rows += scores.Rows;
+                observer.OnStep(epoch, s + 1, steps);
+                if (point < evalPoints.Length && s == evalPoints[point])
+                {
+                    long e0 = Stopwatch.GetTimestamp(), g0 = backend.Counters.GemmTicks;
+                    if (prune) foreach (var m in Task.PruneSeldomSelected(c.MeSimpThreshold)) observer.OnMessage(m);
+                    evaluations.Add(Evaluate(epoch, point));
+                    evalTicks += Stopwatch.GetTimestamp() - e0;
+                    evalGemmTicks += backend.Counters.GemmTicks - g0;
+                    point++;
+                }
+            }
+            double wall = Seconds(Stopwatch.GetTimestamp() - epochStart - evalTicks);
+            var (trainLoss, trainAccuracy, _) = loss.ReadAndReset();
+            long selected = 0, total = 0;
+            foreach (var l in Task.LinearLayers) { selected += l.Statistics.SelectedRows * l.Inputs; total += l.Statistics.TotalRows * l.Inputs; }
+            double sparsified = Task.SparsifiedTimings.LinearBackwardSeconds, output = Task.DenseTimings.LinearBackwardSeconds;
+            var record = new EpochRecord
+            {
+                Epoch = epoch + 1,
+                TrainLoss = trainLoss,
+                TrainAccuracy = 100 * trainAccuracy,
+                DevAccuracy = evaluations[^1].DevAccuracy,
+                TestAccuracy = evaluations[^1].TestAccuracy,
+                ForwardSeconds = Seconds(forwardTicks),
+                BackwardSeconds = Seconds(backwardTicks),
+                LinearBackwardSeconds = sparsified + output,
+                UpdateSeconds = Seconds(updateTicks),
+                TrainWallSeconds = wall,
+                GemmSeconds = Seconds(backend.Counters.GemmTicks - evalGemmTicks),
+                SparseKernelSeconds = backend.Counters.SparseSeconds,
+                EvalSeconds = Seconds(evalTicks),
+                BackpropRatio = total == 0 ? 1 : (double)selected / total,
+                LayerBackpropRatios = Task.LinearLayers.Select(l => Math.Round(l.Statistics.BackpropRatio, 6)).ToArray(),
+                LayerSizes = Task.Sizes,
+                SubnormalValues = CountSubnormals(),
+                Evaluations = evaluations.Select(e => e.ToCommon()).ToList(),
+            };
+            history.Add(record);
+            extras.Add(new NlpEpochExtras
+            {
+                DevLas = evaluations[^1].DevLas,
+                TestLas = evaluations[^1].TestLas,
+                SparsifiedBackwardSeconds = sparsified,
+                OutputBackwardSeconds = output,
+                TrainRows = rows,
+                Evaluations = evaluations,
+            });
+            epochsDone = epoch + 1;
+            epochsWithoutImprovement = (best?.DevAccuracy ?? double.NegativeInfinity) > bestBefore ? 0 : epochsWithoutImprovement + 1;
+            observer.OnEpoch(record);
+            if (c.CheckpointPath() is { } path) SaveCheckpoint(path);
+        }
+        return Finish(stoppedEarly);
+    }
+
+    private NlpEvaluation Evaluate(int epoch, int point)
+    {
+        var dev = Task.DevSentences > 0 ? Task.Evaluate("dev") : new NlpScores(0, null, 0);
+        var test = Task.Evaluate("test");
+        var ev = new NlpEvaluation(epoch + 1, point + 1, step, dev.Accuracy, dev.Las, test.Accuracy, test.Las, Task.Sizes);
+        if (best is null || ev.DevAccuracy > best.DevAccuracy) best = ev;
+        last = ev;
+        var common = ev.ToCommon();
+        observer.OnEvaluation(common);
+        if (ev.DevLas is not null) observer.OnMessage($"    LAS: dev {ev.DevLas:F2}%  test {ev.TestLas:F2}%");
+        return ev;
+    }
+
+    /// <summary>meSimp cycles as in <see cref="Trainer"/>: cycles of mesimp_cycle epochs, optimizer state reset at each
+    /// cycle start, selections counted (and seldom-selected units pruned at each evaluation) in even cycles.</summary>
+    private bool BeginMeSimpCycle(int epoch)
+    {
+        var c = config.Common;
+        if (!c.MeSimp) return false;
+        if (epoch > 0 && epoch % c.MeSimpCycle == 0)
+        {
+            Optimizer.Reset(Task.Parameters);
+            observer.OnMessage($"meSimp: cycle {epoch / c.MeSimpCycle + 1} starts, optimizer state reset");
+        }
+        bool prune = epoch / c.MeSimpCycle % 2 == 0;
+        Task.CountSelections(prune);
+        return prune;
+    }
+
+    private NlpRunResult Finish(bool stoppedEarly)
+    {
+        var c = config.Common;
+        var reported = c.SelectBy == "last" ? last : best;
+        string? exported = null;
+        if (c.Out is not null)
+        {
+            Directory.CreateDirectory(c.Out);
+            exported = Path.Combine(c.Out, "model.bin");
+            Task.SaveModel(exported);
+        }
+        var common = new RunResult
+        {
+            Name = config.RunName(),
+            Config = config.ToJson(),
+            Model = Task.Description,
+            Backend = backend.Name,
+            Native = MePropLibrary.BuildInfo,
+            Threads = MePropLibrary.NumThreads,
+            TrainExamples = Task.TrainSentences,
+            DevExamples = Task.DevSentences,
+            TestExamples = Task.TestSentences,
+            DevAccuracy = reported?.DevAccuracy ?? 0,
+            TestAccuracy = reported?.TestAccuracy ?? 0,
+            BestEpoch = reported?.Epoch ?? 0,
+            BestPoint = reported?.Point ?? 0,
+            FinalTestAccuracy = last?.TestAccuracy ?? 0,
+            FinalLayerSizes = Task.Sizes,
+            StoppedEarly = stoppedEarly,
+            ResumedFromEpoch = resumedFrom,
+            Epochs = [.. history],
+            Sums = RunResult.Sum(history),
+            ExportedModel = exported,
+        };
+        var result = new NlpRunResult(Task.Name, common, [.. extras], reported, Task.DataSummary);
+        if (c.Out is not null) result.Write(c.Out);
+        return result;
+    }
+
+    private long CountSubnormals()
+    {
+        long n = 0;
+        foreach (var p in Task.Parameters)
+        {
+            n += backend.CountSubnormals(p.Value);
+            foreach (var s in p.OptimizerState) n += backend.CountSubnormals(s);
+        }
+        return n;
+    }
+
+    // ---- checkpoints ----------------------------------------------------------------------------------------------------
+
+    private static readonly HashSet<string> ResumableKeys = ["epochs", "patience", "out", "checkpoint", "resume", "threads", "eval_batch_size",
+        "data_dir", "train_file", "dev_file", "test_file"];
+
+    private void SaveCheckpoint(string path)
+    {
+        var linears = Task.LinearLayers;
+        var header = new JsonObject
+        {
+            ["kind"] = "meprop-nlp-checkpoint",
+            ["task"] = Task.Name,
+            ["config"] = config.ToJson(),
+            ["epochs_done"] = epochsDone,
+            ["step"] = step,
+            ["examples_seen"] = examplesSeen,
+            ["optimizer_steps"] = Optimizer.Steps,
+            ["layer_sizes"] = new JsonArray(Task.Sizes.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
+            ["epochs_without_improvement"] = epochsWithoutImprovement,
+            ["best"] = best is null ? null : JsonSerializer.SerializeToNode(best),
+            ["last"] = last is null ? null : JsonSerializer.SerializeToNode(last),
+            ["history"] = JsonSerializer.SerializeToNode(history),
+            ["extras"] = JsonSerializer.SerializeToNode(extras),
+            ["counted_examples"] = new JsonArray(linears.Select(l => (JsonNode?)JsonValue.Create(l.Statistics.CountedExamples)).ToArray()),
+        };
+        var tensors = new List<(string, Tensor)>();
+        foreach (var p in Task.Parameters)
+        {
+            tensors.Add((p.Name, p.Value));
+            for (int i = 0; i < p.OptimizerState.Length; i++) tensors.Add(($"{p.Name}.state{i}", p.OptimizerState[i]));
+        }
+        foreach (var s in Task.StrategyStates)
+            for (int i = 0; i < s.Tensors.Count; i++) tensors.Add(($"{s.Name}.strategy{i}", s.Tensors[i]));
+        foreach (var l in linears)
+            if (l.Statistics.UnitCounts is { } counts) tensors.Add(($"{l.Name}.counts", counts));
+        TensorFile.Write(path, header, tensors);
+    }
+
+    private (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny()
+    {
+        string path = config.Common.CheckpointPath()!;
+        if (!File.Exists(path))
+        {
+            observer.OnMessage($"no checkpoint at {path}: starting from the beginning");
+            return null;
+        }
+        var (header, tensors) = TensorFile.Read(path);
+        if (header["kind"]?.GetValue<string>() != "meprop-nlp-checkpoint") throw new ConfigException($"{path} is not a tagger/parser training checkpoint.");
+        var saved = header["config"]!.AsObject();
+        var now = config.ToJson();
+        var differences = now.Where(p => !ResumableKeys.Contains(p.Key) && !JsonNode.DeepEquals(p.Value, saved[p.Key]))
+            .Select(p => $"{p.Key}: checkpoint {saved[p.Key]?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();
+        if (differences.Count > 0)
+            throw new ConfigException($"{path} was written by a run with another configuration; resume with the same options " +
+                $"(only {string.Join(", ", ResumableKeys)} may change):\n  " + string.Join("\n  ", differences));
+        return (header, tensors);
+    }
+
+    private void Restore(JsonObject header, Dictionary<string, TensorFile.Entry> tensors)
+    {
+        Tensor Upload(TensorFile.Entry e)
+        {
+            var t = backend.Allocate(e.Shape);
+            backend.Upload(e.Data, t);
+            return t;
+        }
+        foreach (var p in Task.Parameters)
+        {
+            if (!tensors.TryGetValue(p.Name, out var e)) throw new InvalidDataException($"the checkpoint lacks tensor {p.Name}.");
+            if (e.Data.Length != p.Length) throw new InvalidDataException($"checkpoint tensor {p.Name} has {e.Data.Length} elements, the model {p.Length}.");
+            backend.Upload(e.Data, p.Value);
+            var states = new List<Tensor>();
+            for (int i = 0; tensors.TryGetValue($"{p.Name}.state{i}", out var s); i++) states.Add(Upload(s));
+            p.OptimizerState = [.. states];
+            p.GradientIsZero = true;
+        }
+        foreach (var s in Task.StrategyStates)
+        {
+            var states = new List<Tensor>();
+            for (int i = 0; tensors.TryGetValue($"{s.Name}.strategy{i}", out var e); i++) states.Add(Upload(e));
+            s.Restore(states);
+        }
+        var counted = header["counted_examples"]!.AsArray();
+        var linears = Task.LinearLayers;
+        for (int i = 0; i < linears.Count; i++)
+            if (tensors.TryGetValue($"{linears[i].Name}.counts", out var c))
+                linears[i].Statistics.RestoreCounts(c.Data, counted[i]!.GetValue<long>());
+        epochsDone = header["epochs_done"]!.GetValue<int>();
+        step = header["step"]!.GetValue<long>();
+        examplesSeen = header["examples_seen"]!.GetValue<long>();
+        Optimizer.Steps = header["optimizer_steps"]!.GetValue<long>();
+        epochsWithoutImprovement = header["epochs_without_improvement"]!.GetValue<int>();
+        best = header["best"]?.Deserialize<NlpEvaluation>();
+        last = header["last"]?.Deserialize<NlpEvaluation>();
+        history.AddRange(header["history"]!.Deserialize<List<EpochRecord>>()!);
+        extras.AddRange(header["extras"]!.Deserialize<List<NlpEpochExtras>>()!);
+        resumedFrom = epochsDone;
+        observer.OnMessage($"resumed from {config.Common.CheckpointPath()} after epoch {epochsDone}");
+    }
+
+    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
+}
