@@ -6,13 +6,12 @@ namespace MePropNative.Experiments;
 /// <summary>The runs behind the meProp paper's MNIST tables and figures, regenerated.</summary>
 public static class ExperimentPlan
 {
-    public static readonly string[] Groups = ["main", "k", "random", "dense-k", "dropout", "depth", "msbp", "mesimp"];
+    public static readonly string[] Groups = ["main", "speed", "k", "random", "dense-k", "dropout", "depth", "msbp", "mesimp"];
 
     public static readonly int[] SweepK = [5, 10, 20, 40, 80, 160, 320];
     public static readonly int[] RandomK = [10, 20, 80];
     public static readonly int[] DenseK = [10, 20, 40, 80];
     public static readonly int[] Depths = [2, 3, 5];
-    public const float DropoutRate = 0.2f;
 
     public static List<ExperimentRun> Mnist(ExperimentSettings s)
     {
@@ -22,6 +21,7 @@ public static class ExperimentPlan
             DataDir = s.DataDir,
             Epochs = epochs,
             BatchSize = s.BatchSize,
+            Dropout = s.Dropout,
             TrainLimit = s.TrainLimit,
             Seed = s.Seed,
             Source = "meprop experiment mnist",
@@ -36,6 +36,11 @@ public static class ExperimentPlan
         Add("main", Sparse(StrategyKind.TopK, 20, s.MainEpochs));
         Add("main", Sparse(StrategyKind.Unified, 20, s.MainEpochs));
 
+        // speed: the backward ratio and the GEMM share, at a larger batch, without dropout
+        { var c = Dense(s.SpeedEpochs); c.BatchSize = s.SpeedBatchSize; c.Dropout = 0; Add("speed", c, $"dense-b{s.SpeedBatchSize}"); }
+        { var c = Sparse(StrategyKind.TopK, 20, s.SpeedEpochs); c.BatchSize = s.SpeedBatchSize; c.Dropout = 0; Add("speed", c, $"topk-k20-b{s.SpeedBatchSize}"); }
+        { var c = Sparse(StrategyKind.Unified, 20, s.SpeedEpochs); c.BatchSize = s.SpeedBatchSize; c.Dropout = 0; Add("speed", c, $"unified-k20-b{s.SpeedBatchSize}"); }
+
         // accuracy and backprop time vs k
         Add("k", Dense(s.SweepEpochs));
         foreach (int k in SweepK) Add("k", Sparse(StrategyKind.TopK, k, s.SweepEpochs));
@@ -45,8 +50,8 @@ public static class ExperimentPlan
         // meProp top-k vs an ordinary network whose hidden layers have k units
         foreach (int k in DenseK) { var c = Dense(s.SweepEpochs); c.Hidden = [k, k]; Add("dense-k", c, $"dense-h{k}"); }
 
-        { var c = Dense(s.SweepEpochs); c.Dropout = DropoutRate; Add("dropout", c, "dense-dropout"); }
-        { var c = Sparse(StrategyKind.TopK, 20, s.SweepEpochs); c.Dropout = DropoutRate; Add("dropout", c, "topk-k20-dropout"); }
+        { var c = Dense(s.SweepEpochs); c.Dropout = 0; Add("dropout", c, "dense-nodropout"); }
+        { var c = Sparse(StrategyKind.TopK, 20, s.SweepEpochs); c.Dropout = 0; Add("dropout", c, "topk-k20-nodropout"); }
 
         foreach (int depth in Depths.Where(d => d != 2))
         {
@@ -65,9 +70,6 @@ public static class ExperimentPlan
             var c = Sparse(StrategyKind.TopK, 160, s.MainEpochs);
             c.MeSimp = true; c.MeSimpThreshold = 0.1f; c.MeSimpCycle = 5; c.EvalsPerEpoch = 8;
             Add("mesimp", c);
-            var c20 = Sparse(StrategyKind.TopK, 20, s.MainEpochs);
-            c20.MeSimp = true; c20.MeSimpThreshold = 0.1f; c20.MeSimpCycle = 5; c20.EvalsPerEpoch = 8;
-            Add("mesimp", c20);
         }
 
         // a run shared by several groups is trained once

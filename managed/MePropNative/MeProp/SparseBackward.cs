@@ -2,9 +2,21 @@ using MePropNative.Tensors;
 
 namespace MePropNative.MeProp;
 
-/// <summary>The two shapes of sparse backward every selection strategy ends in.</summary>
+/// <summary>
+/// The two shapes of sparse backward every selection strategy ends in. Only dW and dx are sparsified: the bias gradient
+/// is the column sums of the full dy, as in both reference implementations of the paper (lancopku/meProp, C# and
+/// PyTorch) — it costs O(batch x n), nothing next to the O(batch x k x m) of the sparse products.
+/// </summary>
 public static class SparseBackward
 {
+    /// <summary>db += column sums of dy (the whole dy, not the selection).</summary>
+    public static void DenseBiasGradient(in LinearGradientRequest r)
+    {
+        if (r.Bias is null) return;
+        r.Backend.ColumnSums(r.Dy, r.Bias.Gradient, accumulate: !r.Bias.GradientIsZero);
+        r.Bias.GradientIsZero = false;
+    }
+
     /// <summary>Per-example pattern (indices and values batch x k): the libmeprop sparse kernels touch k rows of W per
     /// example, for dW, db and dx.</summary>
     public static void PerRow(in LinearGradientRequest r, IndexTensor indices, Tensor values)
@@ -12,11 +24,7 @@ public static class SparseBackward
         var b = r.Backend;
         b.SparseBackwardDw(indices, values, r.X, r.Weight.Gradient);
         r.Weight.GradientIsZero = false;
-        if (r.Bias is not null)
-        {
-            b.IndexAdd(indices, values, 1f, r.Bias.Gradient);
-            r.Bias.GradientIsZero = false;
-        }
+        DenseBiasGradient(r);
         if (r.Dx is not null) b.SparseBackwardDx(indices, values, r.Weight.Value, r.Dx);
         r.Statistics.Record(r.Batch, indices.Cols, indices, perRow: true);
     }
@@ -33,13 +41,7 @@ public static class SparseBackward
         b.Gemm(true, false, 1f, dyC, r.X, 0f, dwC);
         b.ScatterAddRows(dwC, indices, 1f, r.Weight.Gradient);
         r.Weight.GradientIsZero = false;
-        if (r.Bias is not null)
-        {
-            var dbC = buffers.CompactDb.Get(1, k);
-            b.ColumnSums(dyC, dbC, accumulate: false);
-            b.IndexAdd(indices, dbC, 1f, r.Bias.Gradient);
-            r.Bias.GradientIsZero = false;
-        }
+        DenseBiasGradient(r);
         if (r.Dx is not null)
         {
             var wC = buffers.CompactW.Get(k, m);
@@ -55,6 +57,5 @@ public sealed class UnifiedBuffers(Backends.IBackend backend)
 {
     public TensorCache CompactDy { get; } = new(backend);
     public TensorCache CompactDw { get; } = new(backend);
-    public TensorCache CompactDb { get; } = new(backend);
     public TensorCache CompactW { get; } = new(backend);
 }

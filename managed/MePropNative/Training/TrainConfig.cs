@@ -25,7 +25,7 @@ public sealed class TrainConfig
     // model
     public int[] Hidden { get; set; } = [500, 500];
     public int Classes { get; set; } = 10;
-    public float Dropout { get; set; }
+    public float Dropout { get; set; } = 0.1f;
 
     // meProp
     public StrategyKind Strategy { get; set; } = StrategyKind.TopK;
@@ -47,7 +47,7 @@ public sealed class TrainConfig
     public float LearningRateDecay { get; set; } = 1f;
 
     // schedule
-    public int BatchSize { get; set; } = 100;
+    public int BatchSize { get; set; } = 32;
     public int Epochs { get; set; } = 5;
     public int EvalsPerEpoch { get; set; } = 1;
     public string SelectBy { get; set; } = "dev";

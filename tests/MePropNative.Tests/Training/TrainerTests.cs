@@ -31,6 +31,7 @@ public class TrainerTests : IDisposable
         Epochs = epochs,
         EvalBatchSize = 32,
         Seed = 5,
+        Dropout = 0,
     };
 
     private (RunResult Result, float[][] Weights) Train(TrainConfig c)
