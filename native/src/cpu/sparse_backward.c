@@ -1,0 +1,179 @@
+/* Sparse backward of a linear layer y = x W^T + b for a per-example pattern of k (index, value) pairs:
+ *   dx[b, :]  = sum_t val[b,t] * W[idx[b,t], :]          (overwrites dx)
+ *   dW[i, :] += val[b,t] * x[b, :] for every idx[b,t] == i  (accumulates, in order of b)
+ * k/n of the dense flops. Both kernels split the m columns into tasks (blocks of 64 columns: the W or dW column
+ * slice stays in cache across the batch), and every task applies all (b, t) pairs in the same order, so each
+ * output element sees the same sequence of operations whatever the thread count: results are bitwise independent
+ * of it. The AVX2 dW first sorts the pairs by row (a counting sort on the stack, for rounds of examples in order
+ * of b), so that each dW row block is read and written once per round instead of once per pair; the per-element
+ * sequence of FMAs is unchanged. Indices are range- and duplicate-checked before any write. */
+#include "kernels.h"
+
+enum {
+    PARALLEL_MIN_FMAS = 1 << 18,
+    COLUMN_QUANTUM = 64,
+    GROUP_MAX_N = 4096,    /* grouped dW (AVX2): row starts on the stack for n <= this */
+    GROUP_MAX_PAIRS = 4096 /* and up to this many (b, t) pairs per round (48 KiB of stack in all) */
+};
+
+void mp_sparse_dx_scalar(int64_t c0, int64_t c1, int64_t batch, int64_t k, const int32_t* idx, int64_t ldi,
+                         const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx, int64_t lddx) {
+    for (int64_t b = 0; b < batch; b++) {
+        float* d = dx + b * lddx;
+        for (int64_t c = c0; c < c1; c++) d[c] = 0.0f;
+        for (int64_t t = 0; t < k; t++) {
+            const float s = val[b * ldv + t];
+            const float* wr = w + (int64_t)idx[b * ldi + t] * ldw;
+            for (int64_t c = c0; c < c1; c++) d[c] += s * wr[c];
+        }
+    }
+}
+
+void mp_sparse_dw_scalar(int64_t c0, int64_t c1, int64_t batch, int64_t k, const int32_t* idx, int64_t ldi,
+                         const float* val, int64_t ldv, const float* x, int64_t ldx, float* dw, int64_t lddw) {
+    for (int64_t b = 0; b < batch; b++) {
+        const float* xr = x + b * ldx;
+        for (int64_t t = 0; t < k; t++) {
+            const float s = val[b * ldv + t];
+            float* dr = dw + (int64_t)idx[b * ldi + t] * lddw;
+            for (int64_t c = c0; c < c1; c++) dr[c] += s * xr[c];
+        }
+    }
+}
+
+typedef struct {
+    int avx2;
+    int64_t batch, m, k;
+    const int32_t* idx;
+    int64_t ldi;
+    const float* val;
+    int64_t ldv;
+    const float* mat; /* w for dx, x for dW */
+    int64_t ldm;
+    float* out;       /* dx or dW */
+    int64_t ldo;
+    int64_t chunk;    /* columns per task */
+    int64_t extent;   /* m */
+    int64_t n;        /* grouped dW: rows, row starts, pairs */
+    const int32_t* start;
+    const int32_t* pair_b;
+    const float* pair_v;
+} sparse_job;
+
+static void dx_task(int64_t task, void* p) {
+    const sparse_job* j = (const sparse_job*)p;
+    const int64_t c0 = task * j->chunk, c1 = c0 + j->chunk < j->extent ? c0 + j->chunk : j->extent;
+    if (j->avx2) mp_sparse_dx_avx2(c0, c1, j->batch, j->k, j->idx, j->ldi, j->val, j->ldv, j->mat, j->ldm, j->out, j->ldo);
+    else mp_sparse_dx_scalar(c0, c1, j->batch, j->k, j->idx, j->ldi, j->val, j->ldv, j->mat, j->ldm, j->out, j->ldo);
+}
+
+static void dw_task(int64_t task, void* p) {
+    const sparse_job* j = (const sparse_job*)p;
+    const int64_t c0 = task * j->chunk, c1 = c0 + j->chunk < j->extent ? c0 + j->chunk : j->extent;
+    if (j->avx2) mp_sparse_dw_avx2(c0, c1, j->batch, j->k, j->idx, j->ldi, j->val, j->ldv, j->mat, j->ldm, j->out, j->ldo);
+    else mp_sparse_dw_scalar(c0, c1, j->batch, j->k, j->idx, j->ldi, j->val, j->ldv, j->mat, j->ldm, j->out, j->ldo);
+}
+
+static void dw_grouped_task(int64_t task, void* p) {
+    const sparse_job* j = (const sparse_job*)p;
+    const int64_t c0 = task * j->chunk, c1 = c0 + j->chunk < j->extent ? c0 + j->chunk : j->extent;
+    mp_sparse_dw_grouped_avx2(c0, c1, j->n, j->start, j->pair_b, j->pair_v, j->mat, j->ldm, j->out, j->ldo);
+}
+
+/* Runs job over `extent` columns in tasks of whole quanta; serially when the work is small. */
+static void run(sparse_job* job, mp_task_fn fn, int64_t extent, int64_t quantum) {
+    const int64_t threads = mp_get_num_threads();
+    job->extent = extent;
+    const int64_t fmas = job->batch * job->k * job->m;
+    if (threads <= 1 || fmas < PARALLEL_MIN_FMAS || extent <= quantum) {
+        job->chunk = extent;
+        fn(0, job);
+        return;
+    }
+    const int64_t units = (extent + quantum - 1) / quantum;
+    int64_t tasks = 4 * threads < units ? 4 * threads : units;
+    job->chunk = (units + tasks - 1) / tasks * quantum;
+    tasks = (extent + job->chunk - 1) / job->chunk;
+    mp_parallel_for(tasks, fn, job);
+}
+
+#define MP_FN "mp_sparse_backward_dx_f32"
+mp_status mp_sparse_backward_dx_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
+                                    const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx,
+                                    int64_t lddx) {
+    MP_CHECK_PTR(idx);
+    MP_CHECK_PTR(val);
+    MP_CHECK_PTR(w);
+    MP_CHECK_PTR(dx);
+    MP_CHECK_POSITIVE(batch);
+    MP_CHECK_POSITIVE(n);
+    MP_CHECK_INT32_RANGE(n);
+    MP_CHECK_POSITIVE(m);
+    MP_CHECK_K(k, n);
+    MP_CHECK_LD(ldi, k);
+    MP_CHECK_LD(ldv, k);
+    MP_CHECK_LD(ldw, m);
+    MP_CHECK_LD(lddx, m);
+    const mp_status st = mp_check_indices_2d_distinct(MP_FN, idx, batch, ldi, k, n, "n");
+    if (st != MP_OK) return st;
+    const mp_fp_mode fp = mp_fp_enter();
+    sparse_job job = {mp_use_avx2(), batch, m, k, idx, ldi, val, ldv, w, ldw, dx, lddx, 0, 0, n, NULL, NULL, NULL};
+    run(&job, dx_task, m, COLUMN_QUANTUM);
+    mp_fp_leave(fp);
+    return mp_ok();
+}
+#undef MP_FN
+
+#define MP_FN "mp_sparse_backward_dw_f32"
+mp_status mp_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
+                                    const float* val, int64_t ldv, const float* x, int64_t ldx, float* dw,
+                                    int64_t lddw) {
+    MP_CHECK_PTR(idx);
+    MP_CHECK_PTR(val);
+    MP_CHECK_PTR(x);
+    MP_CHECK_PTR(dw);
+    MP_CHECK_POSITIVE(batch);
+    MP_CHECK_POSITIVE(n);
+    MP_CHECK_INT32_RANGE(n);
+    MP_CHECK_POSITIVE(m);
+    MP_CHECK_K(k, n);
+    MP_CHECK_LD(ldi, k);
+    MP_CHECK_LD(ldv, k);
+    MP_CHECK_LD(ldx, m);
+    MP_CHECK_LD(lddw, m);
+    const mp_status st = mp_check_indices_2d_distinct(MP_FN, idx, batch, ldi, k, n, "n");
+    if (st != MP_OK) return st;
+    const mp_fp_mode fp = mp_fp_enter();
+    sparse_job job = {mp_use_avx2(), batch, m, k, idx, ldi, val, ldv, x, ldx, dw, lddw, 0, 0, n, NULL, NULL, NULL};
+    if (job.avx2 && n <= GROUP_MAX_N && k <= GROUP_MAX_PAIRS) {
+        /* Counting sort of the pairs by row, a round of examples at a time (rounds in order of b). */
+        int32_t start[GROUP_MAX_N + 1], pair_b[GROUP_MAX_PAIRS];
+        float pair_v[GROUP_MAX_PAIRS];
+        const int64_t per_round = GROUP_MAX_PAIRS / k;
+        for (int64_t b0 = 0; b0 < batch; b0 += per_round) {
+            const int64_t b1 = b0 + per_round < batch ? b0 + per_round : batch;
+            for (int64_t i = 0; i <= n; i++) start[i] = 0;
+            for (int64_t b = b0; b < b1; b++)
+                for (int64_t t = 0; t < k; t++) start[idx[b * ldi + t] + 1]++;
+            for (int64_t i = 0; i < n; i++) start[i + 1] += start[i];
+            for (int64_t b = b0; b < b1; b++)
+                for (int64_t t = 0; t < k; t++) {
+                    const int32_t p = start[idx[b * ldi + t]]++;
+                    pair_b[p] = (int32_t)b;
+                    pair_v[p] = val[b * ldv + t];
+                }
+            for (int64_t i = n; i > 0; i--) start[i] = start[i - 1]; /* the cursors ended at the next row's start */
+            start[0] = 0;
+            job.batch = b1 - b0;
+            job.start = start;
+            job.pair_b = pair_b;
+            job.pair_v = pair_v;
+            run(&job, dw_grouped_task, m, COLUMN_QUANTUM);
+        }
+    } else {
+        run(&job, dw_task, m, COLUMN_QUANTUM);
+    }
+    mp_fp_leave(fp);
+    return mp_ok();
+}
+#undef MP_FN
