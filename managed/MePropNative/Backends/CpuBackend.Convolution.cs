@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using MePropNative.Bindings;
 using MePropNative.Tensors;
 
@@ -11,9 +12,8 @@ namespace MePropNative.Backends;
 /// calls <see cref="Gemm"/>), the top-k of each feature map through libmeprop's row top-k, and the dW of a sparse
 /// backward through libmeprop's sparse kernel (<see cref="SparseBackwardDx"/> with the channels as rows); what is here
 /// is the data movement around them (im2col, col2im, the channel-major regrouping of the selection), pooling,
-/// BatchNorm and the sparse input-gradient scatter, as Vector256 C#. Work over examples is split across
-/// <see cref="MePropLibrary.NumThreads"/> threads when it is large enough; every example is computed by one thread in
-/// a fixed order, so results do not depend on the thread count.
+/// BatchNorm and the sparse input-gradient scatter, as Vector256 C#, single-threaded unless
+/// <see cref="ManagedKernelThreads"/> says otherwise.
 /// </summary>
 public sealed partial class CpuBackend
 {
@@ -107,40 +107,39 @@ public sealed partial class CpuBackend
 
         float* d = Ptr(dy), s = Ptr(scores);
         int ldd = dy.Stride;
-        bool useDecay = running is not null && decay > 0;
-        if (useDecay)
+        // the maps as rows: scores[n * C + c, p] = dy[n, p, c] (8 x 8 register transposes)
+        for (int n = 0; n < N; n++) TransposeToMaps(d + (long)n * ldd, s + (long)n * C * P, P, C);
+        if (running is not null && decay > 0)
         {
-            float* r = Ptr(running!);
-            float keep = decay, fresh = 1f - decay, share = (1f - decay) / N;
-            for (int n = 0; n < N; n++)
-            {
-                float* dn = d + (long)n * ldd;
-                float* sn = s + (long)n * C * P;
-                for (int p = 0; p < P; p++)
-                    for (int c = 0; c < C; c++)
-                        sn[(long)c * P + p] = keep * r[(long)c * P + p] + fresh * MathF.Abs(dn[p * C + c]);
-            }
-            // running average of |dL/dy| per (channel, position), averaged over the batch (docs/cnn.md)
+            // decay selection: score = decay * run_grad + (1 - decay) * |dy|; run_grad += ... averaged over the batch
+            float* r = Ptr(running);
             long cp = (long)C * P;
-            for (long i = 0; i < cp; i++) r[i] *= keep;
-            for (int n = 0; n < N; n++)
+            float* sum = (float*)NativeMemory.AllocZeroed((nuint)cp, sizeof(float));
+            try
             {
-                float* dn = d + (long)n * ldd;
-                for (int p = 0; p < P; p++)
-                    for (int c = 0; c < C; c++)
-                        r[(long)c * P + p] += share * MathF.Abs(dn[p * C + c]);
+                var keep = Vector256.Create(decay);
+                var fresh = Vector256.Create(1f - decay);
+                for (int n = 0; n < N; n++)
+                {
+                    float* sn = s + n * cp;
+                    long i = 0;
+                    for (; i <= cp - 8; i += 8)
+                    {
+                        var a = Vector256.Abs(Vector256.Load(sn + i));
+                        Vector256.Store(Vector256.Load(sum + i) + a, sum + i);
+                        Vector256.Store(keep * Vector256.Load(r + i) + fresh * a, sn + i);
+                    }
+                    for (; i < cp; i++)
+                    {
+                        float a = MathF.Abs(sn[i]);
+                        sum[i] += a;
+                        sn[i] = decay * r[i] + (1f - decay) * a;
+                    }
+                }
+                float share = (1f - decay) / N;
+                for (long i = 0; i < cp; i++) r[i] = decay * r[i] + share * sum[i];
             }
-        }
-        else
-        {
-            for (int n = 0; n < N; n++)
-            {
-                float* dn = d + (long)n * ldd;
-                float* sn = s + (long)n * C * P;
-                for (int p = 0; p < P; p++)
-                    for (int c = 0; c < C; c++)
-                        sn[(long)c * P + p] = dn[p * C + c];
-            }
+            finally { NativeMemory.Free(sum); }
         }
 
         Kernels.TopKAbsRows(Floats(scores), N * C, P, P, k, Ints(mapIndices), k, default, k);
@@ -502,10 +501,54 @@ public sealed partial class CpuBackend
         return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(b.Data)) + t.Offset;
     }
 
-    /// <summary>Runs body(e) for e in [0, count): on the library's threads when the work is large, each e on one thread.</summary>
+    /// <summary>dst (C x P) = src (P x C) transposed, through 8 x 8 register blocks (scalar edges).</summary>
+    private static unsafe void TransposeToMaps(float* src, float* dst, int P, int C)
+    {
+        int p0 = 0;
+        if (Avx.IsSupported)
+        {
+            for (; p0 <= P - 8; p0 += 8)
+            {
+                int c0 = 0;
+                for (; c0 <= C - 8; c0 += 8)
+                {
+                    float* a = src + (long)p0 * C + c0;
+                    var r0 = Avx.LoadVector256(a); var r1 = Avx.LoadVector256(a + C); var r2 = Avx.LoadVector256(a + 2 * C); var r3 = Avx.LoadVector256(a + 3 * C);
+                    var r4 = Avx.LoadVector256(a + 4 * C); var r5 = Avx.LoadVector256(a + 5 * C); var r6 = Avx.LoadVector256(a + 6 * C); var r7 = Avx.LoadVector256(a + 7 * C);
+                    var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1); var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                    var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5); var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+                    var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE); var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+                    var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE); var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                    float* o = dst + (long)c0 * P + p0;
+                    Avx.Store(o, Avx.Permute2x128(u0, u4, 0x20));
+                    Avx.Store(o + P, Avx.Permute2x128(u1, u5, 0x20));
+                    Avx.Store(o + 2L * P, Avx.Permute2x128(u2, u6, 0x20));
+                    Avx.Store(o + 3L * P, Avx.Permute2x128(u3, u7, 0x20));
+                    Avx.Store(o + 4L * P, Avx.Permute2x128(u0, u4, 0x31));
+                    Avx.Store(o + 5L * P, Avx.Permute2x128(u1, u5, 0x31));
+                    Avx.Store(o + 6L * P, Avx.Permute2x128(u2, u6, 0x31));
+                    Avx.Store(o + 7L * P, Avx.Permute2x128(u3, u7, 0x31));
+                }
+                for (; c0 < C; c0++)
+                    for (int p = p0; p < p0 + 8; p++) dst[(long)c0 * P + p] = src[(long)p * C + c0];
+            }
+        }
+        for (int p = p0; p < P; p++)
+            for (int c = 0; c < C; c++) dst[(long)c * P + p] = src[(long)p * C + c];
+    }
+
+    /// <summary>
+    /// Threads of the managed convolution kernels (im2col, col2im, pooling, the sparse input gradient): 1 by default.
+    /// On a machine shared with other jobs a fork-join over .NET threads waits for its slowest (descheduled) thread and
+    /// measured slower than one thread; libmeprop's own kernels (SGEMM, top-k, sparse dW) keep their thread pool.
+    /// </summary>
+    public static int ManagedKernelThreads { get; set; } = 1;
+
+    /// <summary>Runs body(e) for e in [0, count), on up to <see cref="ManagedKernelThreads"/> threads when the work is
+    /// large; each e runs on one thread, so results do not depend on the thread count.</summary>
     private static void ForEachExample(int count, long elementsPerExample, Action<int> body)
     {
-        int threads = MePropLibrary.NumThreads;
+        int threads = ManagedKernelThreads;
         if (threads <= 1 || count <= 1 || elementsPerExample * count < ParallelMinElements)
         {
             for (int e = 0; e < count; e++) body(e);

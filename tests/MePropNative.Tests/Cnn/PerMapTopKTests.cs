@@ -117,11 +117,12 @@ public class PerMapTopKTests
             var (idx, val, _) = s.Select(Upload(backend, dy, n, positions * c), c);
             var hi = TestData.Host(backend, idx); var hv = TestData.Host(backend, val);
             AssertSelection(dy, n, c, positions, k, Score, hi, hv);
-            for (int i = 0; i < run.Length; i++) run[i] *= decay;
+            var sum = new float[run.Length];
             for (int e = 0; e < n; e++)
                 for (int p = 0; p < positions; p++)
                     for (int ch = 0; ch < c; ch++)
-                        run[ch * positions + p] += (1f - decay) / n * MathF.Abs(dy[(e * positions + p) * c + ch]);
+                        sum[ch * positions + p] += MathF.Abs(dy[(e * positions + p) * c + ch]);
+            for (int i = 0; i < run.Length; i++) run[i] = decay * run[i] + (1f - decay) / n * sum[i];
             TestData.Close(run, TestData.Host(backend, s.Running!), 1e-6f, "run_grad");
             for (int ch = 0; ch < c && !differsFromPlain; ch++)
                 for (int e = 0; e < n; e++)

@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MePropNative.Backends;
+using MePropNative.Bindings;
+using MePropNative.Data;
+using MePropNative.Training;
+
+namespace MePropNative.Experiments;
+
+/// <summary>How `meprop experiment cnn` runs.</summary>
+public sealed record CnnExperimentSettings
+{
+    public string OutDir { get; init; } = "docs/results/cnn";
+    public string DataDir { get; init; } = "data/mnist";
+    /// <summary>Epochs of the accuracy-target runs (the paper's setup: batch 10).</summary>
+    public int TargetEpochs { get; init; } = 3;
+    /// <summary>Epochs and batch size of the Table 2 / Table 3 runs (a larger batch keeps the 14 runs affordable on 2 cores).</summary>
+    public int SweepEpochs { get; init; } = 2;
+    public int SweepBatchSize { get; init; } = 50;
+    public int TrainLimit { get; init; }
+    public long Seed { get; init; } = 1;
+    public int BenchRepetitions { get; init; } = 60;
+    public string[]? Groups { get; init; }
+}
+
+/// <summary>
+/// The meProp-CNN paper's MNIST experiments, regenerated: the accuracy-target runs (batch 10: dense, top 5% with decay
+/// 0.6, and the same with BatchNorm), Table 2 (no BatchNorm) and Table 3 (BatchNorm) over dense and per-map top
+/// 5/8/10% with decay 0 and 0.6, and the conv backward benchmark. Each run goes to OUT/runs/NAME and is not run again
+/// while its results.json matches its configuration; an interrupted run resumes from its checkpoint.
+/// </summary>
+public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig, string, RunResult> train)
+{
+    public static readonly string[] Groups = ["targets", "table2", "table3", "bench"];
+    public static readonly float[] Ratios = [0.05f, 0.08f, 0.10f];
+    public static readonly float[] Decays = [0f, 0.6f];
+
+    /// <summary>The paper's numbers for the three accuracy targets (its Tables 2 and 3).</summary>
+    public static readonly (string Name, double Paper, double Target)[] Targets =
+    [
+        ("target-cnn-dense", 99.02, 99.0),
+        ("target-cnn-top5-decay0.6", 99.27, 99.0),
+        ("target-cnn-top5-decay0.6-bn", 99.39, 99.2),
+    ];
+
+    public sealed record Run(string Group, string Name, CnnConfig Config);
+
+    public List<Run> Plan()
+    {
+        var runs = new List<Run>();
+        CnnConfig Base(int batch, int epochs, bool bn, float ratio, float decay) => new()
+        {
+            DataDir = settings.DataDir,
+            BatchSize = batch,
+            Epochs = epochs,
+            BatchNorm = bn,
+            TopKRatio = ratio,
+            Decay = decay,
+            TrainLimit = settings.TrainLimit,
+            Seed = settings.Seed,
+            Source = "meprop experiment cnn",
+        };
+        void Add(string group, string prefix, CnnConfig c) => runs.Add(new Run(group, $"{prefix}-{c.RunName()}", c));
+
+        Add("targets", "target", Base(10, settings.TargetEpochs, false, 1f, 0f));
+        Add("targets", "target", Base(10, settings.TargetEpochs, false, 0.05f, 0.6f));
+        Add("targets", "target", Base(10, settings.TargetEpochs, true, 0.05f, 0.6f));
+        foreach (var (group, bn) in new[] { ("table2", false), ("table3", true) })
+        {
+            Add(group, "table", Base(settings.SweepBatchSize, settings.SweepEpochs, bn, 1f, 0f));
+            foreach (float decay in Decays)
+                foreach (float r in Ratios)
+                    Add(group, "table", Base(settings.SweepBatchSize, settings.SweepEpochs, bn, r, decay));
+        }
+        return runs;
+    }
+
+    private bool Selected(string group) => settings.Groups is null || settings.Groups.Contains(group, StringComparer.OrdinalIgnoreCase);
+
+    public string RunDirectory(Run run) => Path.Combine(settings.OutDir, "runs", run.Name);
+
+    public void RunAll(bool force, Action<string> log)
+    {
+        var plan = Plan().Where(r => Selected(r.Group)).ToList();
+        for (int i = 0; i < plan.Count; i++)
+        {
+            var run = plan[i];
+            var config = run.Config.Clone();
+            config.Out = RunDirectory(run);
+            config.Source = run.Config.Source;
+            string results = Path.Combine(config.Out, "results.json");
+            if (!force && Cached(results, config) is not null) { log($"[{i + 1}/{plan.Count}] {run.Name}: cached"); continue; }
+            if (force && File.Exists(config.CheckpointPath())) File.Delete(config.CheckpointPath()!);
+            config.Resume = true;
+            log($"[{i + 1}/{plan.Count}] {run.Name} ({run.Group})");
+            var r = train(config, $"[{i + 1}/{plan.Count}] {run.Name}");
+            log(string.Create(CultureInfo.InvariantCulture, $"[{i + 1}/{plan.Count}] {run.Name}: dev {r.DevAccuracy:F2}% test {r.TestAccuracy:F2}% (epoch {r.BestEpoch})"));
+            File.Delete(config.CheckpointPath()!);
+        }
+        if (Selected("bench"))
+        {
+            var files = MnistFiles.InDirectory(settings.DataDir);
+            var images = File.Exists(files.TrainImages) ? LabeledImages.FromIdx(files.TrainImages, files.TrainLabels) : null;
+            using var backend = new CpuBackend();
+            foreach (bool bn in new[] { false, true })
+            {
+                log($"backward benchmark, batch 10, {(bn ? "with" : "without")} BatchNorm");
+                var report = ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { BatchNorm = bn, Repetitions = settings.BenchRepetitions }, images, log);
+                Directory.CreateDirectory(settings.OutDir);
+                File.WriteAllText(BenchPath(bn), report.ToMarkdown());
+                log(report.ToMarkdown());
+            }
+        }
+    }
+
+    private string BenchPath(bool bn) => Path.Combine(settings.OutDir, bn ? "bench-backward-bn.md" : "bench-backward.md");
+
+    private static RunResult? Cached(string path, CnnConfig config)
+    {
+        if (!File.Exists(path)) return null;
+        RunResult r;
+        try { r = ResultsWriter.Read(path); }
+        catch (Exception e) when (e is JsonException or InvalidDataException) { return null; }
+        foreach (var (key, value) in config.ToJson())
+            if (!CnnConfig.RunIndependentKeys.Contains(key) && !JsonNode.DeepEquals(value, r.Config[key])) return null;
+        return r.Epochs.Count >= config.Epochs ? r : null;
+    }
+
+    public Dictionary<string, RunResult> LoadCached()
+    {
+        var d = new Dictionary<string, RunResult>();
+        foreach (var run in Plan())
+        {
+            var c = run.Config.Clone();
+            c.Out = RunDirectory(run);
+            if (Cached(Path.Combine(c.Out, "results.json"), c) is { } r) d[run.Name] = r;
+        }
+        return d;
+    }
+
+    // ---- report ------------------------------------------------------------------------------------------------------------
+
+    public string WriteReport(Action<string>? log = null)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var plan = Plan();
+        var results = LoadCached();
+        var sb = new StringBuilder();
+        sb.AppendLine("# meProp-CNN on MNIST");
+        sb.AppendLine();
+        sb.AppendLine("Generated by `meprop experiment cnn` (see [docs/cnn.md](../../cnn.md)). Network: the paper's Table 1 — conv 5x5x32 (same) - " +
+            "max-pool 2x2 - conv 5x5x64 (same) - max-pool 2x2 - fc 1024 - fc 10, ReLU, Adam (lr 0.001, beta1 0.9, beta2 0.999, eps 1e-8). " +
+            "meProp-CNN keeps k = ceil(ratio * H * W) positions of every feature map of conv1 and conv2 and k = ceil(ratio * 1024) outputs of fc1 " +
+            "per example; the classifier fc2 is dense. Data: 55,000 training images, the first 5,000 of the training file as dev set, " +
+            "the 10,000 test images; the test accuracy is that of the epoch with the best dev accuracy.");
+        sb.AppendLine();
+        sb.AppendLine($"Machine: {Environment.ProcessorCount} CPU cores shared with other jobs, libmeprop {MePropLibrary.BuildInfo}. Times are wall-clock seconds per epoch " +
+            "(training only, evaluation excluded); backward times are the layers' own timers.");
+        sb.AppendLine();
+
+        // targets
+        sb.AppendLine("## Accuracy targets (batch 10, the paper's setup)");
+        sb.AppendLine();
+        sb.AppendLine("| run | epochs | dev % | test % | best epoch | paper % | target % | met | conv backward s/epoch | backward s/epoch | epoch s |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|");
+        foreach (var (name, paper, target) in Targets)
+        {
+            if (!results.TryGetValue(name, out var r)) { sb.AppendLine($"| {name} | not run | | | | {paper:F2} | {target:F1} | | | | |"); continue; }
+            sb.AppendLine(string.Create(inv, $"| {name} | {r.Epochs.Count} | {r.DevAccuracy:F2} | {r.TestAccuracy:F2} | {r.BestEpoch} | {paper:F2} | {target:F1} | " +
+                $"{(r.TestAccuracy >= target ? "yes" : "**no**")} | {Avg(r, CnnTrainer.ConvBackwardSeconds):F1} | {Avg(r, e => e.BackwardSeconds):F1} | {Avg(r, e => e.TrainWallSeconds):F1} |"));
+        }
+        sb.AppendLine();
+
+        foreach (var (group, title) in new[] { ("table2", "Table 2: meProp-CNN without BatchNorm"), ("table3", "Table 3: meProp-CNN with BatchNorm") })
+        {
+            var rows = plan.Where(p => p.Group == group).ToList();
+            var first = rows[0].Config;
+            sb.AppendLine(string.Create(inv, $"## {title} (batch {first.BatchSize}, {first.Epochs} epochs)"));
+            sb.AppendLine();
+            sb.AppendLine("| backprop | decay | dev % | test % | best epoch | backprop ratio | conv backward s/epoch | conv backward speedup | backward s/epoch | backward speedup | epoch s | epoch speedup |");
+            sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            results.TryGetValue(rows[0].Name, out var dense);
+            foreach (var run in rows)
+            {
+                string label = run.Config.IsDense ? "baseline (dense)" : string.Create(inv, $"top {run.Config.TopKRatio * 100:0.#}%");
+                string decay = run.Config.IsDense ? "-" : run.Config.Decay.ToString("0.##", inv);
+                if (!results.TryGetValue(run.Name, out var r)) { sb.AppendLine($"| {label} | {decay} | not run | | | | | | | | | |"); continue; }
+                double conv = Avg(r, CnnTrainer.ConvBackwardSeconds), bwd = Avg(r, e => e.BackwardSeconds), wall = Avg(r, e => e.TrainWallSeconds);
+                string Speedup(Func<RunResult, double> f, double mine) => dense is null ? "" : string.Create(inv, $"{f(dense) / mine:F2}x");
+                sb.AppendLine(string.Create(inv, $"| {label} | {decay} | {r.DevAccuracy:F2} | {r.TestAccuracy:F2} | {r.BestEpoch} | {r.Sums.BackpropRatio:F3} | {conv:F1} | ") +
+                    Speedup(d => Avg(d, CnnTrainer.ConvBackwardSeconds), conv) + string.Create(inv, $" | {bwd:F1} | ") + Speedup(d => Avg(d, e => e.BackwardSeconds), bwd) +
+                    string.Create(inv, $" | {wall:F1} | ") + Speedup(d => Avg(d, e => e.TrainWallSeconds), wall) + " |");
+            }
+            sb.AppendLine();
+        }
+
+        sb.AppendLine("## Conv backward benchmark (one process, same weights and batches)");
+        sb.AppendLine();
+        sb.AppendLine("`meprop bench cnn`: every repetition runs a training step (no update) of each configuration on the same MNIST batch of 10; " +
+            "the median per layer. conv1 has no input gradient (first layer). The selection (transpose, top-k, regrouping) is included in the sparse times.");
+        sb.AppendLine();
+        foreach (bool bn in new[] { false, true })
+        {
+            sb.AppendLine(bn ? "### With BatchNorm" : "### Without BatchNorm");
+            sb.AppendLine();
+            sb.AppendLine(File.Exists(BenchPath(bn)) ? File.ReadAllText(BenchPath(bn)) : "not run");
+            sb.AppendLine();
+        }
+
+        sb.AppendLine("## Reproduce");
+        sb.AppendLine();
+        sb.AppendLine("```");
+        sb.AppendLine("./build.sh data && ./build.sh");
+        sb.AppendLine(string.Create(inv, $"meprop experiment cnn --epochs {settings.TargetEpochs} --sweep-epochs {settings.SweepEpochs} --sweep-batch-size {settings.SweepBatchSize}"));
+        sb.AppendLine("# single runs, e.g. the BatchNorm target:");
+        sb.AppendLine(string.Create(inv, $"meprop train cnn --topk-ratio 0.05 --decay 0.6 --batchnorm --epochs {settings.TargetEpochs} --out runs/cnn-bn"));
+        sb.AppendLine("meprop bench cnn");
+        sb.AppendLine("```");
+        Directory.CreateDirectory(settings.OutDir);
+        string path = Path.Combine(settings.OutDir, "report.md");
+        File.WriteAllText(path, sb.ToString());
+        log?.Invoke($"{results.Count} of {plan.Count} runs in the report");
+        return path;
+    }
+
+    private static double Avg(RunResult r, Func<EpochRecord, double> f) => r.Epochs.Count == 0 ? 0 : r.Epochs.Average(f);
+}

@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using MePropNative.Models;
+using MePropNative.Optimizers;
+
+namespace MePropNative.Training;
+
+/// <summary>
+/// Everything that defines a CNN training run (`meprop train cnn`). The JSON config uses the snake_case names of the
+/// properties (e.g. {"topk_ratio": 0.05, "decay": 0.6, "batchnorm": true}), the CLI the same names as --kebab-case flags;
+/// flags override the file. Defaults are the meProp-CNN paper's MNIST setup: conv 5x5x32 - pool - conv 5x5x64 - pool -
+/// fc 1024 - fc 10, Adam (0.001, 0.9, 0.999, 1e-8), batch 10; topk_ratio 1 is dense back propagation.
+/// </summary>
+public sealed class CnnConfig
+{
+    // data
+    public string DataDir { get; set; } = "data/mnist";
+    public int DevSize { get; set; } = 5000;
+    public int TrainLimit { get; set; }
+
+    // model
+    public int[] ConvChannels { get; set; } = [32, 64];
+    public int Kernel { get; set; } = 5;
+    public int[] Hidden { get; set; } = [1024];
+    [JsonPropertyName("batchnorm")] public bool BatchNorm { get; set; }
+    [JsonPropertyName("batchnorm_momentum")] public float BatchNormMomentum { get; set; } = 0.01f;
+    public float Dropout { get; set; }
+
+    // meProp-CNN
+    [JsonPropertyName("topk_ratio")] public float TopKRatio { get; set; } = 1f;
+    public float Decay { get; set; }
+    public string[] SparseLayers { get; set; } = ["conv1", "conv2", "fc1"];
+
+    // optimizer (Adam)
+    [JsonPropertyName("lr")] public float LearningRate { get; set; } = 0.001f;
+    public float Beta1 { get; set; } = 0.9f;
+    public float Beta2 { get; set; } = 0.999f;
+    public float AdamEpsilon { get; set; } = 1e-8f;
+
+    // schedule
+    public int BatchSize { get; set; } = 10;
+    public int Epochs { get; set; } = 3;
+    public int EvalsPerEpoch { get; set; } = 1;
+    public int EvalBatchSize { get; set; } = 100;
+    public string SelectBy { get; set; } = "dev";
+    public long Seed { get; set; } = 1;
+    public int Threads { get; set; }
+
+    // output
+    public string? Out { get; set; }
+    public bool Resume { get; set; }
+
+    /// <summary>Where the config came from, for the results (not part of the configuration).</summary>
+    [JsonIgnore] public string Source { get; set; } = "defaults";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>Keys whose value may change without changing what a run computes (cached results, checkpoints).</summary>
+    public static readonly HashSet<string> RunIndependentKeys = ["out", "resume", "threads", "data_dir", "eval_batch_size"];
+
+    public CnnConfig Clone()
+    {
+        var c = (CnnConfig)MemberwiseClone();
+        c.ConvChannels = (int[])ConvChannels.Clone();
+        c.Hidden = (int[])Hidden.Clone();
+        c.SparseLayers = (string[])SparseLayers.Clone();
+        return c;
+    }
+
+    public JsonObject ToJson() => JsonSerializer.SerializeToNode(this, Json)!.AsObject();
+
+    public static CnnConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
+        try
+        {
+            var c = JsonSerializer.Deserialize<CnnConfig>(File.ReadAllText(path), Json) ?? throw new ConfigException($"{path} is empty.");
+            c.Source = path;
+            return c;
+        }
+        catch (JsonException e) { throw new ConfigException($"{path}: {e.Message}"); }
+    }
+
+    public bool IsDense => TopKRatio >= 1f;
+
+    public CnnOptions ToCnnOptions() => new()
+    {
+        ConvChannels = ConvChannels,
+        Kernel = Kernel,
+        Hidden = Hidden,
+        BatchNorm = BatchNorm,
+        BatchNormMomentum = BatchNormMomentum,
+        Dropout = Dropout,
+        TopKRatio = TopKRatio,
+        Decay = Decay,
+        SparseLayers = SparseLayers,
+        Seed = (ulong)Seed,
+    };
+
+    public OptimizerOptions ToOptimizerOptions() => new()
+    {
+        Kind = OptimizerKind.Adam,
+        LearningRate = LearningRate,
+        Beta1 = Beta1,
+        Beta2 = Beta2,
+        AdamEpsilon = AdamEpsilon,
+    };
+
+    public List<string> Problems()
+    {
+        var p = new List<string>();
+        if (DevSize < 0) p.Add($"dev_size = {DevSize} must be >= 0.");
+        if (TrainLimit < 0) p.Add($"train_limit = {TrainLimit} must be >= 0.");
+        if (ConvChannels.Length == 0 || ConvChannels.Any(c => c < 1)) p.Add("conv_channels must list >= 1 positive channel counts.");
+        if (Kernel < 1) p.Add($"kernel = {Kernel} must be >= 1.");
+        if (Hidden.Any(h => h < 1)) p.Add("hidden sizes must be >= 1.");
+        if (BatchNormMomentum is <= 0 or > 1) p.Add($"batchnorm_momentum = {BatchNormMomentum} must be in (0, 1].");
+        if (Dropout is < 0 or >= 1) p.Add($"dropout = {Dropout} must be in [0, 1).");
+        if (TopKRatio is <= 0 or > 1 || float.IsNaN(TopKRatio)) p.Add($"topk_ratio = {TopKRatio} must be in (0, 1] (1: dense).");
+        if (Decay is < 0 or >= 1 || float.IsNaN(Decay)) p.Add($"decay = {Decay} must be in [0, 1).");
+        var names = new CnnOptions { ConvChannels = ConvChannels, Hidden = Hidden }.LayerNames.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var l in SparseLayers.Where(l => !names.Contains(l)))
+            p.Add($"sparse_layers: no layer '{l}' (layers: {string.Join(", ", names)}).");
+        if (LearningRate <= 0) p.Add($"lr = {LearningRate} must be > 0.");
+        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) p.Add("beta1 and beta2 must be in [0, 1).");
+        if (AdamEpsilon <= 0) p.Add($"adam_epsilon = {AdamEpsilon} must be > 0.");
+        if (BatchSize < 1) p.Add($"batch_size = {BatchSize} must be >= 1.");
+        if (BatchNorm && BatchSize < 2) p.Add("batchnorm needs batch_size >= 2.");
+        if (Epochs < 1) p.Add($"epochs = {Epochs} must be >= 1.");
+        if (EvalsPerEpoch < 1) p.Add($"evals_per_epoch = {EvalsPerEpoch} must be >= 1.");
+        if (EvalBatchSize < 1) p.Add($"eval_batch_size = {EvalBatchSize} must be >= 1.");
+        if (SelectBy is not ("dev" or "last")) p.Add($"select_by = '{SelectBy}' must be dev or last.");
+        if (Threads < 0) p.Add($"threads = {Threads} must be >= 0 (0: the library's default).");
+        if (Resume && Out is null) p.Add("resume needs out (its checkpoint.bin is resumed).");
+        return p;
+    }
+
+    public void Validate()
+    {
+        var p = Problems();
+        if (p.Count > 0) throw new ConfigException("invalid configuration:\n  " + string.Join("\n  ", p));
+    }
+
+    public string? CheckpointPath() => Out is null ? null : Path.Combine(Out, "checkpoint.bin");
+
+    /// <summary>"cnn-dense", "cnn-top5-decay0.6-bn", ...</summary>
+    public string RunName()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string name = IsDense ? "cnn-dense" : $"cnn-top{(TopKRatio * 100).ToString("0.##", inv)}" + (Decay > 0 ? $"-decay{Decay.ToString("0.##", inv)}" : "");
+        return BatchNorm ? name + "-bn" : name;
+    }
+}

@@ -1,0 +1,332 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MePropNative.Backends;
+using MePropNative.Bindings;
+using MePropNative.Data;
+using MePropNative.Layers;
+using MePropNative.Models;
+using MePropNative.Optimizers;
+using MePropNative.Tensors;
+
+namespace MePropNative.Training;
+
+/// <summary>
+/// Trains a <see cref="Cnn"/> the way <see cref="Trainer"/> trains the MLP: epochs of shuffled mini-batches (forward,
+/// loss, backward, update, each timed, plus each layer's backward time), dev and test evaluations, the test accuracy
+/// of the best dev evaluation, results.json/results.csv in the same format, and a checkpoint after every epoch that a
+/// resumed run continues from exactly. Shuffling and dropout are pure functions of (seed, epoch or step).
+/// </summary>
+public sealed class CnnTrainer
+{
+    private readonly CnnConfig config;
+    private readonly IBackend backend;
+    private readonly DatasetSplits data;
+    private readonly ITrainingObserver observer;
+    private readonly SoftmaxCrossEntropyLoss loss;
+    private readonly SoftmaxCrossEntropyLoss evalLoss;
+    private readonly Tensor trainX, devX, testX;
+    private readonly IndexTensor devY, testY;
+    private readonly TensorCache batchX;
+    private readonly IndexTensorCache batchIndices;
+    private readonly IndexTensorCache batchLabels;
+    private readonly int[] order;
+    private readonly int[] labelScratch;
+    private readonly ulong seed;
+
+    private int epochsDone;
+    private long step;
+    private long examplesSeen;
+    private readonly List<EpochRecord> history = [];
+    private EvaluationRecord? best;
+    private EvaluationRecord? last;
+    private int resumedFrom;
+
+    public CnnTrainer(CnnConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
+    {
+        config.Validate();
+        if (data.Train.Count == 0) throw new ConfigException("no training examples.");
+        if (data.Train.FeatureCount != 28 * 28) throw new ConfigException($"the CNN expects 28 x 28 images, the data has {data.Train.FeatureCount} features.");
+        this.config = config;
+        this.backend = backend;
+        this.data = data;
+        this.observer = observer ?? SilentObserver.Instance;
+        seed = (ulong)config.Seed;
+        Model = new Cnn(backend, config.ToCnnOptions());
+        Optimizer = OptimizerBase.Create(config.ToOptimizerOptions());
+        loss = new SoftmaxCrossEntropyLoss(backend);
+        evalLoss = new SoftmaxCrossEntropyLoss(backend);
+        trainX = Upload(data.Train);
+        devX = Upload(data.Dev);
+        testX = Upload(data.Test);
+        devY = UploadLabels(data.Dev);
+        testY = UploadLabels(data.Test);
+        batchX = new TensorCache(backend);
+        batchIndices = new IndexTensorCache(backend);
+        batchLabels = new IndexTensorCache(backend);
+        order = new int[data.Train.Count];
+        labelScratch = new int[config.BatchSize];
+        if (config.Resume) TryResume();
+    }
+
+    public Cnn Model { get; }
+    public IOptimizer Optimizer { get; }
+    public IReadOnlyList<EpochRecord> History => history;
+    public int StepsPerEpoch => (data.Train.Count + config.BatchSize - 1) / config.BatchSize;
+
+    public RunResult Run(CancellationToken cancellation = default)
+    {
+        int steps = StepsPerEpoch;
+        var evalPoints = Trainer.EvaluationPoints(steps, config.EvalsPerEpoch);
+        observer.OnStart(Model.Description, epochsDone, config.Epochs, steps);
+        for (int epoch = epochsDone; epoch < config.Epochs; epoch++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            Shuffle(epoch);
+            backend.Counters.Reset();
+            Model.ResetTimings();
+            loss.ReadAndReset();
+            long forwardTicks = 0, backwardTicks = 0, updateTicks = 0, evalTicks = 0, evalGemmTicks = 0;
+            var evaluations = new List<EvaluationRecord>();
+            long epochStart = Stopwatch.GetTimestamp();
+            for (int s = 0, point = 0; s < steps; s++)
+            {
+                int start = s * config.BatchSize, count = Math.Min(config.BatchSize, data.Train.Count - start);
+                var (x, labels) = Batch(start, count);
+                var context = StepContext.TrainingStep(step, examplesSeen);
+                long t0 = Stopwatch.GetTimestamp();
+                var logits = Model.Forward(x, context);
+                var gradient = loss.Forward(logits, labels, computeGradient: true)!;
+                long t1 = Stopwatch.GetTimestamp();
+                Model.Backward(gradient);
+                long t2 = Stopwatch.GetTimestamp();
+                Optimizer.Step(Model.Parameters);
+                long t3 = Stopwatch.GetTimestamp();
+                forwardTicks += t1 - t0;
+                backwardTicks += t2 - t1;
+                updateTicks += t3 - t2;
+                step++;
+                examplesSeen += count;
+                observer.OnStep(epoch, s + 1, steps);
+                if (point < evalPoints.Length && s == evalPoints[point])
+                {
+                    long e0 = Stopwatch.GetTimestamp(), gemm0 = backend.Counters.GemmTicks;
+                    evaluations.Add(Evaluate(epoch, point));
+                    evalTicks += Stopwatch.GetTimestamp() - e0;
+                    evalGemmTicks += backend.Counters.GemmTicks - gemm0;
+                    point++;
+                }
+            }
+            var (trainLoss, trainAccuracy, _) = loss.ReadAndReset();
+            var layerSeconds = Model.BackwardTicks.ToDictionary(p => p.Layer, p => Seconds(p.Ticks));
+            var record = new EpochRecord
+            {
+                Epoch = epoch + 1,
+                TrainLoss = trainLoss,
+                TrainAccuracy = 100 * trainAccuracy,
+                DevAccuracy = evaluations[^1].DevAccuracy,
+                TestAccuracy = evaluations[^1].TestAccuracy,
+                ForwardSeconds = Seconds(forwardTicks),
+                BackwardSeconds = Seconds(backwardTicks),
+                LinearBackwardSeconds = Model.LinearLayers.Sum(l => layerSeconds[l.Name]),
+                UpdateSeconds = Seconds(updateTicks),
+                TrainWallSeconds = Seconds(Stopwatch.GetTimestamp() - epochStart - evalTicks),
+                GemmSeconds = Seconds(backend.Counters.GemmTicks - evalGemmTicks),
+                SparseKernelSeconds = backend.Counters.SparseSeconds,
+                EvalSeconds = Seconds(evalTicks),
+                BackpropRatio = Model.BackpropRatio(),
+                LayerBackpropRatios = Model.LayerBackpropRatios().Select(r => Math.Round(r, 6)).ToArray(),
+                LayerSizes = Model.Sizes,
+                LayerBackwardSeconds = layerSeconds,
+                Evaluations = evaluations,
+            };
+            history.Add(record);
+            epochsDone = epoch + 1;
+            observer.OnEpoch(record);
+            if (config.CheckpointPath() is { } path) SaveCheckpoint(path);
+        }
+        return Finish();
+    }
+
+    /// <summary>Seconds spent in the backward passes of the conv layers over the given epochs.</summary>
+    public static double ConvBackwardSeconds(EpochRecord e) =>
+        e.LayerBackwardSeconds?.Where(p => p.Key.StartsWith("conv", StringComparison.Ordinal)).Sum(p => p.Value) ?? 0;
+
+    private (Tensor X, IndexTensor Labels) Batch(int start, int count)
+    {
+        var idx = batchIndices.Get(1, count);
+        backend.Upload(order.AsSpan(start, count), idx);
+        var x = batchX.Get(count, data.Train.FeatureCount);
+        backend.GatherRows(trainX, idx, x);
+        var labels = batchLabels.Get(count, 1);
+        var y = labelScratch.AsSpan(0, count);
+        for (int i = 0; i < count; i++) y[i] = data.Train.Labels[order[start + i]];
+        backend.Upload(y, labels);
+        return (x, labels);
+    }
+
+    /// <summary>Fisher-Yates with counter-based draws: the order of epoch e depends only on (seed, e).</summary>
+    private void Shuffle(int epoch)
+    {
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        ulong epochSeed = CounterRandom.Derive(seed, 400, (ulong)epoch);
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = (int)(CounterRandom.Hash(epochSeed, 0, (ulong)i) % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+    }
+
+    private EvaluationRecord Evaluate(int epoch, int point)
+    {
+        var (devLoss, devAcc) = data.Dev.Count > 0 ? Score(devX, devY) : (0, 0);
+        var (_, testAcc) = Score(testX, testY);
+        var ev = new EvaluationRecord(epoch + 1, point + 1, step, 100 * devAcc, devLoss, 100 * testAcc, Model.Sizes);
+        if (best is null || ev.DevAccuracy > best.DevAccuracy) best = ev;
+        last = ev;
+        observer.OnEvaluation(ev);
+        return ev;
+    }
+
+    /// <summary>(mean loss, accuracy in [0, 1]) on a data set held on the backend, with inference-mode BatchNorm.</summary>
+    public (double Loss, double Accuracy) Score(Tensor x, IndexTensor y)
+    {
+        for (int s = 0; s < x.Rows; s += config.EvalBatchSize)
+        {
+            int c = Math.Min(config.EvalBatchSize, x.Rows - s);
+            var logits = Model.Forward(x.RowSlice(s, c), StepContext.Inference);
+            evalLoss.Forward(logits, y.RowSlice(s, c), computeGradient: false);
+        }
+        var (l, a, _) = evalLoss.ReadAndReset();
+        return (l, a);
+    }
+
+    private RunResult Finish()
+    {
+        var reported = config.SelectBy == "last" ? last : best;
+        var result = new RunResult
+        {
+            Name = config.RunName(),
+            Config = config.ToJson(),
+            Model = Model.Description,
+            Backend = backend.Name,
+            Native = MePropLibrary.BuildInfo,
+            Threads = MePropLibrary.NumThreads,
+            TrainExamples = data.Train.Count,
+            DevExamples = data.Dev.Count,
+            TestExamples = data.Test.Count,
+            DevAccuracy = reported?.DevAccuracy ?? 0,
+            TestAccuracy = reported?.TestAccuracy ?? 0,
+            BestEpoch = reported?.Epoch ?? 0,
+            BestPoint = reported?.Point ?? 0,
+            FinalTestAccuracy = last?.TestAccuracy ?? 0,
+            FinalLayerSizes = Model.Sizes,
+            ResumedFromEpoch = resumedFrom,
+            Epochs = [.. history],
+            Sums = RunResult.Sum(history),
+        };
+        if (config.Out is not null) ResultsWriter.Write(result, config.Out);
+        return result;
+    }
+
+    // ---- checkpoints ----------------------------------------------------------------------------------------------------
+
+    /// <summary>Every tensor a resumed run needs: parameters with their Adam moments, BatchNorm running estimates and the
+    /// decay-selection running gradients.</summary>
+    private List<(string Name, Tensor Tensor)> StateTensors()
+    {
+        var list = new List<(string, Tensor)>();
+        foreach (var p in Model.Parameters)
+        {
+            list.Add((p.Name, p.Value));
+            for (int i = 0; i < p.OptimizerState.Length; i++) list.Add(($"{p.Name}.state{i}", p.OptimizerState[i]));
+        }
+        foreach (var bn in Model.BatchNorms)
+        {
+            list.Add(($"{bn.Name}.running_mean", bn.RunningMean));
+            list.Add(($"{bn.Name}.running_variance", bn.RunningVariance));
+        }
+        foreach (var c in Model.ConvLayers)
+            if (c.Selection?.Running is { } r) list.Add(($"{c.Name}.run_grad", r));
+        return list;
+    }
+
+    private void SaveCheckpoint(string path)
+    {
+        var header = new JsonObject
+        {
+            ["kind"] = "meprop-cnn-checkpoint",
+            ["config"] = config.ToJson(),
+            ["epochs_done"] = epochsDone,
+            ["step"] = step,
+            ["examples_seen"] = examplesSeen,
+            ["optimizer_steps"] = Optimizer.Steps,
+            ["best"] = best is null ? null : JsonSerializer.SerializeToNode(best),
+            ["last"] = last is null ? null : JsonSerializer.SerializeToNode(last),
+            ["history"] = JsonSerializer.SerializeToNode(history),
+        };
+        TensorFile.Write(path, header, StateTensors());
+    }
+
+    private void TryResume()
+    {
+        string path = config.CheckpointPath()!;
+        if (!File.Exists(path))
+        {
+            observer.OnMessage($"no checkpoint at {path}: starting from the beginning");
+            return;
+        }
+        var (header, tensors) = TensorFile.Read(path);
+        if (header["kind"]?.GetValue<string>() != "meprop-cnn-checkpoint") throw new ConfigException($"{path} is not a CNN training checkpoint.");
+        var saved = header["config"]!.AsObject();
+        var differences = config.ToJson().Where(p => p.Key != "epochs" && !CnnConfig.RunIndependentKeys.Contains(p.Key) && !JsonNode.DeepEquals(p.Value, saved[p.Key]))
+            .Select(p => $"{p.Key}: checkpoint {saved[p.Key]?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();
+        if (differences.Count > 0)
+            throw new ConfigException($"{path} was written by a run with another configuration:\n  " + string.Join("\n  ", differences));
+
+        // parameters get their Adam state allocated by the optimizer; create it here so it can be filled
+        foreach (var p in Model.Parameters)
+        {
+            var states = new List<Tensor>();
+            for (int i = 0; tensors.ContainsKey($"{p.Name}.state{i}"); i++) states.Add(backend.Allocate(p.Value.Shape.ToArray()));
+            p.OptimizerState = [.. states];
+        }
+        foreach (var c in Model.ConvLayers)
+            if (c.Selection is { Decay: > 0 } s && tensors.TryGetValue($"{c.Name}.run_grad", out var e))
+                s.RestoreRunning(backend.Allocate(e.Shape));
+        foreach (var (name, t) in StateTensors())
+        {
+            if (!tensors.TryGetValue(name, out var e) || e.Data.Length != t.Length)
+                throw new InvalidDataException($"checkpoint tensor {name} is missing or has the wrong size.");
+            backend.Upload(e.Data, t);
+        }
+        foreach (var p in Model.Parameters) p.GradientIsZero = true;
+        epochsDone = header["epochs_done"]!.GetValue<int>();
+        step = header["step"]!.GetValue<long>();
+        examplesSeen = header["examples_seen"]!.GetValue<long>();
+        Optimizer.Steps = header["optimizer_steps"]!.GetValue<long>();
+        best = header["best"]?.Deserialize<EvaluationRecord>();
+        last = header["last"]?.Deserialize<EvaluationRecord>();
+        history.AddRange(header["history"]!.Deserialize<List<EpochRecord>>()!);
+        resumedFrom = epochsDone;
+        observer.OnMessage($"resumed from {path} after epoch {epochsDone}");
+    }
+
+    private Tensor Upload(LabeledImages set)
+    {
+        var t = backend.Allocate(Math.Max(set.Count, 1), set.FeatureCount);
+        if (set.Count == 0) return t.RowSlice(0, 0);
+        backend.Upload(set.Features, t);
+        return t;
+    }
+
+    private IndexTensor UploadLabels(LabeledImages set)
+    {
+        var t = backend.AllocateIndices(Math.Max(set.Count, 1), 1);
+        if (set.Count == 0) return t.RowSlice(0, 0);
+        backend.Upload(set.Labels, t);
+        return t;
+    }
+
+    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
+}
