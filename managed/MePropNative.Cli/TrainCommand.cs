@@ -2,7 +2,6 @@ using System.CommandLine;
 using MePropNative.Backends;
 using MePropNative.Data;
 using MePropNative.Training;
-using Spectre.Console;
 
 namespace MePropNative.Cli;
 
@@ -27,7 +26,7 @@ internal static class TrainCommand
             config.Validate();
             var result = Train(config, noProgress);
             Summary.Print(result);
-            if (config.Out is not null) AnsiConsole.MarkupLine($"results: [bold]{Markup.Escape(Path.Combine(config.Out, "results.json"))}[/] and results.csv");
+            if (config.Out is not null) Console.WriteLine($"results: {Path.Combine(config.Out, "results.json")} and results.csv");
             return 0;
         }
         catch (ConfigException e)
