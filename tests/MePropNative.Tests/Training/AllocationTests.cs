@@ -1,0 +1,41 @@
+using MePropNative.Backends;
+using MePropNative.Layers;
+using MePropNative.MeProp;
+using MePropNative.Models;
+using MePropNative.Optimizers;
+using MePropNative.Tests.Support;
+
+namespace MePropNative.Tests.Training;
+
+/// <summary>The hot loop (forward, loss, backward, update) allocates nothing once the buffers of a batch size exist.</summary>
+public class AllocationTests
+{
+    [Theory]
+    [InlineData(StrategyKind.Dense)]
+    [InlineData(StrategyKind.TopK)]
+    [InlineData(StrategyKind.Unified)]
+    [InlineData(StrategyKind.Random)]
+    [InlineData(StrategyKind.Msbp)]
+    public void ATrainingStepAllocatesNothingAfterWarmUp(StrategyKind strategy)
+    {
+        var backend = new CpuBackend();
+        var mlp = new Mlp(backend, new MlpOptions { Inputs = 30, Hidden = [20, 16], Classes = 5, Strategy = strategy, HiddenK = [4], Dropout = 0.1f, Seed = 1 });
+        var adam = new Adam(new OptimizerOptions());
+        var loss = new SoftmaxCrossEntropyLoss(backend);
+        int batch = 8;
+        var x = TestData.Tensor(backend, TestData.Random(batch * 30, 1), batch, 30);
+        var labels = backend.AllocateIndices(batch, 1);
+        backend.Upload(new[] { 0, 1, 2, 3, 4, 0, 1, 2 }, labels);
+        var parameters = mlp.Parameters;
+        void Step(int s)
+        {
+            mlp.Backward(loss.Forward(mlp.Forward(x, StepContext.TrainingStep(s, s * batch)), labels, true)!);
+            adam.Step(parameters);
+        }
+        for (int s = 0; s < 5; s++) Step(s);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int s = 5; s < 55; s++) Step(s);
+        long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / 50;
+        Assert.True(perStep < 64, $"{strategy}: {perStep} bytes allocated per step");
+    }
+}
