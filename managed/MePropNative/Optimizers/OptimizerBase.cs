@@ -21,13 +21,15 @@ public abstract class OptimizerBase(OptimizerOptions options) : IOptimizer
         if (Options.ClipNorm > 0)
         {
             double sum = 0;
-            foreach (var p in parameters) if (!p.GradientIsZero) sum += p.Backend.SumOfSquares(p.Gradient);
+            for (int i = 0; i < parameters.Count; i++)
+                if (!parameters[i].GradientIsZero) sum += parameters[i].Backend.SumOfSquares(parameters[i].Gradient);
             double norm = Math.Sqrt(sum);
             if (norm > Options.ClipNorm) scale = (float)(Options.ClipNorm / norm);
         }
         var transform = new GradientTransform(scale, Options.L2, Options.ClipValue);
-        foreach (var p in parameters)
+        for (int i = 0; i < parameters.Count; i++) // (an index loop: no boxed enumerator in the hot loop)
         {
+            var p = parameters[i];
             EnsureState(p);
             Update(p, transform);
             p.GradientIsZero = true;
