@@ -193,7 +193,7 @@ TEST(TopkRows, AdversarialRowsForTheSampledBoundsAreExact) {
             for (int64_t i = 0; i < 8; i++) sampled[static_cast<size_t>(off + i)] = true;
         }
     }
-    for (int pattern = 0; pattern < 4; pattern++) {
+    for (int pattern = 0; pattern < 5; pattern++) {
         std::vector<float> x(static_cast<size_t>(n));
         std::mt19937_64 rng(77 + pattern);
         std::uniform_real_distribution<float> u(0.0f, 0.25f);
@@ -203,7 +203,8 @@ TEST(TopkRows, AdversarialRowsForTheSampledBoundsAreExact) {
                 case 0: x[i] = s ? 2.0f + u(rng) : 1.0f + u(rng); break;  // sample overestimates
                 case 1: x[i] = s ? 1.0f + u(rng) : 2.0f + u(rng); break;  // sample underestimates
                 case 2: x[i] = s ? 2.0f : 1.0f; break;                    // plus exact ties
-                default: x[i] = s ? -1.0f : (i % 3 ? 3.0f : -3.0f); break;
+                case 3: x[i] = s ? -1.0f : (i % 3 ? 3.0f : -3.0f); break;
+                default: x[i] = (0.5f + 4.0f * u(rng)) * (s ? 1.15f : 1.0f); break;  // mildly biased sample
             }
         }
         const std::vector<int32_t> order = full_order(x.data(), n);

@@ -4,29 +4,33 @@
 
 #include <stdlib.h>
 
-mp_status mp_check_indices_1d(const char* fn, const int32_t* idx, int64_t k, int64_t limit, const char* limit_name) {
-    for (int64_t j = 0; j < k; j++) {
-        const int32_t v = idx[j];
-        if (v < 0 || (int64_t)v >= limit)
-            return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: idx[%lld] = %d is out of range [0, %s = %lld)", fn,
-                           (long long)j, v, limit_name, (long long)limit);
-    }
-    return MP_OK;
+/* First position j < k with idx[j] outside [0, limit), or -1. A branch-free scan (vectorizable) finds out whether
+ * there is one; only then is it located. */
+static int64_t first_out_of_range(const int32_t* idx, int64_t k, int64_t limit) {
+    const uint32_t lim = limit > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)limit; /* negatives wrap above */
+    uint32_t bad = 0;
+    for (int64_t j = 0; j < k; j++) bad |= (uint32_t)idx[j] >= lim;
+    if (!bad) return -1;
+    for (int64_t j = 0; j < k; j++)
+        if ((uint32_t)idx[j] >= lim) return j;
+    return -1;
 }
 
-static mp_status out_of_range(const char* fn, int64_t r, int64_t j, int32_t v, int64_t limit, const char* limit_name) {
-    return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: idx[%lld, %lld] = %d is out of range [0, %s = %lld)", fn, (long long)r,
-                   (long long)j, v, limit_name, (long long)limit);
+mp_status mp_check_indices_1d(const char* fn, const int32_t* idx, int64_t k, int64_t limit, const char* limit_name) {
+    const int64_t j = first_out_of_range(idx, k, limit);
+    if (j >= 0)
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: idx[%lld] = %d is out of range [0, %s = %lld)", fn, (long long)j,
+                       idx[j], limit_name, (long long)limit);
+    return MP_OK;
 }
 
 mp_status mp_check_indices_2d(const char* fn, const int32_t* idx, int64_t rows, int64_t ldi, int64_t k,
                               int64_t limit, const char* limit_name) {
     for (int64_t r = 0; r < rows; r++) {
-        const int32_t* row = idx + r * ldi;
-        for (int64_t j = 0; j < k; j++) {
-            const int32_t v = row[j];
-            if (v < 0 || (int64_t)v >= limit) return out_of_range(fn, r, j, v, limit, limit_name);
-        }
+        const int64_t j = first_out_of_range(idx + r * ldi, k, limit);
+        if (j >= 0)
+            return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: idx[%lld, %lld] = %d is out of range [0, %s = %lld)", fn,
+                           (long long)r, (long long)j, idx[r * ldi + j], limit_name, (long long)limit);
     }
     return MP_OK;
 }
@@ -53,9 +57,10 @@ mp_status mp_check_indices_2d_distinct(const char* fn, const int32_t* idx, int64
     mp_status result = MP_OK;
     for (int64_t r = 0; r < rows && result == MP_OK; r++) {
         const int32_t* row = idx + r * ldi;
-        int64_t j = 1;
-        while (j < k && row[j] > row[j - 1]) j++; /* the top-k and random-k patterns are ascending */
-        if (j == k) continue;
+        uint32_t descending = 0; /* the top-k and random-k patterns are ascending: distinct (branch-free scan) */
+        for (int64_t j = 1; j < k; j++) descending |= row[j] <= row[j - 1];
+        if (!descending) continue;
+        int64_t j;
         if (k <= SMALL_K) {
             for (j = 1; j < k; j++)
                 for (int64_t i = 0; i < j; i++)

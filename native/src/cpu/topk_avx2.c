@@ -7,7 +7,8 @@
  *       with key >= lo, so T >= lo: guaranteed, and ~3k candidates at n = 500, k = 20.
  *     - long rows (n >= 2048): a systematic sample of s ~ 0.6 n^(2/3) keys (8-key chunks, prefetched one row
  *       ahead); lo and hi are the sample's order statistics 2 standard deviations of the sample count around
- *       k/n. A wrong guess is detected from the counts and repaired with one more pass.
+ *       k/n. A wrong guess (~1% of rows) is detected from the counts and repaired with one more pass (with a
+ *       4.5-deviation lo from the same sample; every element only if that fails too).
  *     - otherwise lo = 0 (every element is a candidate).
  *  2. One pass compares the keys with the bound and left-packs the survivors (movemask + a 256-entry lane
  *     permutation table; AVX2 has no compress instruction): without hi, the indices of every key >= lo, in
@@ -150,30 +151,55 @@ static kth_result select_kth(uint32_t* keys, int64_t m, int64_t rank, uint32_t m
         s = _mm_min_epi32(s, _mm_shuffle_epi32(s, 0xb1));
         m = keep_at_least(keys, m, (uint32_t)_mm_cvtsi128_si32(s), &mn, &mx);
     }
+    /* The array holds `len` keys; the wanted one is among the m of them in [mn, mx] (rank-th largest there);
+     * `above` keys of the array lie above mx and are already counted in gt. A round counts the keys against 7
+     * thresholds spread over [mn, mx] and narrows the range to the bucket holding the rank (8x narrower); the
+     * array is left-packed to the range only once that has cut it to a quarter, so skewed key distributions
+     * (the bucket keeps most keys) cost counting passes, not data movement. */
     const __m256i pad = _mm256_set1_epi32(-1);
-    __m256i vmin, vmax;
-    int64_t gt = 0;
+    int64_t len = m, above = 0, gt = 0;
     for (;;) {
         if (mn == mx) {
             const kth_result r = {mn, gt, m};
             return r;
         }
+        if (len > m && (m <= 16 || 4 * m <= len)) {
+            /* Left-pack the range in place (a store at pos <= i only covers lanes already loaded). */
+            const __m256i lo = _mm256_set1_epi32((int)mn - 1), hi = _mm256_set1_epi32((int)mx);
+            __m256i vmin = pad, vmax = _mm256_setzero_si256();
+            int64_t pos = 0;
+            for (int64_t i = 0; i < len; i += 8) {
+                const __m256i k = _mm256_loadu_si256((const __m256i*)(keys + i));
+                const __m256i in = _mm256_andnot_si256(_mm256_cmpgt_epi32(k, hi), _mm256_cmpgt_epi32(k, lo));
+                const int bits = lane_bits(in);
+                vmin = _mm256_min_epu32(vmin, _mm256_or_si256(k, _mm256_xor_si256(in, pad)));
+                vmax = _mm256_max_epi32(vmax, _mm256_and_si256(k, in));
+                _mm256_storeu_si256((__m256i*)(keys + pos), _mm256_permutevar8x32_epi32(k, compress_perm(bits)));
+                pos += __builtin_popcount(bits);
+            }
+            _mm256_storeu_si256((__m256i*)(keys + pos), pad);
+            len = m = pos;
+            above = 0;
+            mn = hmin_epu32(vmin);
+            mx = hmax_epi32(vmax);
+            continue;
+        }
         if (m <= 16) return brute_kth(keys, m, rank, gt);
 
-        /* Buckets [th[j], th[j+1]), th[j] = mn + j*step, j = 0..7; th[8] = mx + 1. */
+        /* Buckets [th[j], th[j+1]), th[j] = min(mn + j*step, mx + 1), j = 0..7; th[8] = mx + 1. A threshold at
+         * mx + 1 counts exactly the `above` keys, so every in-range count below is >= 0. */
         const int64_t step = (int64_t)((mx - mn) / 8) + 1;
         int64_t th[9];
-        for (int j = 0; j < 8; j++) {
+        for (int j = 0; j < 9; j++) {
             const int64_t t = (int64_t)mn + j * step;
-            th[j] = t < NO_HI ? t : NO_HI;
+            th[j] = t < (int64_t)mx + 1 ? t : (int64_t)mx + 1;
         }
-        th[8] = (int64_t)mx + 1;
         __m256i t1 = _mm256_set1_epi32((int)(th[1] - 1)), t2 = _mm256_set1_epi32((int)(th[2] - 1));
         __m256i t3 = _mm256_set1_epi32((int)(th[3] - 1)), t4 = _mm256_set1_epi32((int)(th[4] - 1));
         __m256i t5 = _mm256_set1_epi32((int)(th[5] - 1)), t6 = _mm256_set1_epi32((int)(th[6] - 1));
         __m256i t7 = _mm256_set1_epi32((int)(th[7] - 1));
         __m256i c1 = _mm256_setzero_si256(), c2 = c1, c3 = c1, c4 = c1, c5 = c1, c6 = c1, c7 = c1;
-        for (int64_t i = 0; i < m; i += 8) {
+        for (int64_t i = 0; i < len; i += 8) {
             const __m256i k = _mm256_loadu_si256((const __m256i*)(keys + i));
             c1 = _mm256_sub_epi32(c1, _mm256_cmpgt_epi32(k, t1));
             c2 = _mm256_sub_epi32(c2, _mm256_cmpgt_epi32(k, t2));
@@ -183,37 +209,23 @@ static kth_result select_kth(uint32_t* keys, int64_t m, int64_t rank, uint32_t m
             c6 = _mm256_sub_epi32(c6, _mm256_cmpgt_epi32(k, t6));
             c7 = _mm256_sub_epi32(c7, _mm256_cmpgt_epi32(k, t7));
         }
-        /* Horizontal sums of c1..c7 in one vector: lane j-1 = #{key >= th[j]}. */
+        /* Horizontal sums of c1..c7 in one vector: lane j-1 = #{key >= th[j]} in the array. */
         const __m256i h01 = _mm256_hadd_epi32(c1, c2), h23 = _mm256_hadd_epi32(c3, c4);
         const __m256i h45 = _mm256_hadd_epi32(c5, c6), h67 = _mm256_hadd_epi32(c7, _mm256_setzero_si256());
         const __m256i lo4 = _mm256_hadd_epi32(h01, h23), hi4 = _mm256_hadd_epi32(h45, h67); /* per 128-bit half */
         int32_t sums[8];
         _mm256_storeu_si256((__m256i*)sums, _mm256_add_epi32(_mm256_permute2x128_si256(lo4, hi4, 0x20),
                                                              _mm256_permute2x128_si256(lo4, hi4, 0x31)));
-        int64_t count[9] = {m, sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], 0}; /* #{key >= th[j]} */
+        int64_t count[9] = {m, 0, 0, 0, 0, 0, 0, 0, 0}; /* count[j] = #{key in range, key >= th[j]} */
+        for (int j = 1; j < 8; j++) count[j] = sums[j - 1] - above;
         int j = 7;
         while (count[j] < rank) j--;
         rank -= count[j + 1];
         gt += count[j + 1];
-
-        /* Left-pack the bucket in place (a store at pos <= i only covers lanes already loaded). */
-        const __m256i lo = _mm256_set1_epi32((int)(th[j] - 1)), hi = _mm256_set1_epi32((int)(th[j + 1] - 1));
-        vmin = pad;
-        vmax = _mm256_setzero_si256();
-        int64_t pos = 0;
-        for (int64_t i = 0; i < m; i += 8) {
-            const __m256i k = _mm256_loadu_si256((const __m256i*)(keys + i));
-            const __m256i in = _mm256_andnot_si256(_mm256_cmpgt_epi32(k, hi), _mm256_cmpgt_epi32(k, lo));
-            const int bits = lane_bits(in);
-            vmin = _mm256_min_epu32(vmin, _mm256_or_si256(k, _mm256_xor_si256(in, pad)));
-            vmax = _mm256_max_epi32(vmax, _mm256_and_si256(k, in));
-            _mm256_storeu_si256((__m256i*)(keys + pos), _mm256_permutevar8x32_epi32(k, compress_perm(bits)));
-            pos += __builtin_popcount(bits);
-        }
-        _mm256_storeu_si256((__m256i*)(keys + pos), pad);
-        m = pos;
-        mn = hmin_epu32(vmin);
-        mx = hmax_epi32(vmax);
+        above += count[j + 1];
+        m = count[j] - count[j + 1];
+        mn = (uint32_t)th[j];
+        if (th[j + 1] - 1 < (int64_t)mx) mx = (uint32_t)(th[j + 1] - 1);
     }
 }
 
@@ -276,10 +288,16 @@ static void prefetch_sample(const float* x, int64_t n) {
     for (int64_t v = 0; v < vectors; v++) _mm_prefetch((const char*)(x + ((v * step) >> 16)), _MM_HINT_T0);
 }
 
-/* Guesses lo (and hi when k > n/4) from the sample; sample and scratch need room for 8 * SAMPLE_MAX_VECTORS + 8
- * keys (n >= SAMPLE_MIN_N). */
+typedef struct {
+    int64_t s;       /* sample keys */
+    uint32_t mn, mx; /* their min and max */
+    double mean, sd; /* of the number of sample keys above the k-th largest key of the row */
+} sample_info;
+
+/* Guesses lo (and hi when k > n/4) from the sample, which stays in `sample` for retry_lo; sample and scratch need
+ * room for 8 * SAMPLE_MAX_VECTORS + 8 keys (n >= SAMPLE_MIN_N). */
 static void sample_bounds(const float* x, int64_t n, int64_t k, uint32_t* sample, uint32_t* scratch, int64_t* lo,
-                          int64_t* hi) {
+                          int64_t* hi, sample_info* si) {
     const int64_t vectors = sample_vectors(n), step = sample_step16(n, vectors), s = 8 * vectors;
     __m256i vmin = _mm256_set1_epi32(-1), vmax = _mm256_setzero_si256();
     for (int64_t v = 0; v < vectors; v++) {
@@ -293,6 +311,11 @@ static void sample_bounds(const float* x, int64_t n, int64_t k, uint32_t* sample
     const double var = mean * (1.0 - p);
     const double sd = var > 0.0 ? __builtin_sqrt(var) : 0.0; /* sqrtsd (built with -fno-math-errno) */
     const double r_lo = mean + SAMPLE_Z * sd + 1.0, r_hi = mean - SAMPLE_Z * sd - 1.0;
+    si->s = s;
+    si->mn = mn;
+    si->mx = mx;
+    si->mean = mean;
+    si->sd = sd;
     *lo = 0;
     *hi = NO_HI;
     if (r_lo < (double)s) {
@@ -306,6 +329,15 @@ static void sample_bounds(const float* x, int64_t n, int64_t k, uint32_t* sample
         const int64_t kept = keep_at_least(scratch, s, (uint32_t)*lo, &kmn, &kmx);
         *hi = select_kth(scratch, kept, (int64_t)r_hi, kmn, kmx).t;
     }
+}
+
+/* After lo proved too high (~1% of rows): a much safer lo from the same sample (4.5 standard deviations), so that
+ * the retry does not have to take every element as a candidate. */
+static uint32_t retry_lo(const uint32_t* sample, uint32_t* scratch, const sample_info* si) {
+    const double r = si->mean + 4.5 * si->sd + 4.0;
+    if (r >= (double)si->s) return 0;
+    memcpy(scratch, sample, (size_t)si->s * sizeof(uint32_t));
+    return select_kth(scratch, si->s, (int64_t)r + 1, si->mn, si->mx).t;
 }
 
 /* ---- phase 2: candidate passes ----------------------------------------------------------------------------
@@ -514,10 +546,13 @@ void mp_topk_row_avx2(const float* x, int64_t n, int64_t k, int32_t* idx, float*
     uint32_t* wk = ck + 2 * array_words;                               /* select scratch */
 
     int64_t lo = 0, hi = NO_HI;
+    int sampled = 0;
+    sample_info si;
     if (n >= 64 && k <= GROUP_MAX_K && n < GROUP_MAX_MAX_N) {
         lo = group_max_bound(x, n, k);
     } else if (n >= SAMPLE_MIN_N) {
-        sample_bounds(x, n, k, ck, wk, &lo, &hi);
+        sample_bounds(x, n, k, ck, wk, &lo, &hi, &si); /* the sample stays in ck until the candidates' keys */
+        sampled = 1;
         if (next_x != NULL) prefetch_sample(next_x, n);
     }
 
@@ -526,7 +561,10 @@ void mp_topk_row_avx2(const float* x, int64_t n, int64_t k, int32_t* idx, float*
         uint32_t mn, mx;
         int64_t m = compress_band(x, n, (uint32_t)lo, (uint32_t)hi, wk, &above, &mn, &mx);
         if (above < k) {
-            if (above + m < k) m = compress_band(x, n, 0, (uint32_t)hi, wk, &above, &mn, &mx); /* lo was too high */
+            if (above + m < k) { /* lo was too high */
+                m = compress_band(x, n, retry_lo(ck, wk, &si), (uint32_t)hi, wk, &above, &mn, &mx);
+                if (above + m < k) m = compress_band(x, n, 0, (uint32_t)hi, wk, &above, &mn, &mx);
+            }
             kth_result sel = select_kth(wk, m, k - above, mn, mx);
             sel.gt += above;
             emit_from_row(x, n, &sel, k, idx, val);
@@ -536,7 +574,8 @@ void mp_topk_row_avx2(const float* x, int64_t n, int64_t k, int32_t* idx, float*
     }
 
     int64_t m = compress_at_least(x, n, (uint32_t)lo, ci);
-    if (m < k) m = compress_at_least(x, n, 0, ci); /* the sample's lo was too high */
+    if (m < k && sampled) m = compress_at_least(x, n, retry_lo(ck, wk, &si), ci); /* the sample's lo was too high */
+    if (m < k) m = compress_at_least(x, n, 0, ci);
     uint32_t mn, mx;
     load_candidate_keys(x, ci, m, ck, &mn, &mx);
     memcpy(wk, ck, (size_t)round8(m) * sizeof(uint32_t));
