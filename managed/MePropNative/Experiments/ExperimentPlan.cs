@@ -64,6 +64,12 @@ public static class ExperimentPlan
             var m = Sparse(StrategyKind.Msbp, k, s.SweepEpochs); m.MemoryRatio = 0.8f; Add("msbp", m);
             if (k != 20) Add("msbp", Sparse(StrategyKind.TopK, k, s.SweepEpochs));
         }
+        // where plain per-example top-k is unstable with Adam: batch 100, no dropout
+        foreach (var kind in new[] { StrategyKind.TopK, StrategyKind.Msbp })
+        {
+            var c = Sparse(kind, 20, s.SweepEpochs); c.BatchSize = s.SpeedBatchSize; c.Dropout = 0; c.MemoryRatio = 0.8f;
+            Add("msbp", c, $"{kind.ToName()}-k20-b{s.SpeedBatchSize}-nodropout");
+        }
 
         // meSimp as in the original program's default config: top-160, prune 0.1, cycles of 5 epochs, 8 evaluations per epoch
         {

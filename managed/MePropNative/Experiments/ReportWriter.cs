@@ -73,6 +73,16 @@ public static class ReportWriter
                       "meProp the sparse kernels. The update is the same dense Adam step for all.");
         md.AppendLine();
         RunTable(md, [("dense", speedDense), ("meProp top-20", speedTop20), ("meProp unified top-20", Speed($"unified-k20-b{s.SpeedBatchSize}"))], speedDense);
+        md.AppendLine("Where the time goes (seconds per epoch): `GEMM` is all SGEMM calls of the training steps (forward and backward), " +
+                      "`sparse kernels` the libmeprop sparse dx/dW calls; the rest of `linear bwd` is the top-k selection, the dense output layer and bookkeeping.");
+        md.AppendLine();
+        md.AppendLine("| run | forward | backward | linear bwd | sparse kernels | GEMM (all) | update | wall |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (title, r) in new[] { ("dense", speedDense), ("meProp top-20", speedTop20), ("meProp unified top-20", Speed($"unified-k20-b{s.SpeedBatchSize}")) })
+            if (r is not null)
+                md.AppendLine(string.Create(Inv, $"| {title} | {Per(r, e => e.ForwardSeconds):F2} | {Per(r, e => e.BackwardSeconds):F2} | {Per(r, e => e.LinearBackwardSeconds):F2} | " +
+                    $"{Per(r, e => e.SparseKernelSeconds):F2} | {Per(r, e => e.GemmSeconds):F2} | {Per(r, e => e.UpdateSeconds):F2} | {Per(r, e => e.TrainWallSeconds):F2} |"));
+        md.AppendLine();
 
         // ---- k sweep ---------------------------------------------------------------------------------------------------------------
         md.AppendLine($"## Accuracy and backprop time vs k ({s.SweepEpochs} epochs)");
@@ -157,6 +167,19 @@ public static class ReportWriter
             if (m is not null) msbpCurves.Add(new Series($"MSBP top-{k}", m.Epochs.Select(e => ((double)e.Epoch, e.DevAccuracy)).ToList()));
         }
         md.AppendLine();
+        {
+            var t = R($"topk-k20-b{s.SpeedBatchSize}-nodropout"); var m = R($"msbp-k20-b{s.SpeedBatchSize}-nodropout");
+            md.AppendLine($"At batch {s.SpeedBatchSize} without dropout, where plain per-example top-k is unstable with Adam (training loss above ln 10 early on):");
+            md.AppendLine();
+            md.AppendLine("| k = 20, batch 100, no dropout | first-epoch train loss | max train loss | test % |");
+            md.AppendLine("|---|---:|---:|---:|");
+            foreach (var (title, r) in new[] { ("top-k", t), ("MSBP", m) })
+                md.AppendLine(r is null ? $"| {title} | — | — | — |"
+                    : string.Create(Inv, $"| {title} | {r.Epochs[0].TrainLoss:F3} | {r.Epochs.Max(e => e.TrainLoss):F3} | {r.TestAccuracy:F2} |"));
+            md.AppendLine();
+            if (t is not null) msbpCurves.Add(new Series("top-20, batch 100, no dropout", t.Epochs.Select(e => ((double)e.Epoch, e.DevAccuracy)).ToList()));
+            if (m is not null) msbpCurves.Add(new Series("MSBP top-20, batch 100, no dropout", m.Epochs.Select(e => ((double)e.Epoch, e.DevAccuracy)).ToList()));
+        }
         Figure(md, new Plot("msbp_vs_topk", "MSBP vs top-k: dev accuracy per epoch", "epoch", "dev accuracy (%)", msbpCurves), s, log);
 
         // ---- meSimp ---------------------------------------------------------------------------------------------------------------------
