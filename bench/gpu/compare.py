@@ -22,7 +22,7 @@ def main():
         return 0
     by_shape = {(r["rows"], r["n"], r["k"]): r for r in torch.get("results", [])}
     print("Top-k per row by |x| (microseconds per call, lower is better):\n")
-    print("| rows x n | k | fused (idx+val) | idx only | unfused (idx, then gather) | torch.topk | torch topk+sort+gather | fused vs torch equivalent |")
+    print("| rows x n | k | fused (idx+val) | idx only | unfused (idx, then gather) | torch.topk | torch topk+sort+gather | speed-up of fused over torch topk+sort+gather |")
     print("|---|---|---|---|---|---|---|---|")
     for r in ours["results"]:
         t = by_shape.get((r["rows"], r["n"], r["k"]), {})

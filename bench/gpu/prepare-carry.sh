@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Prepares .gpu-carry/ (git-ignored) on the development machine, for bench/gpu/run.sh on a GPU machine that has
 # nvcc, CMake and PyTorch but no .NET SDK and no network:
-#   .gpu-carry/googletest/   GoogleTest sources (Debian's /usr/src/googletest), built there if it has no GTest
-#   .gpu-carry/tests/        the xunit test project, self-contained + trimmed (dotnet publish -r linux-x64)
-#   .gpu-carry/bench/        the .NET benchmarks, the same way, when bench/MePropNative.Benchmarks exists
-#                            (run.sh runs .gpu-carry/bench/run-gpu-bench.sh if present, else the executable with
-#                            $MEPROP_GPU_BENCH_ARGS)
-# The device tool carries at most 64 MiB in all: the script prints the size and warns above 60 MiB.
+#   .gpu-carry/googletest.tar.xz  GoogleTest sources (Debian's /usr/src/googletest), built there if it has no GTest
+#   .gpu-carry/tests.tar.xz       the xunit test project, self-contained + trimmed (dotnet publish -r linux-x64)
+#   .gpu-carry/bench.tar.xz       the .NET benchmarks, the same way, when bench/MePropNative.Benchmarks exists
+#                                 (run.sh runs bench/run-gpu-bench.sh from it if present, else the
+#                                 MePropNative.Benchmarks executable with $MEPROP_GPU_BENCH_ARGS)
+# run.sh unpacks them (tar, or Python's tarfile) into build/gpu-carry/. The device tool carries at most 64 MiB in
+# all: unpacked the three are ~100 MiB, packed ~27 MiB; the script prints the size and warns above 60 MiB.
 #   bench/gpu/prepare-carry.sh [--no-bench]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -48,6 +49,11 @@ if [[ $BENCH -eq 1 ]]; then
   fi
 fi
 
+for d in googletest tests bench; do
+  [[ -d "$CARRY/$d" ]] || continue
+  log "packing $d"
+  tar -C "$CARRY" -cJf "$CARRY/$d.tar.xz" "$d" && rm -rf "${CARRY:?}/$d"
+done
 size_kib=$(du -sk "$CARRY" | cut -f1)
 log "$CARRY: $((size_kib / 1024)) MiB"
 [[ $size_kib -gt $((60 * 1024)) ]] && log "WARNING: over 60 MiB; the device tool carries 64 MiB in all (try --no-bench)"

@@ -7,7 +7,7 @@
 #      the CUDA libmeprop it just built, if carried,
 #   4. runs topk_bench and, when PyTorch has CUDA, bench/gpu/torch_topk.py, and compares them,
 #   5. runs the .NET benchmarks from .gpu-carry/bench if carried (hook: .gpu-carry/bench/run-gpu-bench.sh, else the
-#      MePropNative.Benchmarks executable with $MEPROP_GPU_BENCH_ARGS),
+#      meprop-bench / MePropNative.Benchmarks executable with $MEPROP_GPU_BENCH_ARGS),
 #   6. writes $OUT/gpu-results.md naming the GPU, driver and CUDA version, with every step's outcome.
 # $OUT defaults to out/gpu (git-ignored). Steps that fail are recorded and the script goes on; exit status 1 if any
 # step failed.
@@ -42,9 +42,25 @@ record() { # step result details
   log "$1: $2 ${3:+($3)}"
 }
 
+# A carried folder: .gpu-carry/NAME as is, or .gpu-carry/NAME.tar.xz unpacked into $BUILD-carry/ (once per tarball).
+carried() {
+  local name="$1" dest="$BUILD-carry"
+  if [[ -d "$CARRY/$name" ]]; then echo "$CARRY/$name"; return 0; fi
+  [[ -f "$CARRY/$name.tar.xz" ]] || return 1
+  if [[ ! -d "$dest/$name" || "$CARRY/$name.tar.xz" -nt "$dest/$name" ]]; then
+    rm -rf "${dest:?}/$name"
+    mkdir -p "$dest"
+    tar -C "$dest" -xJf "$CARRY/$name.tar.xz" 2>/dev/null ||
+      python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$CARRY/$name.tar.xz" "$dest" ||
+      return 1
+    touch "$dest/$name"
+  fi
+  echo "$dest/$name"
+}
+
 # ---- facts about the machine ----
 GPU_INFO="$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi unavailable")"
-source "$ROOT/scripts/cuda-toolkit.sh"
+source "$ROOT/scripts/cuda-toolkit.sh" || { echo "run.sh: $ROOT/scripts/cuda-toolkit.sh missing" >&2; exit 1; }
 NVCC="$(find_nvcc || true)"
 NVCC_VERSION="none"
 [[ -n "$NVCC" ]] && NVCC_VERSION="$("$NVCC" --version | grep -o 'release [0-9.]*, V[0-9.]*' | head -n1)"
@@ -53,16 +69,18 @@ log "GPU: $GPU_INFO; nvcc: ${NVCC:-none} ($NVCC_VERSION); archs: $ARCHS"
 # ---- 1. build ----
 GTEST_ARGS=()
 TESTS_BUILD=ON
-have_system_gtest() {
+have_system_gtest() { # MEPROP_GPU_CARRIED_GTEST=1 ignores the system's (to test the carried one)
+  [[ "${MEPROP_GPU_CARRIED_GTEST:-0}" == 1 ]] && return 1
   compgen -G "/usr/lib/*/cmake/GTest/GTestConfig.cmake" >/dev/null || compgen -G "/usr/lib/cmake/GTest/GTestConfig.cmake" >/dev/null ||
     compgen -G "/usr/local/lib*/cmake/GTest/GTestConfig.cmake" >/dev/null
 }
 if [[ $TESTS -eq 0 ]]; then
   TESTS_BUILD=OFF
 elif ! have_system_gtest; then
-  if [[ -f "$CARRY/googletest/CMakeLists.txt" ]]; then
-    log "building GoogleTest from $CARRY/googletest"
-    if cmake -S "$CARRY/googletest" -B "$BUILD-gtest/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_GMOCK=OFF \
+  GTEST_SRC="$(carried googletest || true)"
+  if [[ -n "$GTEST_SRC" && -f "$GTEST_SRC/CMakeLists.txt" ]]; then
+    log "building GoogleTest from $GTEST_SRC"
+    if cmake -S "$GTEST_SRC" -B "$BUILD-gtest/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_GMOCK=OFF \
          -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DCMAKE_INSTALL_PREFIX="$BUILD-gtest/prefix" >"$OUT/gtest-build.log" 2>&1 &&
        cmake --build "$BUILD-gtest/build" -j"$JOBS" >>"$OUT/gtest-build.log" 2>&1 &&
        cmake --install "$BUILD-gtest/build" >>"$OUT/gtest-build.log" 2>&1; then
@@ -111,8 +129,9 @@ fi
 # ---- 3. xunit tests from the carry ----
 XUNIT_SUMMARY="not run"
 if [[ $XUNIT -eq 1 && $BUILD_OK -eq 1 ]]; then
-  if [[ -x "$CARRY/tests/MePropNative.Tests" ]]; then
-    MEPROP_NATIVE_DIR="$NATIVE_DIR" "$CARRY/tests/MePropNative.Tests" -xml "$OUT/xunit.xml" -noColor >"$OUT/xunit.log" 2>&1
+  TESTS_DIR="$(carried tests || true)"
+  if [[ -n "$TESTS_DIR" && -x "$TESTS_DIR/MePropNative.Tests" ]]; then
+    MEPROP_NATIVE_DIR="$NATIVE_DIR" "$TESTS_DIR/MePropNative.Tests" -xml "$OUT/xunit.xml" -noColor >"$OUT/xunit.log" 2>&1
     rc=$?
     XUNIT_SUMMARY="$(grep -E 'Total:' "$OUT/xunit.log" | tail -n1 | sed 's/^ *//')"
     if [[ $rc -eq 0 ]]; then record "xunit tests" "ok" "$XUNIT_SUMMARY"
@@ -129,7 +148,8 @@ if [[ $BENCH -eq 1 && $BUILD_OK -eq 1 ]]; then
   if "$NATIVE_DIR/topk_bench" "${QUICK_ARG[@]}" >"$OUT/topk_bench.json" 2>"$OUT/topk_bench.txt"; then
     record "topk_bench" "ok" "topk_bench.json"
   else
-    record "topk_bench" "FAILED ($?)" "see topk_bench.txt"
+    rc=$?
+    record "topk_bench" "FAILED ($rc)" "$(head -c 300 "$OUT/topk_bench.txt" | head -n1)"
   fi
   if command -v python3 >/dev/null && python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
     if python3 "$ROOT/bench/gpu/torch_topk.py" "${QUICK_ARG[@]}" >"$OUT/torch_topk.json" 2>"$OUT/torch_topk.err"; then
@@ -147,25 +167,28 @@ if [[ $BENCH -eq 1 && $BUILD_OK -eq 1 ]]; then
 fi
 
 # ---- 5. .NET benchmarks (hook) ----
-if [[ $BENCH -eq 1 && $BUILD_OK -eq 1 && -d "$CARRY/bench" ]]; then
+BENCH_DIR=""
+[[ $BENCH -eq 1 && $BUILD_OK -eq 1 ]] && BENCH_DIR="$(carried bench || true)"
+if [[ -n "$BENCH_DIR" ]]; then
   mkdir -p "$OUT/bench"
-  if [[ -f "$CARRY/bench/run-gpu-bench.sh" ]]; then
-    OUT="$OUT/bench" MEPROP_NATIVE_DIR="$NATIVE_DIR" bash "$CARRY/bench/run-gpu-bench.sh" >"$OUT/bench/run.log" 2>&1
+  if [[ -f "$BENCH_DIR/run-gpu-bench.sh" ]]; then
+    OUT="$OUT/bench" MEPROP_NATIVE_DIR="$NATIVE_DIR" bash "$BENCH_DIR/run-gpu-bench.sh" >"$OUT/bench/run.log" 2>&1
     rc=$?
-  elif [[ -x "$CARRY/bench/MePropNative.Benchmarks" ]]; then
-    (cd "$OUT/bench" && MEPROP_NATIVE_DIR="$NATIVE_DIR" "$CARRY/bench/MePropNative.Benchmarks" ${MEPROP_GPU_BENCH_ARGS:-} \
+  elif BENCH_EXE="$(ls "$BENCH_DIR"/meprop-bench "$BENCH_DIR"/MePropNative.Benchmarks 2>/dev/null | head -n1)" && [[ -x "$BENCH_EXE" ]]; then
+    (cd "$OUT/bench" && MEPROP_NATIVE_DIR="$NATIVE_DIR" "$BENCH_EXE" ${MEPROP_GPU_BENCH_ARGS:-} \
        >"$OUT/bench/run.log" 2>&1)
     rc=$?
   else
     rc=127
   fi
   if [[ $rc -eq 0 ]]; then record ".NET benchmarks" "ok" "bench/run.log"
-  elif [[ $rc -eq 127 ]]; then record ".NET benchmarks" "not carried" "no run-gpu-bench.sh or MePropNative.Benchmarks in $CARRY/bench"
+  elif [[ $rc -eq 127 ]]; then record ".NET benchmarks" "not carried" "no run-gpu-bench.sh, meprop-bench or MePropNative.Benchmarks in $BENCH_DIR"
   else record ".NET benchmarks" "FAILED ($rc)" "see bench/run.log"; fi
 fi
 
 # ---- 6. results ----
 BUILD_INFO="$(grep -o '"build": "[^"]*"' "$OUT/topk_bench.json" 2>/dev/null | cut -d'"' -f4)"
+[[ -z "$BUILD_INFO" && -f "$NATIVE_DIR/libmeprop.so" ]] && BUILD_INFO="$(strings -a "$NATIVE_DIR/libmeprop.so" 2>/dev/null | grep -m1 '^libmeprop [0-9]')"
 {
   echo "# GPU results"
   echo

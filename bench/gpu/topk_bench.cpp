@@ -11,7 +11,7 @@
 // Timing: `iters` back-to-back launches on the default stream between two mp_cuda_synchronize calls, wall clock
 // (so launch overhead is included, as in training), after warm-up; the best of `reps` repetitions is reported.
 // Output: one JSON document on stdout (and a table on stderr).
-//   topk_bench [--iters N] [--reps R] [--m M] [--quick]
+//   topk_bench [--iters N] [--reps R] [--m M] [--quick] [--shapes ROWSxNxK,...]
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -64,14 +64,31 @@ int main(int argc, char** argv) {
     int iters = 50, reps = 5;
     int64_t m = 500;
     bool quick = false;
+    std::vector<Shape> custom;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--iters" && i + 1 < argc) iters = std::atoi(argv[++i]);
         else if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
         else if (a == "--m" && i + 1 < argc) m = std::atoll(argv[++i]);
         else if (a == "--quick") quick = true;
-        else {
-            std::fprintf(stderr, "usage: topk_bench [--iters N] [--reps R] [--m M] [--quick]\n");
+        else if (a == "--shapes" && i + 1 < argc) {
+            const std::string list = argv[++i];
+            size_t pos = 0;
+            while (pos < list.size()) {
+                size_t end = list.find(',', pos);
+                if (end == std::string::npos) end = list.size();
+                long long r = 0, n = 0, k = 0;
+                if (std::sscanf(list.substr(pos, end - pos).c_str(), "%lldx%lldx%lld", &r, &n, &k) != 3 || r < 1 || n < 1 ||
+                    k < 1 || k > n) {
+                    std::fprintf(stderr, "topk_bench: bad shape '%s' (want ROWSxNxK, 1 <= k <= n)\n",
+                                 list.substr(pos, end - pos).c_str());
+                    return 2;
+                }
+                custom.push_back({r, n, k});
+                pos = end + 1;
+            }
+        } else {
+            std::fprintf(stderr, "usage: topk_bench [--iters N] [--reps R] [--m M] [--quick] [--shapes ROWSxNxK,...]\n");
             return 2;
         }
     }
@@ -90,6 +107,7 @@ int main(int argc, char** argv) {
                                  {4096, 1024, 32},  {256, 8192, 256},   {256, 10240, 1024}, {64, 16384, 128},
                                  {64, 65536, 1024}, {4096, 65536, 1024}};
     if (quick) shapes = {{32, 500, 20}, {256, 8192, 256}, {64, 65536, 1024}};
+    if (!custom.empty()) shapes = custom;
 
     std::printf("{\n  \"device\": \"%s\", \"compute_capability\": \"%d.%d\", \"cuda_runtime\": %d, \"cuda_driver\": %d,\n",
                 name, (int)major, (int)minor, (int)runtime, (int)driver);

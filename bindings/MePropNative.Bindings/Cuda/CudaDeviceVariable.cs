@@ -116,6 +116,21 @@ public sealed unsafe class CudaDeviceVariable<T> : IDisposable where T : unmanag
                 stream.Handle), "cuMemcpyDtoDAsync_v2");
     }
 
+    /// <summary>Copies <paramref name="count"/> elements from source[sourceOffset..] to this[offset..], device to device.</summary>
+    public void CopyFrom(CudaDeviceVariable<T> source, long sourceOffset, long offset, long count, CudaStream? stream = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (count == 0) return;
+        if (count < 0 || sourceOffset < 0 || offset < 0 || sourceOffset + count > source.Length || offset + count > Length)
+            throw new ArgumentException(
+                $"copying {count} elements from offset {sourceOffset} of {source.Length} to offset {offset} of {Length} is out of range.");
+        Context.MakeCurrent();
+        ulong dst = DevicePointer + (ulong)(offset * sizeof(T)), src = source.DevicePointer + (ulong)(sourceOffset * sizeof(T));
+        nuint bytes = (nuint)(count * sizeof(T));
+        if (stream is null) CudaDriver.Check(CudaDriverNative.cuMemcpyDtoD_v2(dst, src, bytes), "cuMemcpyDtoD_v2");
+        else CudaDriver.Check(CudaDriverNative.cuMemcpyDtoDAsync_v2(dst, src, bytes, stream.Handle), "cuMemcpyDtoDAsync_v2");
+    }
+
     /// <summary>Sets every 32-bit word to <paramref name="value"/> (cuMemsetD32); the size must be a multiple of 4
     /// bytes. For floats pass <see cref="BitConverter.SingleToUInt32Bits"/>; 0 clears.</summary>
     public void Memset(uint value, CudaStream? stream = null)

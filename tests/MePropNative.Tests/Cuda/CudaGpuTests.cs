@@ -39,6 +39,13 @@ public class CudaDriverGpuTests(CudaFixture fixture) : IClassFixture<CudaFixture
         using var b = new CudaDeviceVariable<float>(gpu, 1000);
         b.CopyFrom(a);
         Assert.Equal(a.ToArray(), b.ToArray());
+        using var c = new CudaDeviceVariable<float>(gpu, 20);
+        c.Memset(0);
+        c.CopyFrom(a, sourceOffset: 100, offset: 5, count: 10);
+        float[] hc = c.ToArray();
+        Assert.Equal(host[100..110], hc[5..15]);
+        Assert.Equal(0f, hc[4]);
+        Assert.Throws<ArgumentException>(() => c.CopyFrom(a, 0, 15, 10));
         b.Memset(BitConverter.SingleToUInt32Bits(-2.5f));
         Assert.All(b.ToArray(), v => Assert.Equal(-2.5f, v));
 
