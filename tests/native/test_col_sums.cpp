@@ -114,3 +114,21 @@ TEST(ColSums, EveryBadArgumentIsNamedAndNothingIsWritten) {
     ASSERT_EQ(mp_col_sums_f32(X, 4, 5, 5, o, 0), MP_OK);
     EXPECT_STREQ(mp_last_error(), "");
 }
+
+TEST(ColSums, ResultsDoNotDependOnTheThreadCount) {
+    const int64_t rows = 50, cols = 777;
+    const std::vector<float> x = random_normal(static_cast<size_t>(rows * cols), 8);
+    for (int32_t isa : isas()) {
+        IsaScope scope(isa);
+        std::vector<float> a(static_cast<size_t>(cols)), b(a);
+        {
+            ThreadScope t(1);
+            ASSERT_EQ(mp_col_sums_f32(x.data(), rows, cols, cols, a.data(), 0), MP_OK);
+        }
+        {
+            ThreadScope t(2);
+            ASSERT_EQ(mp_col_sums_f32(x.data(), rows, cols, cols, b.data(), 0), MP_OK);
+        }
+        for (int64_t c = 0; c < cols; c++) ASSERT_TRUE(same_bits(a[c], b[c])) << isa_name(isa);
+    }
+}

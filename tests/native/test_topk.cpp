@@ -381,3 +381,26 @@ TEST(TopkUnified, EveryBadArgumentIsNamedAndNothingIsWritten) {
     for (int32_t v : idx) EXPECT_EQ(v, kPoisonIndex);
     for (float v : sums) EXPECT_EQ(bits_of(v), kPoisonBits);
 }
+
+TEST(TopkRows, ResultsDoNotDependOnTheThreadCount) {
+    const int64_t rows = 3, n = 8193, k = 300;
+    std::vector<float> x(static_cast<size_t>(rows * n));
+    for (int64_t r = 0; r < rows; r++) {
+        const std::vector<float> row = make_row(static_cast<Kind>(r + 1), n, 900 + r);
+        std::copy(row.begin(), row.end(), x.begin() + r * n);
+    }
+    for (int32_t isa : isas()) {
+        IsaScope scope(isa);
+        TopkRun one, two;
+        {
+            ThreadScope t(1);
+            one = run_topk(x, rows, n, n, k, true);
+        }
+        {
+            ThreadScope t(2);
+            two = run_topk(x, rows, n, n, k, true);
+        }
+        EXPECT_EQ(one.idx, two.idx) << isa_name(isa);
+        for (size_t i = 0; i < one.val.size(); i++) ASSERT_TRUE(same_bits(one.val[i], two.val[i]));
+    }
+}
