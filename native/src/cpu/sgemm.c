@@ -5,7 +5,7 @@
  *     for each K block (the partition depends on K only)
  *       pack the B panel
  *       for ic over its rows in blocks of <= MC      A block  mc x kc   (L2)
- *         pack the A block
+ *         pack the A block (or, when nc <= 2 NR and A is row-major, read A in place)
  *         for jr over NR-wide B slivers              B sliver kc x NR   (L1)
  *           for ir over MR-tall A slivers: micro-kernel on one MR x NR tile of C
  * The first K block applies the caller's beta, the later ones accumulate (beta = 1). Every element of C is
@@ -189,7 +189,8 @@ static void sgemm_task(int64_t task, void* ctx) {
         run_block(j, m0, m1, n0, n1, mcb, ncb, ap, bp);
         return;
     }
-    /* Out of memory: one tile at a time from stack buffers. Same K partition and kernel, so the same bits. */
+    /* Out of memory: one tile at a time from stack buffers. Same K partition and kernel, so the same bits.
+     * (Every family has kc <= STACK_KC and tiles of at most 16 x 16.) */
     enum { STACK_KC = 512 };
     _Alignas(64) float small[(16 + 16) * STACK_KC + 2 * MP_SGEMM_PACK_SLACK + 16];
     if (j->k_step <= STACK_KC && f->mr <= 16 && f->nr <= 16) {
@@ -200,15 +201,15 @@ static void sgemm_task(int64_t task, void* ctx) {
 }
 
 /* Task grid tm x tn (tm * tn <= threads) that minimizes the repacking it causes: every extra M split packs
- * B (K x N) again, every extra N split packs A (M x K) again. Tiny problems get one task: waking the pool
- * costs more than it saves. */
+ * B (K x N) again, every extra N split packs A (M x K) again. Each task gets at least ~250K multiply-adds
+ * (a few microseconds): the pool hands a job to a spinning worker in well under a microsecond, but below
+ * that the duplicated packing and the split edges cost more than a second core saves. */
 static void choose_grid(const mp_sgemm_family* f, int64_t M, int64_t N, int64_t K, int threads, int64_t* tm_out,
                         int64_t* tn_out) {
     *tm_out = *tn_out = 1;
     const double work = (double)M * (double)N * (double)K;
     if (threads <= 1 || work < 2.5e5) return;
     const int64_t units_m = ceil_div(M, f->mr), units_n = ceil_div(N, f->nr);
-    /* Keep at least ~1M multiply-adds per task. */
     int64_t max_tasks = (int64_t)(work / 2.5e5);
     if (max_tasks > threads) max_tasks = threads;
     double best_cost = -1.0;

@@ -36,8 +36,9 @@ typedef void (*mp_sgemm_kernel_a_rows_fn)(int64_t kc, const float* a, int64_t ld
                                           int64_t ldc, float alpha, float beta);
 
 typedef struct {
-    int mr, nr;        /* register tile */
-    int64_t mc, kc, nc; /* cache blocks: A block mc x kc (L2), B panel kc x nc (L3), B sliver kc x nr (L1) */
+    int mr, nr;         /* register tile, at most 16 x 16 */
+    int64_t mc, kc, nc; /* cache blocks: A block mc x kc (L2), B panel kc x nc (L3), B sliver kc x nr (L1);
+                           kc <= 512 (the out-of-memory path packs one sliver pair on the stack) */
     mp_sgemm_pack_a_fn pack_a;
     mp_sgemm_pack_b_fn pack_b;
     mp_sgemm_kernel_fn kernel;
