@@ -1,4 +1,5 @@
-/* Sparse backward, AVX2+FMA, by blocks of up to 64 columns (the W or dW column slice stays in L2 across the batch).
+/* Sparse backward, AVX2+FMA, by blocks of up to 96 columns (12 accumulators; the W or dW column slice stays in L2
+ * across the batch).
  * dx: per example, the k selected W rows are accumulated in registers (one FMA per element, t in order).
  * dW: x[b, block] stays in registers while its k axpys go into the selected dW rows, b in order. Columns past the
  * last full vector use scalar FMAs, so every element gets one rounding per step whatever its position. */
@@ -21,7 +22,7 @@ INLINE void dx_block(int nv, int64_t c, int64_t batch, int64_t k, const int32_t*
     for (int64_t b = 0; b < batch; b++) {
         const int32_t* ix = idx + b * ldi;
         const float* v = val + b * ldv;
-        __m256 acc[8];
+        __m256 acc[12];
         for (int j = 0; j < nv; j++) acc[j] = _mm256_setzero_ps();
         for (int64_t t = 0; t < k; t++) {
             if (pb < batch) {
@@ -43,6 +44,7 @@ INLINE void dx_block(int nv, int64_t c, int64_t batch, int64_t k, const int32_t*
 void mp_sparse_dx_avx2(int64_t c0, int64_t c1, int64_t batch, int64_t k, const int32_t* idx, int64_t ldi,
                        const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx, int64_t lddx) {
     int64_t c = c0;
+    for (; c + 96 <= c1; c += 96) dx_block(12, c, batch, k, idx, ldi, val, ldv, w, ldw, dx, lddx);
     for (; c + 64 <= c1; c += 64) dx_block(8, c, batch, k, idx, ldi, val, ldv, w, ldw, dx, lddx);
     if (c + 32 <= c1) { dx_block(4, c, batch, k, idx, ldi, val, ldv, w, ldw, dx, lddx); c += 32; }
     if (c + 16 <= c1) { dx_block(2, c, batch, k, idx, ldi, val, ldv, w, ldw, dx, lddx); c += 16; }
@@ -62,7 +64,7 @@ void mp_sparse_dx_avx2(int64_t c0, int64_t c1, int64_t batch, int64_t k, const i
 INLINE void dw_block(int nv, int64_t c, int64_t batch, int64_t k, const int32_t* idx, int64_t ldi, const float* val,
                      int64_t ldv, const float* x, int64_t ldx, float* dw, int64_t lddw) {
     for (int64_t b = 0; b < batch; b++) {
-        __m256 xs[8];
+        __m256 xs[12];
         for (int j = 0; j < nv; j++) xs[j] = _mm256_loadu_ps(x + b * ldx + c + 8 * j);
         const int32_t* ix = idx + b * ldi;
         const float* v = val + b * ldv;
@@ -99,7 +101,7 @@ void mp_sparse_dw_avx2(int64_t c0, int64_t c1, int64_t batch, int64_t k, const i
  * are (pb[p], pv[p]). Each dW row block is loaded once, gets its pairs' FMAs in registers (b in order: the same
  * operations as mp_sparse_dw_avx2), and is stored once. */
 INLINE void dw_group(int nv, float* dr, const int32_t* pb, const float* pv, int64_t count, const float* x, int64_t ldx) {
-    __m256 acc[8];
+    __m256 acc[12];
     for (int j = 0; j < nv; j++) acc[j] = _mm256_loadu_ps(dr + 8 * j);
     for (int64_t p = 0; p < count; p++) {
         const __m256 v = _mm256_broadcast_ss(pv + p);
@@ -118,6 +120,7 @@ void mp_sparse_dw_grouped_avx2(int64_t c0, int64_t c1, int64_t n, const int32_t*
         const int32_t* b = pb + s;
         const float* v = pv + s;
         int64_t c = c0;
+        for (; c + 96 <= c1; c += 96) dw_group(12, dr + c, b, v, count, x + c, ldx);
         for (; c + 64 <= c1; c += 64) dw_group(8, dr + c, b, v, count, x + c, ldx);
         if (c + 32 <= c1) { dw_group(4, dr + c, b, v, count, x + c, ldx); c += 32; }
         if (c + 16 <= c1) { dw_group(2, dr + c, b, v, count, x + c, ldx); c += 16; }
