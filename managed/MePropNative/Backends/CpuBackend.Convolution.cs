@@ -208,6 +208,46 @@ public sealed partial class CpuBackend
         });
     }
 
+    public unsafe void ConvSparseBackwardWeights(IndexTensor indices, Tensor values, int k, Tensor input, in ConvGeometry geometry, Tensor weightGradient, bool accumulate)
+    {
+        var g = geometry;
+        int N = input.Rows, C = weightGradient.Rows, P = g.Positions, nk = N * k;
+        if (input.Cols != g.InputSize) throw new ArgumentException($"sparse conv dW: input rows have {input.Cols} values, the geometry {g} needs {g.InputSize}.");
+        if (weightGradient.Cols != g.PatchSize) throw new ArgumentException($"sparse conv dW: the gradient must have {g.PatchSize} columns, not {weightGradient.Cols}.");
+        if (indices.Rows != C || indices.Cols != nk || values.Rows != C || values.Cols != nk)
+            throw new ArgumentException($"sparse conv dW: indices and values must be {C} x {nk} (k = {k} per example and channel).");
+        if (N == 0 || C == 0) return;
+        var ir0 = Ints(indices);
+        foreach (int j in ir0) if ((uint)j >= (uint)(N * P)) throw new ArgumentOutOfRangeException(nameof(indices), j, $"index {j} is outside [0, {N * P}).");
+        nint pi = (nint)IntPtr(indices), pv = (nint)Ptr(values), px = (nint)Ptr(input), pw = (nint)Ptr(weightGradient);
+        int ldv = values.Stride, ldx = input.Stride, ldw = weightGradient.Stride;
+        ForEachExample(C, (long)nk * g.PatchSize, c =>
+        {
+            float* dw = (float*)pw + (long)c * ldw;
+            if (!accumulate) new Span<float>(dw, g.PatchSize).Clear();
+            int* ir = (int*)pi + (long)c * nk;
+            float* vr = (float*)pv + (long)c * ldv;
+            int W = g.InputWidth, H = g.InputHeight, Cin = g.InputChannels, KW = g.KernelWidth, run = KW * Cin;
+            for (int j = 0; j < nk; j++)
+            {
+                float val = vr[j];
+                if (val == 0f) continue;
+                int n = ir[j] / P, p = ir[j] - n * P;
+                int oh = p / g.OutputWidth, ow = p - oh * g.OutputWidth;
+                int iw0 = ow * g.Stride - g.PadLeft;
+                int kwLo = Math.Max(0, -iw0), kwHi = Math.Min(KW, W - iw0);
+                if (kwLo >= kwHi) continue;
+                float* xn = (float*)px + (long)n * ldx;
+                for (int kh = 0; kh < g.KernelHeight; kh++)
+                {
+                    int ih = oh * g.Stride - g.PadTop + kh;
+                    if (ih < 0 || ih >= H) continue;
+                    Axpy(val, xn + ((long)ih * W + iw0 + kwLo) * Cin, dw + kh * run + kwLo * Cin, (kwHi - kwLo) * Cin);
+                }
+            }
+        });
+    }
+
     public unsafe void RowSums(Tensor x, Tensor output, bool accumulate)
     {
         if (output.Length != x.Rows) throw new ArgumentException($"row sums: output has {output.Length} elements for {x.Rows} rows.");

@@ -41,6 +41,15 @@ public partial interface IBackend
     /// </summary>
     void ConvSparseBackwardInput(IndexTensor indices, Tensor values, int k, Tensor weights, in ConvGeometry geometry, Tensor input);
 
+    /// <summary>
+    /// The weight gradient of a convolution from a sparse output gradient, read straight from the input images (an
+    /// implicit im2col): dW = 0 unless accumulate, then for every selected entry (c, row n * P + p, value v) of
+    /// <see cref="TopKPerMap"/>'s layout, dW[c, (kh, kw), :] += v * input[n, ih, iw, :] over the window of p. Each
+    /// window row is one contiguous run of KW * Cin floats in both, and the images of a batch stay in cache, where the
+    /// im2col matrix of a whole batch does not. dW: Cout x K.
+    /// </summary>
+    void ConvSparseBackwardWeights(IndexTensor indices, Tensor values, int k, Tensor input, in ConvGeometry geometry, Tensor weightGradient, bool accumulate);
+
     /// <summary>output[r] = (accumulate ? output[r] : 0) + sum_j x[r, j] (output is 1 x rows).</summary>
     void RowSums(Tensor x, Tensor output, bool accumulate);
 

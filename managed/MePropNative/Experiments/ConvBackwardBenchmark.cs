@@ -30,7 +30,8 @@ public sealed class ConvBackwardBenchmark
     }
 
     /// <summary>One configuration's medians (milliseconds per step).</summary>
-    public sealed record Row(string Name, float Ratio, IReadOnlyDictionary<string, double> LayerMs, double ConvMs, double BackwardMs, double ForwardMs);
+    public sealed record Row(string Name, float Ratio, IReadOnlyDictionary<string, double> LayerMs, double ConvMs, double BackwardMs, double ForwardMs,
+        IReadOnlyDictionary<string, double> PhaseMs);
 
     public sealed record Report(Settings Settings, string Device, IReadOnlyList<Row> Rows, string DataSource)
     {
@@ -48,6 +49,14 @@ public sealed class ConvBackwardBenchmark
             foreach (var r in Rows)
                 sb.AppendLine(string.Create(inv, $"| {r.Name} | ") + string.Join(" | ", layers.Select(l => r.LayerMs[l].ToString("F3", inv))) +
                     string.Create(inv, $" | {r.ConvMs:F3} | {Dense.ConvMs / r.ConvMs:F2}x | {r.BackwardMs:F3} | {Dense.BackwardMs / r.BackwardMs:F2}x | {r.ForwardMs:F3} |"));
+            var phases = Dense.PhaseMs.Keys.ToList();
+            sb.AppendLine();
+            sb.AppendLine("Where the conv backward time goes (median ms; selection = transpose, per-map top-k and regrouping; dW includes db):");
+            sb.AppendLine();
+            sb.AppendLine("| backward | " + string.Join(" | ", phases) + " |");
+            sb.AppendLine("|---|" + string.Concat(phases.Select(_ => "---:|")));
+            foreach (var r in Rows)
+                sb.AppendLine($"| {r.Name} | " + string.Join(" | ", phases.Select(p => r.PhaseMs[p].ToString("F3", inv))) + " |");
             return sb.ToString();
         }
     }
@@ -75,6 +84,7 @@ public sealed class ConvBackwardBenchmark
         var hostX = new float[b * features];
         var hostY = new int[b];
         var times = configs.Select(_ => new Dictionary<string, List<double>>()).ToList();
+        var phases = configs.Select(_ => new Dictionary<string, List<double>>()).ToList();
         var forward = configs.Select(_ => new List<double>()).ToList();
         var backward = configs.Select(_ => new List<double>()).ToList();
 
@@ -109,10 +119,12 @@ public sealed class ConvBackwardBenchmark
                 if (rep < s.Warmup) continue;
                 forward[m].Add(Ms(t1 - t0));
                 backward[m].Add(Ms(t2 - t1));
-                foreach (var (layer, ticks) in model.BackwardTicks)
+                foreach (var (layer, ticks) in model.BackwardTicks) Add(times[m], layer, Ms(ticks));
+                foreach (var c in model.ConvLayers)
                 {
-                    if (!times[m].TryGetValue(layer, out var list)) times[m][layer] = list = [];
-                    list.Add(Ms(ticks));
+                    Add(phases[m], $"{c.Name} selection", Ms(c.SelectionTicks));
+                    Add(phases[m], $"{c.Name} dW", Ms(c.WeightGradientTicks));
+                    if (c.ComputeInputGradient) Add(phases[m], $"{c.Name} dx", Ms(c.InputGradientTicks));
                 }
             }
             loss.ReadAndReset();
@@ -125,9 +137,16 @@ public sealed class ConvBackwardBenchmark
             var layerMs = times[m].ToDictionary(p => p.Key, p => Median(p.Value));
             // the conv layers' time per step: median of the per-step sums (not the sum of medians)
             var convPerStep = Enumerable.Range(0, s.Repetitions).Select(i => times[m].Where(p => p.Key.StartsWith("conv", StringComparison.Ordinal)).Sum(p => p.Value[i])).ToList();
-            rows.Add(new Row(configs[m].Name, Math.Abs(configs[m].Ratio), layerMs, Median(convPerStep), Median(backward[m]), Median(forward[m])));
+            rows.Add(new Row(configs[m].Name, Math.Abs(configs[m].Ratio), layerMs, Median(convPerStep), Median(backward[m]), Median(forward[m]),
+                phases[m].ToDictionary(p => p.Key, p => Median(p.Value))));
         }
         return new Report(s, backend.Name, rows, data is null ? "random images" : "MNIST training images");
+    }
+
+    private static void Add(Dictionary<string, List<double>> d, string key, double v)
+    {
+        if (!d.TryGetValue(key, out var list)) d[key] = list = [];
+        list.Add(v);
     }
 
     private static double Ms(long ticks) => 1000.0 * ticks / Stopwatch.Frequency;

@@ -13,8 +13,10 @@ namespace MePropNative.Layers;
 /// Backward, meProp-CNN (<see cref="Selection"/> set): per feature map (example, channel) only k positions of dY are kept
 /// (<see cref="PerMapTopK"/>); the selection comes back channel-major, so
 /// <list type="bullet">
-/// <item>dW[c, :] = sum over the N k selected (row, value) of channel c of value * cols[row, :] — libmeprop's sparse kernel
-/// with the channels as its rows (k/P of the dense GEMM's work);</item>
+/// <item>dW[c, :] = sum over the N k selected (row, value) of channel c of value * cols[row, :] (k/P of the dense GEMM's
+/// work): read from the input images window row by window row when those rows are long enough to vectorize
+/// (<see cref="ImplicitWeightGradientMinRun"/>), else from the im2col rows through libmeprop's sparse kernel with the
+/// channels as its rows;</item>
 /// <item>db[c] = sum of channel c's selected values;</item>
 /// <item>dx: each selected entry adds value * W[c, window] straight onto the input pixels of its window — no dcols
 /// matrix and no col2im over untouched positions (k/P of the dense work).</item>
@@ -30,6 +32,7 @@ public sealed class Conv2d : ILayer
     private readonly TensorCache weightGradient;
     private readonly TensorCache contiguousGradient;
     private Tensor? savedColumns;
+    private Tensor? savedInput;
     private int savedRows;
 
     public Conv2d(IBackend backend, ConvGeometry geometry, int outputChannels, PerMapTopK? selection = null, string name = "conv", bool bias = true)
@@ -60,11 +63,24 @@ public sealed class Conv2d : ILayer
     /// <summary>Per-map top-k of the output gradient (meProp-CNN), or null for ordinary back propagation.</summary>
     public PerMapTopK? Selection { get; set; }
 
+    /// <summary>
+    /// The sparse weight gradient reads the input images directly (<see cref="IBackend.ConvSparseBackwardWeights"/>) when a
+    /// window row (KW * Cin floats) is at least this long, else the im2col rows through libmeprop's sparse kernel: with
+    /// one input channel (conv1 on MNIST) a row is 5 floats, too short for vectors.
+    /// </summary>
+    public static int ImplicitWeightGradientMinRun { get; set; } = 16;
+
     /// <summary>False for a network's first layer: its dx would be thrown away, so it is not computed.</summary>
     public bool ComputeInputGradient { get; set; } = true;
 
     /// <summary>Wall time inside this layer's backward passes (selection included), Stopwatch ticks; the trainer resets it.</summary>
     public long BackwardTicks { get; set; }
+
+    /// <summary>Where the backward time went (Stopwatch ticks): selection, weight (and bias) gradient, input gradient;
+    /// reset with <see cref="BackwardTicks"/> by the caller.</summary>
+    public long SelectionTicks { get; set; }
+    public long WeightGradientTicks { get; set; }
+    public long InputGradientTicks { get; set; }
 
     /// <summary>Call <see cref="IBackend.Synchronize"/> around the backward timing (device backends).</summary>
     public bool SynchronizeTimings { get; set; }
@@ -82,6 +98,7 @@ public sealed class Conv2d : ILayer
         backend.Gemm(false, true, 1f, cols, Weight.Value, 0f, yMat);
         if (Bias is not null) backend.AddRowVector(yMat, Bias.Value);
         savedColumns = context.Training ? cols : null;
+        savedInput = context.Training ? input : null;
         savedRows = n;
         return y;
     }
@@ -102,8 +119,15 @@ public sealed class Conv2d : ILayer
         return dx;
     }
 
+    private long Stamp()
+    {
+        if (SynchronizeTimings) backend.Synchronize();
+        return Stopwatch.GetTimestamp();
+    }
+
     private void DenseBackward(Tensor dy, Tensor cols, Tensor? dx)
     {
+        long t0 = Stamp();
         var dyMat = Matrix(dy);
         backend.Gemm(true, false, 1f, dyMat, cols, Weight.GradientIsZero ? 0f : 1f, Weight.Gradient);
         Weight.GradientIsZero = false;
@@ -112,28 +136,46 @@ public sealed class Conv2d : ILayer
             backend.ColumnSums(dyMat, Bias.Gradient, accumulate: !Bias.GradientIsZero);
             Bias.GradientIsZero = false;
         }
+        long t1 = Stamp();
+        WeightGradientTicks += t1 - t0;
         if (dx is null) return;
         var dcols = columnGradient.Get(cols.Rows, cols.Cols);
         backend.Gemm(false, false, 1f, dyMat, Weight.Value, 0f, dcols);
         backend.Col2Im(dcols, Geometry, dx);
+        InputGradientTicks += Stamp() - t1;
     }
 
     private void SparseBackward(Tensor dy, Tensor cols, Tensor? dx, PerMapTopK selection)
     {
+        long t0 = Stamp();
         if (!dy.IsContiguous) dy = Contiguous(dy);
         var (idx, val, k) = selection.Select(dy, OutputChannels);
-        // dW[c, :] = sum_j val[c, j] * cols[idx[c, j], :]: the sparse "dx" kernel of a linear layer with the channels as
-        // its batch rows and the im2col rows as its weight rows (it overwrites, so accumulate through a scratch tensor)
-        var target = Weight.GradientIsZero ? Weight.Gradient : weightGradient.Get(Weight.Rows, Weight.Cols);
-        backend.SparseBackwardDx(idx, val, cols, target);
-        if (!Weight.GradientIsZero) backend.Axpy(1f, target, Weight.Gradient);
+        long t1 = Stamp();
+        SelectionTicks += t1 - t0;
+        if (Geometry.KernelWidth * Geometry.InputChannels >= ImplicitWeightGradientMinRun)
+        {
+            // dW[c, window] += val * x[window] straight from the input images (they stay in cache; cols does not)
+            backend.ConvSparseBackwardWeights(idx, val, k, savedInput!, Geometry, Weight.Gradient, accumulate: !Weight.GradientIsZero);
+        }
+        else
+        {
+            // dW[c, :] = sum_j val[c, j] * cols[idx[c, j], :]: libmeprop's sparse "dx" kernel of a linear layer with the
+            // channels as its batch rows and the im2col rows as its weight rows (it overwrites: accumulate via scratch)
+            var target = Weight.GradientIsZero ? Weight.Gradient : weightGradient.Get(Weight.Rows, Weight.Cols);
+            backend.SparseBackwardDx(idx, val, cols, target);
+            if (!Weight.GradientIsZero) backend.Axpy(1f, target, Weight.Gradient);
+        }
         Weight.GradientIsZero = false;
         if (Bias is not null)
         {
             backend.RowSums(val, Bias.Gradient, accumulate: !Bias.GradientIsZero);
             Bias.GradientIsZero = false;
         }
-        if (dx is not null) backend.ConvSparseBackwardInput(idx, val, k, Weight.Value, Geometry, dx);
+        long t2 = Stamp();
+        WeightGradientTicks += t2 - t1;
+        if (dx is null) return;
+        backend.ConvSparseBackwardInput(idx, val, k, Weight.Value, Geometry, dx);
+        InputGradientTicks += Stamp() - t2;
     }
 
     private Tensor Matrix(Tensor dy) => (dy.IsContiguous ? dy : Contiguous(dy)).Reshape(dy.Rows * Geometry.Positions, OutputChannels);

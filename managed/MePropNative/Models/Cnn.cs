@@ -125,7 +125,11 @@ public sealed class Cnn : IClassifier
 
     public void ResetTimings()
     {
-        foreach (var c in convs) { c.BackwardTicks = 0; c.Selection?.ResetCounts(); }
+        foreach (var c in convs)
+        {
+            c.BackwardTicks = c.SelectionTicks = c.WeightGradientTicks = c.InputGradientTicks = 0;
+            c.Selection?.ResetCounts();
+        }
         foreach (var t in linearTimings) t.Reset();
         foreach (var l in linears) l.Statistics.ResetRatio();
     }

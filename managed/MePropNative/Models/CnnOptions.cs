@@ -30,8 +30,9 @@ public sealed record CnnOptions
     /// <summary>Decay of decay selection for the conv layers (0: plain top-k).</summary>
     public float Decay { get; init; }
 
-    /// <summary>Which layers meProp sparsifies (the paper: every layer but the classifier).</summary>
-    public string[] SparseLayers { get; init; } = ["conv1", "conv2", "fc1"];
+    /// <summary>Which layers meProp sparsifies: by default the conv layers (meProp-CNN's per-map top-k); fc layers listed
+    /// here use per-example top-k (docs/cnn.md: without BatchNorm a sparsified fc1 destabilizes Adam training).</summary>
+    public string[] SparseLayers { get; init; } = ["conv1", "conv2"];
 
     public ulong Seed { get; init; } = 1;
 

@@ -31,7 +31,7 @@ public sealed class CnnConfig
     // meProp-CNN
     [JsonPropertyName("topk_ratio")] public float TopKRatio { get; set; } = 1f;
     public float Decay { get; set; }
-    public string[] SparseLayers { get; set; } = ["conv1", "conv2", "fc1"];
+    public string[] SparseLayers { get; set; } = ["conv1", "conv2"];
 
     // optimizer (Adam)
     [JsonPropertyName("lr")] public float LearningRate { get; set; } = 0.001f;
@@ -157,6 +157,8 @@ public sealed class CnnConfig
     {
         var inv = CultureInfo.InvariantCulture;
         string name = IsDense ? "cnn-dense" : $"cnn-top{(TopKRatio * 100).ToString("0.##", inv)}" + (Decay > 0 ? $"-decay{Decay.ToString("0.##", inv)}" : "");
+        if (!IsDense && !SparseLayers.Order(StringComparer.OrdinalIgnoreCase).SequenceEqual(["conv1", "conv2"], StringComparer.OrdinalIgnoreCase))
+            name += "-sparse-" + string.Join("-", SparseLayers);
         return BatchNorm ? name + "-bn" : name;
     }
 }
