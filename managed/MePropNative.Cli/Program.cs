@@ -5,10 +5,15 @@ var root = new RootCommand("meprop: meProp (sparsified back propagation, Sun et 
 var train = new Command("train", "Train a model.");
 train.Subcommands.Add(TrainCommand.Create());
 train.Subcommands.Add(CnnCommands.Train());
+train.Subcommands.Add(NlpCommands.Train("tagger"));
+train.Subcommands.Add(NlpCommands.Train("parser"));
 root.Subcommands.Add(train);
 var experiment = ExperimentCommand.Create();
 experiment.Subcommands.Add(CnnCommands.Experiment());
+experiment.Subcommands.Add(NlpCommands.Experiment());
 root.Subcommands.Add(experiment);
 root.Subcommands.Add(CnnCommands.Bench());
+root.Subcommands.Add(NlpCommands.Tag());
+root.Subcommands.Add(NlpCommands.Parse());
 root.Subcommands.Add(InfoCommand.Create());
 return root.Parse(args).Invoke();

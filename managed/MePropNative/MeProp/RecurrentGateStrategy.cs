@@ -17,7 +17,8 @@ namespace MePropNative.MeProp;
 /// <c>unified</c> / <c>random-unified</c> one pattern per step. With <see cref="Groups"/> = 4 (per gate, the default:
 /// each gate is its own linear transformation, as in the paper) k entries are chosen within each gate, 4k per row;
 /// with 1 (whole) 4k entries are chosen over all 4H columns at once. Either way a row propagates 4k of its 4H gate
-/// gradients.
+/// gradients. Only dW and dx are sparsified; the bias gradient is the column sums of the whole dz (as
+/// <see cref="SparseBackward"/> does for a linear layer).
 /// </summary>
 public sealed class RecurrentGateStrategy
 {
@@ -154,7 +155,8 @@ public sealed class RecurrentGateStrategy
         w.GradientIsZero = false;
         if (b is not null)
         {
-            backend.IndexAdd(idx, val, 1f, b.Gradient);
+            // the bias gradient is the column sums of the whole dz, as in SparseBackward (and the paper's reference code)
+            backend.ColumnSums(dz, b.Gradient, accumulate: !b.GradientIsZero);
             b.GradientIsZero = false;
         }
         gates.Statistics.Record(idx.Rows, idx.Cols, idx, perRow: true);

@@ -28,6 +28,24 @@ public sealed class NlpConfig
             Epochs = task == "tagger" ? 6 : 6,
             EvalBatchSize = task == "tagger" ? 128 : 4000,
             ClipNorm = 5f,
+            // the rest spelled out, so that a change of TrainConfig's (MLP) defaults does not change these runs
+            Dropout = 0f,
+            OutputK = 0,
+            MemoryRatio = 0.8f,
+            Beta1 = 0.9f,
+            Beta2 = 0.999f,
+            AdamEpsilon = 1e-8f,
+            L2 = 0f,
+            ClipValue = 0f,
+            LearningRateDecay = 1f,
+            EvalsPerEpoch = 1,
+            SelectBy = "dev",
+            Patience = 0,
+            Seed = 1,
+            Threads = 0,
+            MeSimp = false,
+            MeSimpThreshold = 0.05f,
+            MeSimpCycle = 1,
         };
         EmbeddingSize = task == "tagger" ? 100 : 50;
     }
@@ -83,7 +101,7 @@ public sealed class NlpConfig
         if (GateSelection is not ("per_gate" or "whole")) p.Add($"gate_selection = '{GateSelection}' must be per_gate or whole.");
         if (Activation is not ("cube" or "relu")) p.Add($"activation = '{Activation}' must be cube or relu.");
         if (NonProjective is not ("lift" or "skip")) p.Add($"nonprojective = '{NonProjective}' must be lift or skip.");
-        if (Task == "tagger" && K is int k && k * 1 > Common.Hidden.FirstOrDefault())
+        if (Task == "tagger" && K is int k && k > Common.Hidden.FirstOrDefault())
             p.Add($"k = {k} (per gate) exceeds the LSTM hidden size {Common.Hidden.FirstOrDefault()}.");
         return p;
     }

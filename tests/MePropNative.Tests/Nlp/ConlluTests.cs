@@ -1,0 +1,113 @@
+using MePropNative.Nlp;
+
+namespace MePropNative.Tests.Nlp;
+
+public class ConlluTests
+{
+    internal const string Sample =
+        "# sent_id = s1\n" +
+        "# text = I don't know.\n" +
+        "1\tI\tI\tPRON\tPRP\tCase=Nom\t4\tnsubj\t4:nsubj\t_\n" +
+        "2-3\tdon't\t_\t_\t_\t_\t_\t_\t_\t_\n" +
+        "2\tdo\tdo\tAUX\tVBP\t_\t4\taux\t4:aux\t_\n" +
+        "3\tn't\tnot\tPART\tRB\t_\t4\tadvmod\t4:advmod\t_\n" +
+        "4\tknow\tknow\tVERB\tVB\t_\t0\troot\t0:root\tSpaceAfter=No\n" +
+        "4.1\tknown\tknow\tVERB\tVBN\t_\t_\t_\t4:conj\tCopyOf=4\n" +
+        "5\t.\t.\tPUNCT\t.\t_\t4\tpunct\t4:punct\t_\n" +
+        "\n" +
+        "# sent_id = s2\n" +
+        "1\tYes\tyes\tINTJ\tUH\t_\t0\troot\t0:root\t_\n" +
+        "\n";
+
+    [Fact]
+    public void ReadsWordsAndSkipsRangesAndEmptyNodes()
+    {
+        var s = Conllu.Parse(Sample);
+        Assert.Equal(2, s.Count);
+        Assert.Equal(["I", "do", "n't", "know", "."], s[0].Tokens.Select(t => t.Form));
+        Assert.Equal([4, 4, 4, 0, 4], s[0].Tokens.Select(t => t.Head));
+        Assert.Equal("PRP", s[0].Tokens[0].Xpos);
+        Assert.Equal("I don't know.", s[0].Comment("text"));
+        Assert.Equal(2, s[0].OtherLines.Count);
+        Assert.Single(s[1].Tokens);
+    }
+
+    [Fact]
+    public void RoundTripReproducesTheText()
+    {
+        var once = Conllu.ToText(Conllu.Parse(Sample));
+        Assert.Equal(Sample, once);
+        Assert.Equal(once, Conllu.ToText(Conllu.Parse(once)));
+    }
+
+    [Fact]
+    public void FileRoundTripAndALastSentenceWithoutBlankLine()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"meprop-conllu-{Guid.NewGuid():N}.conllu");
+        try
+        {
+            File.WriteAllText(path, Sample.TrimEnd('\n').Replace("\n", "\r\n"));
+            var read = Conllu.ReadFile(path);
+            Assert.Equal(2, read.Count);
+            Conllu.WriteFile(path, read);
+            Assert.Equal(Sample, File.ReadAllText(path));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Theory]
+    [InlineData("1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\n", 1, "expected 10 tab-separated columns, found 9")]
+    [InlineData("# c\n1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n3\tx\tx\tX\tX\t_\t1\tdep\t_\t_\n", 3, "word ID 3 out of sequence")]
+    [InlineData("1\tI\tI\tPRON\tPRP\t_\tx\troot\t_\t_\n", 1, "HEAD 'x'")]
+    [InlineData("\n\n1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n2\tme\tI\tPRON\tPRP\t_\t7\tobj\t_\t_\n", 4, "HEAD 7 is outside the sentence")]
+    [InlineData("1\tI\tI\tPRON\tPRP\t_\t1\troot\t_\t_\n", 1, "its own head")]
+    [InlineData("a\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n", 1, "ID 'a'")]
+    [InlineData("1-x\tI\t_\t_\t_\t_\t_\t_\t_\t_\n", 1, "ID '1-x'")]
+    [InlineData("1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n# late\n", 2, "a comment line inside a sentence")]
+    [InlineData("1\tI\t\tPRON\tPRP\t_\t0\troot\t_\t_\n", 1, "column 3 is empty")]
+    public void MalformedLinesAreReportedWithFileAndLine(string text, int line, string message)
+    {
+        var e = Assert.Throws<ConlluFormatException>(() => Conllu.Parse(text, "bad.conllu"));
+        Assert.Equal(line, e.Line);
+        Assert.Equal("bad.conllu", e.File);
+        Assert.StartsWith($"bad.conllu:{line}: ", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void ReadFileNamesTheFileInErrors()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"meprop-bad-{Guid.NewGuid():N}.conllu");
+        try
+        {
+            File.WriteAllText(path, "# ok\n1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n\n1\tbad\n");
+            var e = Assert.Throws<ConlluFormatException>(() => Conllu.ReadFile(path));
+            Assert.Equal(4, e.Line);
+            Assert.StartsWith($"{path}:4: ", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void TokenizedTextBecomesSentencesWithUnknownColumns()
+    {
+        var s = Conllu.ReadTokenizedText(new StringReader("The cat sat .\n\n  Dogs   bark\n"));
+        Assert.Equal(2, s.Count);
+        Assert.Equal(["Dogs", "bark"], s[1].Tokens.Select(t => t.Form));
+        Assert.Equal(-1, s[1].Tokens[0].Head);
+        Assert.Equal("2\tbark\t_\t_\t_\t_\t_\t_\t_\t_", s[1].Tokens[1].ToLine());
+        Assert.Equal("Dogs bark", s[1].Comment("text"));
+    }
+
+    [Fact]
+    public void UnknownWordsGetSignatureRows()
+    {
+        var enc = WordEncoder.Build(["the", "the", "cat", "Running", "walked", "walked", "1984"], minCount: 2);
+        Assert.Equal(enc.Vocabulary.Get("the"), enc.Encode("the"));
+        Assert.Equal(enc.Vocabulary.Get("the"), enc.Encode("The"));           // lower-case fallback
+        Assert.Equal(enc.Vocabulary.Get("<unk-Cap-ing>"), enc.Encode("Jumping")); // signature seen in training (Running)
+        Assert.Equal(enc.Vocabulary.Get("<unk-num>"), enc.Encode("2024"));
+        Assert.Equal(enc.Vocabulary.Get("<unk>"), enc.Encode("zzzq"));            // unseen signature: the plainest one
+        Assert.False(enc.IsKnown("cat"));
+    }
+}

@@ -1,0 +1,233 @@
+using MePropNative.Backends;
+using MePropNative.Layers;
+using MePropNative.MeProp;
+using MePropNative.Nlp;
+using MePropNative.Nlp.Parser;
+using MePropNative.Tests.Support;
+
+namespace MePropNative.Tests.Nlp;
+
+public class ParserTests
+{
+    /// <summary>A random projective tree over n words with one root word: each span is split around a head chosen at
+    /// random, whose left and right parts are built recursively and attached to it.</summary>
+    internal static int[] RandomProjectiveTree(int n, Random rng)
+    {
+        var heads = new int[n + 1];
+        heads[0] = -1;
+        int Build(int lo, int hi) // words lo..hi inclusive; returns the span's head
+        {
+            int h = rng.Next(lo, hi + 1);
+            // the left part [lo, h-1] and the right part [h+1, hi] each split into one or more projective subtrees
+            for (int s = lo; s <= h - 1;)
+            {
+                int e = rng.Next(s, h);
+                heads[Build(s, e)] = h;
+                s = e + 1;
+            }
+            for (int s = h + 1; s <= hi;)
+            {
+                int e = rng.Next(s, hi + 1);
+                heads[Build(s, e)] = h;
+                s = e + 1;
+            }
+            return h;
+        }
+        heads[Build(1, n)] = 0;
+        return heads;
+    }
+
+    [Fact]
+    public void OracleReproducesEveryProjectiveGoldTreeExactly()
+    {
+        var rng = new Random(5);
+        var set = new TransitionSet(7);
+        for (int trial = 0; trial < 3000; trial++)
+        {
+            int n = 1 + rng.Next(trial < 2000 ? 8 : 40);
+            var heads = RandomProjectiveTree(n, rng);
+            Assert.True(Projectivity.IsProjective(heads));
+            var labels = new int[n + 1];
+            for (int i = 1; i <= n; i++) labels[i] = rng.Next(7);
+            var seq = StaticOracle.Transitions(heads, labels, set);
+            Assert.NotNull(seq);
+            Assert.Equal(2 * n, seq!.Count);
+            // replaying the sequence rebuilds heads and labels
+            var state = new ArcStandardState(n);
+            foreach (int t in seq) state.Apply(t, set);
+            Assert.True(state.IsTerminal);
+            Assert.Equal(heads[1..], state.Heads[1..]);
+            Assert.Equal(labels[1..], state.Labels[1..]);
+        }
+    }
+
+    [Fact]
+    public void NonProjectiveTreesAreDetectedAndLiftedToAProjectiveTreeTheOracleRebuilds()
+    {
+        // "A hearing is scheduled on the issue today": the arc hearing -> on (2 -> 5) crosses scheduled's subtree
+        int[] heads = [-1, 2, 4, 4, 0, 2, 7, 5, 4];
+        Assert.False(Projectivity.IsProjective(heads));
+        Assert.Equal(5, Projectivity.ShortestNonProjectiveArc(heads));
+        Assert.Null(StaticOracle.Transitions(heads, new int[9], new TransitionSet(1)));
+        var (lifted, lifts) = Projectivity.Lift(heads);
+        Assert.Equal(1, lifts);
+        Assert.Equal(4, lifted[5]); // "on" now hangs from "scheduled"
+        Assert.True(Projectivity.IsProjective(lifted));
+        Assert.NotNull(StaticOracle.Transitions(lifted, new int[9], new TransitionSet(1)));
+
+        var rng = new Random(9);
+        for (int trial = 0; trial < 500; trial++)
+        {
+            int n = 2 + rng.Next(15);
+            var h = new int[n + 1];
+            h[0] = -1;
+            int root = 1 + rng.Next(n);
+            for (int i = 1; i <= n; i++) h[i] = i == root ? 0 : -2;
+            // random tree: attach each word to an already attached word
+            var attached = new List<int> { root };
+            foreach (int i in Enumerable.Range(1, n).Where(i => i != root).OrderBy(_ => rng.Next()))
+            {
+                h[i] = attached[rng.Next(attached.Count)];
+                attached.Add(i);
+            }
+            var (p, _) = Projectivity.Lift(h);
+            Assert.True(Projectivity.IsProjective(p));
+            Assert.NotNull(StaticOracle.Transitions(p, new int[n + 1], new TransitionSet(1)));
+        }
+    }
+
+    [Fact]
+    public void FeaturesFollowChenAndManning()
+    {
+        var s = Conllu.Parse(ConlluTests.Sample)[0];
+        var v = ParserVocabulary.Build([s], minCount: 1);
+        var (words, tags) = v.Encode(s);
+        var state = new ArcStandardState(s.Count);
+        var set = v.Transitions;
+        var f = new int[ParserFeatures.Count];
+        ParserFeatures.Extract(state, words, tags, v, f);
+        // initial: stack [ROOT], buffer 1..: s1 = ROOT, s2 = s3 = NULL, b1..b3 = words 1..3
+        Assert.Equal([v.WordNull, v.WordNull, v.WordRoot, words[1], words[2], words[3]], f[..6]);
+        Assert.Equal(v.TagOffset + v.TagRoot, f[18 + 2]);
+        Assert.All(f[36..], x => Assert.Equal(v.LabelOffset + v.LabelNull, x));
+        // SHIFT I, SHIFT do, SHIFT n't, SHIFT know, LEFT n't, LEFT do, LEFT I: know has left dependents I, do, n't
+        state.Apply(TransitionSet.Shift, set); state.Apply(TransitionSet.Shift, set); state.Apply(TransitionSet.Shift, set); state.Apply(TransitionSet.Shift, set);
+        int advmod = v.LabelId("advmod"), aux = v.LabelId("aux"), nsubj = v.LabelId("nsubj");
+        state.Apply(set.Left(advmod), set); state.Apply(set.Left(aux), set); state.Apply(set.Left(nsubj), set);
+        ParserFeatures.Extract(state, words, tags, v, f);
+        Assert.Equal(words[4], f[2]);                                  // s1 = know
+        Assert.Equal(words[1], f[6]);                                  // lc1(s1) = I
+        Assert.Equal(words[2], f[8]);                                  // lc2(s1) = do
+        Assert.Equal(v.LabelOffset + nsubj + 1, f[36]);                // label of lc1(s1)
+        Assert.Equal(v.LabelOffset + aux + 1, f[38]);                  // label of lc2(s1)
+        Assert.Equal(v.WordNull, f[7]);                                // rc1(s1): none
+    }
+
+    [Fact]
+    public void ExamplesFromCoNLLUAndDecodingGiveSingleRootedTrees()
+    {
+        using var backend = new CpuBackend();
+        var sentences = SyntheticTreebank.Sentences(40, seed: 3);
+        var v = ParserVocabulary.Build(sentences, 1);
+        var ex = ParserExamples.Build(sentences, v, liftNonProjective: true);
+        Assert.Equal(sentences.Sum(s => 2 * s.Count), ex.Count);
+        Assert.Equal(ex.Count * ParserFeatures.Count, ex.Features.Length);
+        var model = new ParserModel(backend, new ParserOptions { EmbeddingRows = v.EmbeddingRows, Transitions = v.Transitions.Count, Hidden = 16, EmbeddingSize = 4 });
+        var parsed = new ParserDecoder(backend, model, v, 7).ParseSentences(sentences);
+        foreach (var s in parsed)
+        {
+            Assert.Equal(1, s.Tokens.Count(t => t.Head == 0));
+            Assert.Equal("root", s.Tokens.Single(t => t.Head == 0).Deprel);
+            Assert.All(s.Tokens, t => Assert.True(t.Head >= 0 && t.Head <= s.Count && t.Head != t.Id));
+            Assert.True(Projectivity.IsProjective([-1, .. s.Tokens.Select(t => t.Head)]));
+        }
+    }
+
+    [Fact]
+    public void ParserModelGradientsMatchFiniteDifferences()
+    {
+        using var backend = new CpuBackend();
+        var opts = new ParserOptions { EmbeddingRows = 30, Transitions = 5, EmbeddingSize = 2, Hidden = 6, Activation = "cube", Seed = 3 };
+        var model = new ParserModel(backend, opts);
+        int rows = 3;
+        var rng = new Random(4);
+        var ids = Enumerable.Range(0, rows * ParserFeatures.Count).Select(_ => rng.Next(30)).ToArray();
+        var idx = backend.AllocateIndices(1, ids.Length);
+        backend.Upload(ids, idx);
+        var labels = backend.AllocateIndices(rows, 1);
+        backend.Upload([1, 4, 0], labels);
+        var loss = new SoftmaxCrossEntropyLoss(backend);
+        double Loss()
+        {
+            var s = model.Forward(idx, rows, StepContext.Inference);
+            loss.Forward(s, labels, computeGradient: false);
+            return loss.ReadAndReset().MeanLoss;
+        }
+        var scores = model.Forward(idx, rows, StepContext.TrainingStep(0, 0));
+        model.Backward(loss.Forward(scores, labels, computeGradient: true)!);
+        loss.ReadAndReset();
+        foreach (var p in new[] { model.Embedding, model.Hidden.Weight, model.Output.Weight })
+        {
+            var value = TestData.Host(backend, p.Value);
+            var grad = TestData.Host(backend, p.Gradient);
+            for (int i = 0; i < value.Length; i += Math.Max(1, value.Length / 25))
+            {
+                const float eps = 1e-2f;
+                var plus = (float[])value.Clone(); plus[i] += eps;
+                backend.Upload(plus, p.Value); double lp = Loss();
+                var minus = (float[])value.Clone(); minus[i] -= eps;
+                backend.Upload(minus, p.Value); double lm = Loss();
+                backend.Upload(value, p.Value);
+                double numeric = (lp - lm) / (2 * eps);
+                Assert.True(Math.Abs(numeric - grad[i]) < 3e-3 * (1 + Math.Abs(numeric)), $"{p.Name}[{i}]: numeric {numeric}, analytic {grad[i]}");
+            }
+        }
+    }
+}
+
+/// <summary>Tiny synthetic treebanks: random projective trees whose words and tags determine heads and labels
+/// (so a parser can learn them), and sentences whose tag is a function of the word.</summary>
+internal static class SyntheticTreebank
+{
+    public static List<ConlluSentence> Sentences(int count, int seed, int maxLength = 9)
+    {
+        var rng = new Random(seed);
+        var list = new List<ConlluSentence>();
+        for (int i = 0; i < count; i++)
+        {
+            int n = 1 + rng.Next(maxLength);
+            var heads = ParserTests.RandomProjectiveTree(n, rng);
+            var s = new ConlluSentence();
+            for (int w = 1; w <= n; w++)
+            {
+                string rel = heads[w] == 0 ? "root" : heads[w] < w ? "right" : "left";
+                string form = $"w{rng.Next(12)}";
+                s.Tokens.Add(new ConlluToken(w, form, form, "X", $"T{form.Length + w % 3}", "_", heads[w], rel, "_", "_"));
+            }
+            list.Add(s);
+        }
+        return list;
+    }
+
+    /// <summary>Trees a parser can learn from the tags: the word tagged R is the root, the words before it hang from it
+    /// as "left", the words after it from the word before them ("right") — a chain, so arcs of both directions appear.</summary>
+    public static List<ConlluSentence> Learnable(int count, int seed, int maxLength = 7)
+    {
+        var rng = new Random(seed);
+        var list = new List<ConlluSentence>();
+        for (int i = 0; i < count; i++)
+        {
+            int n = 1 + rng.Next(maxLength), root = 1 + rng.Next(n);
+            var s = new ConlluSentence();
+            for (int w = 1; w <= n; w++)
+            {
+                int head = w == root ? 0 : w < root ? root : w - 1;
+                string rel = head == 0 ? "root" : w < root ? "left" : "right";
+                string form = $"w{rng.Next(20)}";
+                s.Tokens.Add(new ConlluToken(w, form, form, "X", w == root ? "R" : w < root ? "A" : "B", "_", head, rel, "_", "_"));
+            }
+            list.Add(s);
+        }
+        return list;
+    }
+}

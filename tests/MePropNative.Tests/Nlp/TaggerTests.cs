@@ -1,0 +1,199 @@
+using MePropNative.Backends;
+using MePropNative.Layers;
+using MePropNative.MeProp;
+using MePropNative.Nlp;
+using MePropNative.Nlp.Parser;
+using MePropNative.Nlp.Training;
+using MePropNative.Tests.Support;
+using MePropNative.Training;
+
+namespace MePropNative.Tests.Nlp;
+
+public class TaggerTests : IDisposable
+{
+    private readonly CpuBackend backend = new();
+    private readonly string dir = Directory.CreateTempSubdirectory("meprop-nlp-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    /// <summary>The whole BiLSTM tagger (embedding gather, both directions, concatenation, output layer, softmax loss,
+    /// scatter-add into the embeddings) against finite differences.</summary>
+    [Fact]
+    public void BidirectionalTaggerGradientsMatchFiniteDifferences()
+    {
+        var tagger = new LstmTagger(backend, new TaggerOptions { Words = 9, Tags = 4, EmbeddingSize = 3, Hidden = 4, Bidirectional = true, Seed = 5 });
+        EncodedSentence[] sentences = [new([1, 2, 3, 4], [0, 1, 2, 3]), new([5, 1, 8], [3, 3, 0]), new([2, 7, 6], [1, 0, 2]), new([4], [2])];
+        var batch = new TaggerBatch(sentences, [0, 1, 2, 3]);
+        var labels = backend.AllocateIndices(batch.Layout.Tokens, 1);
+        backend.Upload(batch.Tags, labels);
+        var loss = new SoftmaxCrossEntropyLoss(backend);
+        double Loss()
+        {
+            loss.Forward(tagger.Forward(batch, StepContext.Inference), labels, computeGradient: false);
+            return loss.ReadAndReset().MeanLoss;
+        }
+        var scores = tagger.Forward(batch, StepContext.TrainingStep(0, 0));
+        tagger.Backward(loss.Forward(scores, labels, computeGradient: true)!);
+        loss.ReadAndReset();
+        var ps = tagger.Parameters;
+        Assert.Equal(7, ps.Count); // embedding, 2 x (gates W, b), output W, b
+        foreach (var p in ps)
+        {
+            var value = TestData.Host(backend, p.Value);
+            var grad = TestData.Host(backend, p.Gradient);
+            for (int i = 0; i < value.Length; i += Math.Max(1, value.Length / 20))
+            {
+                const float eps = 1e-2f;
+                var plus = (float[])value.Clone(); plus[i] += eps;
+                backend.Upload(plus, p.Value); double lp = Loss();
+                var minus = (float[])value.Clone(); minus[i] -= eps;
+                backend.Upload(minus, p.Value); double lm = Loss();
+                backend.Upload(value, p.Value);
+                double numeric = (lp - lm) / (2 * eps);
+                Assert.True(Math.Abs(numeric - grad[i]) < 2e-3 * (1 + Math.Abs(numeric)), $"{p.Name}[{i}]: numeric {numeric}, analytic {grad[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void BucketsHoldSentencesOfSimilarLengthLongestFirst()
+    {
+        var sentences = Enumerable.Range(0, 50).Select(i => new EncodedSentence(new int[1 + i * 7 % 23], new int[1 + i * 7 % 23])).ToList();
+        var batches = SentenceBatches.Make(sentences, 8, 1, 0, shuffle: true);
+        Assert.Equal(50, batches.Sum(b => b.Length));
+        Assert.Equal(50, batches.SelectMany(b => b).Distinct().Count());
+        foreach (var b in batches)
+        {
+            var lengths = b.Select(i => sentences[i].Length).ToArray();
+            Assert.True(lengths.SequenceEqual(lengths.OrderByDescending(l => l)));
+            Assert.True(lengths[0] - lengths[^1] <= 4, $"batch lengths {string.Join(",", lengths)}");
+        }
+        Assert.Equal(batches.Select(b => b[0]), SentenceBatches.Make(sentences, 8, 1, 0, shuffle: true).Select(b => b[0]));
+        Assert.NotEqual(batches.Select(b => b[0]), SentenceBatches.Make(sentences, 8, 1, 1, shuffle: true).Select(b => b[0]));
+    }
+
+    /// <summary>Writes a synthetic tagging treebank: a word's tag depends on the word and on its right neighbour, so
+    /// only a model that sees the right context (the backward LSTM) gets it all right.</summary>
+    private (string Train, string Test) SyntheticTagging(int train, int test)
+    {
+        List<ConlluSentence> Make(int count, int seed)
+        {
+            var rng = new Random(seed);
+            var list = new List<ConlluSentence>();
+            for (int i = 0; i < count; i++)
+            {
+                int n = 2 + rng.Next(8);
+                var w = Enumerable.Range(0, n).Select(_ => rng.Next(10)).ToArray();
+                var s = new ConlluSentence();
+                for (int t = 0; t < n; t++)
+                {
+                    int next = t + 1 < n ? w[t + 1] : 0;
+                    string tag = $"T{(w[t] % 3) * 2 + (next >= 5 ? 1 : 0)}";
+                    s.Tokens.Add(new ConlluToken(t + 1, $"w{w[t]}", "_", "X", tag, "_", t == 0 ? 0 : 1, t == 0 ? "root" : "dep", "_", "_"));
+                }
+                list.Add(s);
+            }
+            return list;
+        }
+        string trainPath = Path.Combine(dir, "train.conllu"), testPath = Path.Combine(dir, "test.conllu");
+        Conllu.WriteFile(trainPath, Make(train, 1));
+        Conllu.WriteFile(testPath, Make(test, 2));
+        return (trainPath, testPath);
+    }
+
+    private NlpConfig TaggerConfig(string train, string test, StrategyKind kind, int k)
+    {
+        var c = new NlpConfig("tagger") { TrainFile = train, DevFile = test, TestFile = test, EmbeddingSize = 8, MinCount = 1 };
+        c.Common.Hidden = [16];
+        c.Common.Strategy = kind;
+        c.Common.K = [k];
+        c.Common.Epochs = 6;
+        c.Common.BatchSize = 8;
+        c.Common.LearningRate = 0.01f;
+        c.Common.EvalBatchSize = 64;
+        return c;
+    }
+
+    [Theory]
+    [InlineData(StrategyKind.Dense, 16)]
+    [InlineData(StrategyKind.TopK, 4)]
+    public void TaggerLearnsASyntheticTaskThatNeedsRightContext(StrategyKind kind, int k)
+    {
+        var (train, test) = SyntheticTagging(300, 60);
+        var c = TaggerConfig(train, test, kind, k);
+        c.Common.Out = Path.Combine(dir, "out-" + kind);
+        var r = new NlpTrainer(c, backend, sizes => new TaggerTask(c, backend, sizes)).Run(TestContext.Current.CancellationToken);
+        Assert.True(r.Common.TestAccuracy > 95, $"test accuracy {r.Common.TestAccuracy}");
+        Assert.True(File.Exists(Path.Combine(c.Common.Out, "results.json")));
+        Assert.Equal(r.Common.TestAccuracy, NlpRunResult.Read(Path.Combine(c.Common.Out, "results.json")).Common.TestAccuracy);
+        Assert.Contains("dev_las", File.ReadAllText(Path.Combine(c.Common.Out, "results.csv")).Split('\n')[0]);
+        // the saved model tags new text as the trained one scores it
+        var (model, vocab) = TaggerModelFile.Load(backend, Path.Combine(c.Common.Out, "model.bin"));
+        var gold = Conllu.ReadFile(test);
+        var tagged = new TaggerPredictor(backend, model, vocab).Tag(gold.Select(s => s.With(t => t with { Xpos = "_" })).ToList());
+        double acc = 100.0 * tagged.Zip(gold).Sum(p => p.First.Tokens.Zip(p.Second.Tokens).Count(q => q.First.Xpos == q.Second.Xpos)) / gold.Sum(s => s.Count);
+        Assert.Equal(r.Common.FinalTestAccuracy, acc, 6);
+    }
+
+    [Fact]
+    public void AResumedRunEqualsAnUninterruptedOne()
+    {
+        var (train, test) = SyntheticTagging(80, 20);
+        var full = TaggerConfig(train, test, StrategyKind.Msbp, 3);
+        full.Common.Epochs = 3;
+        var a = new NlpTrainer(full, backend, sizes => new TaggerTask(full, backend, sizes)).Run(TestContext.Current.CancellationToken);
+        var part = full.Clone();
+        part.Common.Out = Path.Combine(dir, "resume");
+        part.Common.Epochs = 2;
+        new NlpTrainer(part, backend, sizes => new TaggerTask(part, backend, sizes)).Run(TestContext.Current.CancellationToken);
+        var rest = part.Clone();
+        rest.Common.Epochs = 3;
+        rest.Common.Resume = true;
+        var b = new NlpTrainer(rest, backend, sizes => new TaggerTask(rest, backend, sizes)).Run(TestContext.Current.CancellationToken);
+        Assert.Equal(2, b.Common.ResumedFromEpoch);
+        Assert.Equal(a.Common.Epochs.Select(e => e.TrainLoss), b.Common.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(a.Common.TestAccuracy, b.Common.TestAccuracy);
+    }
+
+    [Fact]
+    public void MeSimpShrinksTheLstmAndKeepsTraining()
+    {
+        var (train, test) = SyntheticTagging(120, 20);
+        var c = TaggerConfig(train, test, StrategyKind.TopK, 2);
+        c.Common.Epochs = 2;
+        c.Common.MeSimp = true;
+        c.Common.MeSimpCycle = 1;
+        c.Common.MeSimpThreshold = 0.4f;
+        c.Common.Out = Path.Combine(dir, "mesimp");
+        var r = new NlpTrainer(c, backend, sizes => new TaggerTask(c, backend, sizes)).Run(TestContext.Current.CancellationToken);
+        var sizes = r.Common.FinalLayerSizes;
+        Assert.True(sizes[1] < 16 && sizes[2] < 16, $"sizes {string.Join(",", sizes)}");
+        Assert.True(r.Common.Epochs[^1].TrainLoss < r.Common.Epochs[0].TrainLoss);
+        var (model, _) = TaggerModelFile.Load(backend, Path.Combine(c.Common.Out, "model.bin"));
+        Assert.Equal(sizes, model.Sizes);
+    }
+
+    [Fact]
+    public void ParserTrainsOnASyntheticTreebankAndItsModelParsesText()
+    {
+        var sentences = SyntheticTreebank.Learnable(120, seed: 8);
+        string path = Path.Combine(dir, "trees.conllu");
+        Conllu.WriteFile(path, sentences);
+        var c = new NlpConfig("parser") { TrainFile = path, DevFile = path, TestFile = path, EmbeddingSize = 8, MinCount = 1 };
+        c.Common.Hidden = [48];
+        c.Common.K = [8];
+        c.Common.Epochs = 4;
+        c.Common.BatchSize = 32;
+        c.Common.LearningRate = 0.01f;
+        c.Common.Out = Path.Combine(dir, "parser");
+        var r = new NlpTrainer(c, backend, sizes => new ParserTask(c, backend, sizes)).Run(TestContext.Current.CancellationToken);
+        Assert.True(r.Common.Epochs[^1].TrainLoss < r.Common.Epochs[0].TrainLoss);
+        Assert.True(r.Common.TestAccuracy > 90, $"UAS {r.Common.TestAccuracy}");
+        Assert.True(r.TestLas > 90, $"LAS {r.TestLas}");
+        Assert.NotNull(r.TestLas);
+        var (model, v) = ParserModelFile.Load(backend, Path.Combine(c.Common.Out, "model.bin"));
+        var parsed = new ParserDecoder(backend, model, v).ParseSentences(sentences.Select(s => s.With(t => t with { Head = -1, Deprel = "_" })).ToList());
+        long same = parsed.Zip(sentences).Sum(p => p.First.Tokens.Zip(p.Second.Tokens).Count(q => q.First.Head == q.Second.Head));
+        Assert.Equal(r.Common.FinalTestAccuracy, 100.0 * same / sentences.Sum(s => s.Count), 6);
+    }
+}
