@@ -93,12 +93,14 @@ public class ConvolutionTests
         Assert.Equal((long)n * cout * k, selection.Selected);
     }
 
-    [Fact]
-    public void FullRatioEqualsDenseExactly()
+    [Theory]
+    [InlineData(3)]   // window rows of 9 floats: dW through the im2col rows and libmeprop's sparse kernel
+    [InlineData(8)]   // window rows of 24 floats: dW straight from the input images
+    public void FullRatioEqualsDenseExactly(int cin)
     {
         // integer-valued data: every product and sum is exact in float32, so the sparse kernels' summation order gives
         // the dense GEMMs' bits
-        var g = ConvGeometry.Same(6, 6, 3, 3);
+        var g = ConvGeometry.Same(6, 6, cin, 3);
         int n = 2, cout = 4, P = g.Positions;
         var x = TestData.Integers(n * g.InputSize, 12, 3); var wt = TestData.Integers(cout * g.PatchSize, 13, 3); var b = TestData.Integers(cout, 14, 3);
         var dy = TestData.Integers(n * P * cout, 15, 3);

@@ -1,0 +1,162 @@
+using MePropNative.Backends;
+using MePropNative.Data;
+using MePropNative.Layers;
+using MePropNative.MeProp;
+using MePropNative.Models;
+using MePropNative.Tests.Support;
+using MePropNative.Training;
+
+namespace MePropNative.Tests.Cnn;
+
+public class CnnTrainingTests
+{
+    private readonly CpuBackend backend = new();
+
+    /// <summary>28 x 28 images whose class is the quadrant holding a bright square (4 classes), plus noise.</summary>
+    private static LabeledImages Quadrants(int count, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[count * 784];
+        var y = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            int c = rng.Next(4);
+            y[i] = c;
+            int r0 = (c / 2) * 14 + rng.Next(2, 6), c0 = (c % 2) * 14 + rng.Next(2, 6);
+            for (int p = 0; p < 784; p++) x[i * 784 + p] = (float)rng.NextDouble() * 0.1f;
+            for (int r = r0; r < r0 + 6; r++)
+                for (int q = c0; q < c0 + 6; q++) x[i * 784 + r * 28 + q] = 1f;
+        }
+        return new LabeledImages(x, y, 784, 10);
+    }
+
+    private static DatasetSplits Data() => new(Quadrants(60, 1), Quadrants(20, 2), Quadrants(20, 3));
+
+    private static CnnConfig Small(bool bn, float ratio, float decay) => new()
+    {
+        ConvChannels = [4, 8],
+        Hidden = [16],
+        BatchNorm = bn,
+        TopKRatio = ratio,
+        Decay = decay,
+        BatchSize = 10,
+        Epochs = 3,
+        EvalBatchSize = 7,
+        Seed = 5,
+    };
+
+    [Theory]
+    [InlineData(false, 1f, 0f)]
+    [InlineData(false, 0.1f, 0.6f)]
+    [InlineData(true, 0.1f, 0.6f)]
+    public void TrainsOnASyntheticTask(bool bn, float ratio, float decay)
+    {
+        var r = new CnnTrainer(Small(bn, ratio, decay), backend, Data()).Run(TestContext.Current.CancellationToken);
+        Assert.Equal(3, r.Epochs.Count);
+        Assert.True(r.Epochs[^1].TrainLoss < r.Epochs[0].TrainLoss, $"loss did not fall: {string.Join(", ", r.Epochs.Select(e => e.TrainLoss))}");
+        Assert.True(r.TestAccuracy > 40, $"test accuracy {r.TestAccuracy}");
+        var layers = r.Epochs[0].LayerBackwardSeconds!;
+        Assert.Equal(["conv1", "conv2", "fc1", "fc2"], layers.Keys.ToArray());
+        if (ratio < 1)
+        {
+            // conv maps: 28 x 28 and 14 x 14 positions, k = ceil(0.1 * P) = 79 and 20
+            Assert.Equal(79.0 / 784, r.Epochs[0].LayerBackpropRatios[0], 6);
+            Assert.Equal(20.0 / 196, r.Epochs[0].LayerBackpropRatios[1], 6);
+            Assert.Equal(1.0, r.Epochs[0].LayerBackpropRatios[2]);
+        }
+    }
+
+    [Fact]
+    public void AResumedRunEqualsAnUninterruptedOne()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "meprop-cnn-resume-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var full = Small(true, 0.1f, 0.6f);
+            full.Dropout = 0.3f;
+            var straight = new CnnTrainer(full, backend, Data()).Run(TestContext.Current.CancellationToken);
+
+            var first = full.Clone();
+            first.Epochs = 1;
+            first.Out = dir;
+            new CnnTrainer(first, backend, Data()).Run(TestContext.Current.CancellationToken);
+            var rest = full.Clone();
+            rest.Out = dir;
+            rest.Resume = true;
+            var resumed = new CnnTrainer(rest, backend, Data()).Run(TestContext.Current.CancellationToken);
+
+            Assert.Equal(1, resumed.ResumedFromEpoch);
+            Assert.Equal(straight.Epochs.Select(e => e.TrainLoss), resumed.Epochs.Select(e => e.TrainLoss));
+            Assert.Equal(straight.Epochs.Select(e => e.DevAccuracy), resumed.Epochs.Select(e => e.DevAccuracy));
+            Assert.True(File.Exists(Path.Combine(dir, "results.json")));
+            Assert.Equal(resumed.TestAccuracy, ResultsWriter.Read(Path.Combine(dir, "results.json")).TestAccuracy);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void FullRatioTrainsLikeDense()
+    {
+        // one training step of a small network: the conv layers' sparse path keeping every position gives the dense
+        // path's gradients up to summation order (ConvolutionTests checks bit equality on integer data)
+        var dense = new Models.Cnn(backend, new CnnOptions { ConvChannels = [3, 4], Hidden = [8], Kernel = 3, Seed = 2 });
+        var sparse = new Models.Cnn(backend, new CnnOptions { ConvChannels = [3, 4], Hidden = [8], Kernel = 3, Seed = 2, TopKRatio = 0.999f });
+        // a ratio just below 1 keeps every position of these small maps (k = ceil(0.999 P) = P) but takes the sparse path
+        Assert.All(sparse.ConvLayers, c => Assert.NotNull(c.Selection));
+        Assert.All(sparse.ConvLayers, c => Assert.Equal(c.Geometry.Positions, c.Selection!.K(c.Geometry.Positions)));
+        var x = TestData.Tensor(backend, TestData.Integers(4 * 784, 3, 2), 4, 784);
+        var labels = backend.AllocateIndices(4, 1);
+        backend.Upload([1, 2, 3, 0], labels);
+        var loss = new SoftmaxCrossEntropyLoss(backend);
+        foreach (var m in new[] { dense, sparse })
+        {
+            var g = loss.Forward(m.Forward(x, StepContext.TrainingStep(0, 0)), labels, computeGradient: true)!;
+            m.Backward(g);
+        }
+        for (int i = 0; i < dense.Parameters.Count; i++)
+            TestData.Close(TestData.Host(backend, dense.Parameters[i].Gradient), TestData.Host(backend, sparse.Parameters[i].Gradient), 1e-5f, dense.Parameters[i].Name);
+    }
+
+    [Fact]
+    public void ConfigRoundTripsThroughJsonAndNamesItsRun()
+    {
+        var c = new CnnConfig { TopKRatio = 0.05f, Decay = 0.6f, BatchNorm = true };
+        var json = c.ToJson();
+        Assert.Equal(0.05f, json["topk_ratio"]!.GetValue<float>());
+        Assert.True(json["batchnorm"]!.GetValue<bool>());
+        Assert.Equal(["conv1", "conv2"], json["sparse_layers"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray());
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, """{ "topk_ratio": 0.08, "decay": 0.6, "sparse_layers": ["conv1", "conv2", "fc1"], "epochs": 2 }""");
+            var loaded = CnnConfig.Load(path);
+            Assert.Equal(0.08f, loaded.TopKRatio);
+            Assert.Equal(2, loaded.Epochs);
+            Assert.Equal("cnn-top8-decay0.6-sparse-conv1-conv2-fc1", loaded.RunName());
+            File.WriteAllText(path, """{ "topk_ratio": 0.05, "unknown_key": 1 }""");
+            Assert.Throws<ConfigException>(() => CnnConfig.Load(path));
+        }
+        finally { File.Delete(path); }
+        Assert.Equal("cnn-top5-decay0.6-bn", c.RunName());
+        Assert.Equal("cnn-dense", new CnnConfig().RunName());
+        Assert.Contains(new CnnConfig { TopKRatio = 0f }.Problems(), p => p.Contains("topk_ratio"));
+        Assert.Contains(new CnnConfig { SparseLayers = ["conv3"] }.Problems(), p => p.Contains("conv3"));
+    }
+
+    [Fact]
+    public void TheDefaultNetworkIsThePapersTable1()
+    {
+        var m = new Models.Cnn(backend, new CnnOptions { TopKRatio = 0.05f, Decay = 0.6f });
+        Assert.Equal([784, 32, 64, 3136, 1024, 10], m.Sizes);
+        Assert.Equal(5 * 5 * 1, m.ConvLayers[0].Geometry.PatchSize);
+        Assert.Equal(5 * 5 * 32, m.ConvLayers[1].Geometry.PatchSize);
+        Assert.Equal((28, 28, 14, 14), (m.ConvLayers[0].Geometry.OutputHeight, m.ConvLayers[0].Geometry.OutputWidth, m.ConvLayers[1].Geometry.OutputHeight, m.ConvLayers[1].Geometry.OutputWidth));
+        Assert.False(m.ConvLayers[0].ComputeInputGradient);
+        Assert.Equal(40, m.ConvLayers[0].Selection!.K(784));
+        Assert.Equal(10, m.ConvLayers[1].Selection!.K(196));
+        Assert.All(m.LinearLayers, l => Assert.IsType<DenseStrategy>(l.Strategy));
+        var withFc = new Models.Cnn(backend, new CnnOptions { TopKRatio = 0.05f, SparseLayers = ["conv1", "conv2", "fc1"] });
+        Assert.Equal(52, Assert.IsType<TopKStrategy>(withFc.LinearLayers[0].Strategy).K);
+        Assert.IsType<DenseStrategy>(withFc.LinearLayers[1].Strategy);
+    }
+}
