@@ -8,7 +8,7 @@ public sealed record ExperimentSettings
     /// <summary>Epochs of the main runs (the accuracy targets: dense, top-80, top-20) and of meSimp.</summary>
     public int MainEpochs { get; init; } = 20;
     /// <summary>Epochs of the comparison runs (k sweep, random-k, dense of size k, dropout, depth, MSBP).</summary>
-    public int SweepEpochs { get; init; } = 5;
+    public int SweepEpochs { get; init; } = 10;
     /// <summary>Batch and dropout of every run (the settings of the paper's reference PyTorch code), except where a table varies them.</summary>
     public int BatchSize { get; init; } = 32;
     public float Dropout { get; init; } = 0.1f;
