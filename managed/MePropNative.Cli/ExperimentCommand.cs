@@ -14,7 +14,7 @@ internal static class ExperimentCommand
         var epochs = new Option<int>("--epochs") { Description = "epochs of the main runs (dense, top-80, top-20, meSimp)", DefaultValueFactory = _ => 20 };
         var sweepEpochs = new Option<int>("--sweep-epochs") { Description = "epochs of the comparison runs (k sweep, random-k, dropout, depth, MSBP)", DefaultValueFactory = _ => 10 };
         var dataDir = new Option<string>("--data-dir") { Description = "MNIST folder", DefaultValueFactory = _ => "data/mnist" };
-        var only = new Option<string?>("--only") { Description = "comma-separated groups to run: " + string.Join(", ", ExperimentPlan.Groups) };
+        var only = new Option<string?>("--only") { Description = "comma-separated groups to run: " + string.Join(", ", ExperimentPlan.Groups) + ", bench" };
         var trainLimit = new Option<int>("--train-limit") { Description = "use only N training examples (a quick smoke run)", DefaultValueFactory = _ => 0 };
         var force = new Option<bool>("--force") { Description = "rerun runs whose results are cached" };
         var reportOnly = new Option<bool>("--report-only") { Description = "only rebuild report.md and the plots from the cached runs" };
@@ -32,7 +32,20 @@ internal static class ExperimentCommand
             };
             var plan = ExperimentPlan.Mnist(settings);
             var runner = new ExperimentRunner(settings, (config, label) => TrainCommand.Train(config, noProgress: true, label));
-            if (!parse.GetValue(reportOnly)) runner.RunAll(plan, parse.GetValue(force), Console.WriteLine);
+            if (!parse.GetValue(reportOnly))
+            {
+                runner.RunAll(plan, parse.GetValue(force), Console.WriteLine);
+                string benchJson = Path.Combine(settings.OutDir, "bench.json");
+                if ((settings.Groups is null || settings.Groups.Contains("bench")) && (parse.GetValue(force) || !File.Exists(benchJson)))
+                {
+                    Console.WriteLine("bench: backward time, dense vs meProp, in one process");
+                    using var backend = new MePropNative.Backends.CpuBackend();
+                    var bench = MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings { BatchSize = settings.SpeedBatchSize },
+                        MlpBenchCommand.LoadImages(settings.DataDir), Console.WriteLine);
+                    Directory.CreateDirectory(settings.OutDir);
+                    File.WriteAllText(benchJson, bench.ToJson());
+                }
+            }
             string report = ReportWriter.Write(settings, plan, runner.LoadCached(plan));
             Console.WriteLine($"report: {report}");
             return 0;

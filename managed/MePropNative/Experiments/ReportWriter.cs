@@ -49,7 +49,11 @@ public static class ReportWriter
         var speedDense = Speed($"dense-b{s.SpeedBatchSize}");
         var speedTop20 = Speed($"topk-k20-b{s.SpeedBatchSize}");
         double? Ratio(RunResult? a, RunResult? b, Func<EpochRecord, double> f) => a is not null && b is not null ? Per(a, f) / Per(b, f) : null;
-        Target(md, $"backward time, dense / top-20 >= 8x (speed runs, batch {s.SpeedBatchSize})", Ratio(speedDense, speedTop20, e => e.BackwardSeconds), v => v >= 8,
+        var bench = MlpBackwardBenchmark.Report.Read(Path.Combine(s.OutDir, "bench.json"));
+        Target(md, $"backward time, dense / top-20 >= 8x (one process, same batches, batch {bench?.BatchSize})", bench?.Find("top-20")?.BackwardSpeedup, v => v >= 8,
+            v => $"{v:F1}x (linear layers only: {bench!.Find("top-20")!.LinearBackwardSpeedup:F1}x)");
+        Target(md, $"share of a dense training step inside GEMM >= 70% (one process, batch {bench?.BatchSize})", bench?.DenseStepGemmShare, v => v >= 0.70, v => $"{100 * v:F0}%");
+        Target(md, $"backward time, dense / top-20 (speed runs, batch {s.SpeedBatchSize})", Ratio(speedDense, speedTop20, e => e.BackwardSeconds), v => v >= 8,
             v => $"{v:F1}x (linear layers only: {Ratio(speedDense, speedTop20, e => e.LinearBackwardSeconds):F1}x)");
         Target(md, $"backward time, dense / top-20 (main runs, batch {s.BatchSize})", Ratio(dense, top20, e => e.BackwardSeconds), v => v >= 8,
             v => $"{v:F1}x (linear layers only: {Ratio(dense, top20, e => e.LinearBackwardSeconds):F1}x)");
@@ -65,6 +69,14 @@ public static class ReportWriter
         foreach (var (title, r) in new[] { ("dense", dense), ("top-80", top80), ("top-20", top20) })
             if (r is not null) curves.Add(new Series(title, r.Epochs.Select(e => ((double)e.Epoch, e.DevAccuracy)).ToList()));
         Figure(md, new Plot("main_dev_accuracy", "Dev accuracy per epoch", "epoch", "dev accuracy (%)", curves), s, log);
+
+        // ---- bench ---------------------------------------------------------------------------------------------------------------------
+        if (bench is not null)
+        {
+            md.AppendLine("## Backward time in one process (`meprop bench mlp`)");
+            md.AppendLine();
+            md.AppendLine(bench.ToMarkdown());
+        }
 
         // ---- speed -------------------------------------------------------------------------------------------------------------------
         md.AppendLine($"## Speed runs (batch {s.SpeedBatchSize}, no dropout, {s.SpeedEpochs} epochs)");
