@@ -268,6 +268,118 @@ MP_API mp_status mp_cuda_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_
                                                 const float* x, int64_t ldx, float* dw, int64_t lddw, int32_t algo,
                                                 void* workspace, int64_t workspace_bytes, void* stream);
 
+/* ---- CUDA: the element-wise, loss, optimizer and bookkeeping kernels of the GPU backend --------------------
+ * Same launcher conventions as above (device pointers, a stream, host-side argument checks, no synchronization,
+ * no allocation). Matrices are rows x cols with a leading dimension; an output may alias an input only where
+ * the comment says so. Arithmetic is float32 like the CPU backend's (managed/MePropNative/Backends/CpuBackend.cs);
+ * results agree with it to rounding (nvcc contracts a*b+c into FMAs), except where marked "bitwise". */
+
+/* dst = src. */
+MP_API mp_status mp_cuda_copy_f32(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd,
+                                  void* stream);
+/* x *= alpha. */
+MP_API mp_status mp_cuda_scale_f32(float* x, int64_t rows, int64_t cols, int64_t ldx, float alpha, void* stream);
+/* y += alpha * x. */
+MP_API mp_status mp_cuda_axpy_f32(int64_t rows, int64_t cols, float alpha, const float* x, int64_t ldx, float* y,
+                                  int64_t ldy, void* stream);
+/* c = a + b and c = a * b (c may be a or b, with the same leading dimension). */
+MP_API mp_status mp_cuda_add_f32(int64_t rows, int64_t cols, const float* a, int64_t lda, const float* b, int64_t ldb,
+                                 float* c, int64_t ldc, void* stream);
+MP_API mp_status mp_cuda_mul_f32(int64_t rows, int64_t cols, const float* a, int64_t lda, const float* b, int64_t ldb,
+                                 float* c, int64_t ldc, void* stream);
+/* x[r, :] += bias (bias: cols floats). */
+MP_API mp_status mp_cuda_add_row_vector_f32(float* x, int64_t rows, int64_t cols, int64_t ldx, const float* bias,
+                                            void* stream);
+
+typedef enum {
+    MP_ACT_RELU = 0,    /* y = x > 0 ? x : 0           backward from y: dx = y > 0 ? dy : 0 */
+    MP_ACT_SIGMOID = 1, /* y = 1 / (1 + exp(-x))       backward from y: dx = dy * y * (1 - y) */
+    MP_ACT_TANH = 2,    /* y = tanh(x)                 backward from y: dx = dy * (1 - y^2) */
+    MP_ACT_CUBE = 3     /* y = x^3                     backward from x: dx = 3 x^2 dy */
+} mp_activation;
+/* y = act(x) (y may be x). */
+MP_API mp_status mp_cuda_activation_f32(int32_t act, const float* x, int64_t rows, int64_t cols, int64_t ldx,
+                                        float* y, int64_t ldy, void* stream);
+/* dx from `saved` (the forward output y, or for MP_ACT_CUBE the forward input x) and dy (dx may be dy). */
+MP_API mp_status mp_cuda_activation_backward_f32(int32_t act, const float* saved, int64_t lds, const float* dy,
+                                                 int64_t lddy, float* dx, int64_t lddx, int64_t rows, int64_t cols,
+                                                 void* stream);
+
+/* Inverted dropout with the CPU backend's counter-based draw (CounterRandom.cs), bitwise: element (r, c) is kept
+ * unless u < rate, u = (splitmix_finalizer(seed + G*(stream_id+1) + H*(r*cols + c + 1)) >> 40) * 2^-24,
+ * G = 0x9E3779B97F4A7C15, H = 0xD1B54A32D192ED03; mask = 0 or 1/(1-rate) (float), y = x * mask. rate in [0, 1). */
+MP_API mp_status mp_cuda_dropout_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* mask, int64_t ldm,
+                                     float* y, int64_t ldy, float rate, uint64_t seed, uint64_t stream_id,
+                                     void* stream);
+
+/* -- loss -- */
+/* Workspace of mp_cuda_softmax_xent_f32 for `rows` rows. */
+MP_API mp_status mp_cuda_softmax_xent_workspace_size(int64_t rows, int64_t* bytes);
+/* Softmax cross-entropy of each row of logits (rows x classes) against labels[r]: stats[0] += sum of the losses,
+ * stats[1] += number of rows whose first arg-max is the label (both accumulated in double in a fixed order, then
+ * added as float: deterministic). grad (may be NULL) = (softmax - onehot) * grad_scale, probabilities below the
+ * smallest normal float flushed to 0. A label outside [0, classes) gives a NaN loss and a NaN gradient row. */
+MP_API mp_status mp_cuda_softmax_xent_f32(const float* logits, int64_t rows, int64_t classes, int64_t ldl,
+                                          const int32_t* labels, float* grad, int64_t ldg, float grad_scale,
+                                          float* stats, void* workspace, int64_t workspace_bytes, void* stream);
+/* out[r] = index of the first largest value of row r (comparison '>': a NaN is never larger). */
+MP_API mp_status mp_cuda_argmax_rows_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, int32_t* out,
+                                         void* stream);
+
+/* -- optimizer steps over n contiguous parameters; each consumes the gradient (g = 0 afterwards). The gradient
+ *    transform first: g *= grad_scale (if != 1), g += l2 * w (if != 0), g = clamp(g, -clip, clip) (if clip > 0).
+ *    New optimizer state below the smallest normal float is flushed to 0, as on the CPU. -- */
+/* Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= step_size * m / (sqrt(v) + eps). */
+MP_API mp_status mp_cuda_adam_step_f32(float* w, float* g, float* m, float* v, int64_t n, float step_size, float beta1,
+                                       float beta2, float eps, float grad_scale, float l2, float clip, void* stream);
+/* AdaGrad: h += g^2; w -= lr * g / sqrt(h + eps). */
+MP_API mp_status mp_cuda_adagrad_step_f32(float* w, float* g, float* h, int64_t n, float lr, float eps,
+                                          float grad_scale, float l2, float clip, void* stream);
+/* SGD: velocity NULL: w -= lr g; else velocity = momentum * velocity + g, w -= lr * velocity. */
+MP_API mp_status mp_cuda_sgd_step_f32(float* w, float* g, float* velocity, int64_t n, float lr, float momentum,
+                                      float grad_scale, float l2, float clip, void* stream);
+
+/* -- reductions and bookkeeping -- */
+/* Workspace of mp_cuda_sum_squares_f32 and mp_cuda_count_subnormals_f32 (a fixed 256 partial sums). */
+MP_API mp_status mp_cuda_reduction_workspace_size(int64_t* bytes);
+/* *out (one device double) = sum of x^2, in double, fixed order: deterministic. */
+MP_API mp_status mp_cuda_sum_squares_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, double* out,
+                                         void* workspace, int64_t workspace_bytes, void* stream);
+/* *out (one device int64) = number of subnormal values in x. */
+MP_API mp_status mp_cuda_count_subnormals_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, int64_t* out,
+                                              void* workspace, int64_t workspace_bytes, void* stream);
+/* out[r] = (accumulate ? out[r] : 0) + sum_c x[r, c]. Deterministic. */
+MP_API mp_status mp_cuda_row_sums_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* out,
+                                      int32_t accumulate, void* stream);
+/* target[idx[i]] += scale * (values == NULL ? 1 : values[i]) for i < count (atomic adds: with values and repeated
+ * indices the order, hence the last bits, is unspecified; counts are exact). Indices outside [0, n) are skipped. */
+MP_API mp_status mp_cuda_index_add_f32(const int32_t* idx, int64_t count, const float* values, float scale,
+                                       float* target, int64_t n, void* stream);
+/* x[r, idx[r*ldi + j]] = 0 for j < k (ldi = 0: the pattern idx[0..k) for every row). Out-of-range skipped. */
+MP_API mp_status mp_cuda_zero_selected_f32(float* x, int64_t rows, int64_t n, int64_t ldx, const int32_t* idx,
+                                           int64_t ldi, int64_t k, void* stream);
+/* dst[r*ldd + j] = src[r*lds + j] + offset for j < k (in place when dst == src and ldd == lds). */
+MP_API mp_status mp_cuda_place_index_cols_i32(const int32_t* src, int64_t rows, int64_t k, int64_t lds, int32_t* dst,
+                                              int64_t ldd, int32_t offset, void* stream);
+/* x[i] = start + i * step for i < n (int32; e.g. CSR row offsets b * k of an ELL pattern). */
+MP_API mp_status mp_cuda_iota_i32(int32_t* x, int64_t n, int32_t start, int32_t step, void* stream);
+
+/* -- LSTM cell (the CPU backend's LstmCellForward/Backward, CpuBackend.Sequence.cs) -- */
+/* gates (rows x 4H: i, f, g, o pre-activations) become their activations (sigmoid, sigmoid, tanh, sigmoid; the
+ * sigmoid argument clamped to [-30, 30], tanh's to [-15, 15]); c = f*c_prev + i*g (c_prev NULL: 0), tanh_c = tanh(c),
+ * h = o * tanh_c. */
+MP_API mp_status mp_cuda_lstm_cell_forward_f32(float* gates, int64_t rows, int64_t hidden, int64_t ldg,
+                                               const float* c_prev, int64_t ldp, float* c, int64_t ldc, float* tanh_c,
+                                               int64_t ldt, float* h, int64_t ldh, void* stream);
+/* The backward: with dh_total = dh + (r < carried_rows && dh_carry ? dh_carry[r] : 0) and
+ * dc_total = dh_total * o * (1 - tanh_c^2) + (r < carried_rows ? dc[r] : 0), writes d_gates (rows x 4H) and
+ * dc = dc_total * f (dL/dc_prev). */
+MP_API mp_status mp_cuda_lstm_cell_backward_f32(const float* gates, int64_t rows, int64_t hidden, int64_t ldg,
+                                                const float* c_prev, int64_t ldp, const float* tanh_c, int64_t ldt,
+                                                const float* dh, int64_t lddh, const float* dh_carry, int64_t ldhc,
+                                                int64_t carried_rows, float* dc, int64_t lddc, float* d_gates,
+                                                int64_t lddg, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -146,3 +146,130 @@ mp_status mp_cuda_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_t m, in
     (void)batch; (void)n; (void)m; (void)k; (void)idx; (void)ldi; (void)val; (void)ldv; (void)x; (void)ldx; (void)dw; (void)lddw; (void)algo; (void)workspace; (void)workspace_bytes; (void)stream;
     MP_NO_CUDA("mp_cuda_sparse_backward_dw_f32");
 }
+
+/* ---- the GPU backend's element-wise, loss, optimizer and bookkeeping kernels ---- */
+
+mp_status mp_cuda_copy_f32(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd, void* stream) {
+    (void)src; (void)rows; (void)cols; (void)lds; (void)dst; (void)ldd; (void)stream;
+    MP_NO_CUDA("mp_cuda_copy_f32");
+}
+
+mp_status mp_cuda_scale_f32(float* x, int64_t rows, int64_t cols, int64_t ldx, float alpha, void* stream) {
+    (void)x; (void)rows; (void)cols; (void)ldx; (void)alpha; (void)stream;
+    MP_NO_CUDA("mp_cuda_scale_f32");
+}
+
+mp_status mp_cuda_axpy_f32(int64_t rows, int64_t cols, float alpha, const float* x, int64_t ldx, float* y, int64_t ldy, void* stream) {
+    (void)rows; (void)cols; (void)alpha; (void)x; (void)ldx; (void)y; (void)ldy; (void)stream;
+    MP_NO_CUDA("mp_cuda_axpy_f32");
+}
+
+mp_status mp_cuda_add_f32(int64_t rows, int64_t cols, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, void* stream) {
+    (void)rows; (void)cols; (void)a; (void)lda; (void)b; (void)ldb; (void)c; (void)ldc; (void)stream;
+    MP_NO_CUDA("mp_cuda_add_f32");
+}
+
+mp_status mp_cuda_mul_f32(int64_t rows, int64_t cols, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, void* stream) {
+    (void)rows; (void)cols; (void)a; (void)lda; (void)b; (void)ldb; (void)c; (void)ldc; (void)stream;
+    MP_NO_CUDA("mp_cuda_mul_f32");
+}
+
+mp_status mp_cuda_add_row_vector_f32(float* x, int64_t rows, int64_t cols, int64_t ldx, const float* bias, void* stream) {
+    (void)x; (void)rows; (void)cols; (void)ldx; (void)bias; (void)stream;
+    MP_NO_CUDA("mp_cuda_add_row_vector_f32");
+}
+
+mp_status mp_cuda_activation_f32(int32_t act, const float* x, int64_t rows, int64_t cols, int64_t ldx, float* y, int64_t ldy, void* stream) {
+    (void)act; (void)x; (void)rows; (void)cols; (void)ldx; (void)y; (void)ldy; (void)stream;
+    MP_NO_CUDA("mp_cuda_activation_f32");
+}
+
+mp_status mp_cuda_activation_backward_f32(int32_t act, const float* saved, int64_t lds, const float* dy, int64_t lddy, float* dx, int64_t lddx, int64_t rows, int64_t cols, void* stream) {
+    (void)act; (void)saved; (void)lds; (void)dy; (void)lddy; (void)dx; (void)lddx; (void)rows; (void)cols; (void)stream;
+    MP_NO_CUDA("mp_cuda_activation_backward_f32");
+}
+
+mp_status mp_cuda_dropout_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* mask, int64_t ldm, float* y, int64_t ldy, float rate, uint64_t seed, uint64_t stream_id, void* stream) {
+    (void)x; (void)rows; (void)cols; (void)ldx; (void)mask; (void)ldm; (void)y; (void)ldy; (void)rate; (void)seed; (void)stream_id; (void)stream;
+    MP_NO_CUDA("mp_cuda_dropout_f32");
+}
+
+mp_status mp_cuda_softmax_xent_workspace_size(int64_t rows, int64_t* bytes) {
+    (void)rows; (void)bytes;
+    MP_NO_CUDA("mp_cuda_softmax_xent_workspace_size");
+}
+
+mp_status mp_cuda_softmax_xent_f32(const float* logits, int64_t rows, int64_t classes, int64_t ldl, const int32_t* labels, float* grad, int64_t ldg, float grad_scale, float* stats, void* workspace, int64_t workspace_bytes, void* stream) {
+    (void)logits; (void)rows; (void)classes; (void)ldl; (void)labels; (void)grad; (void)ldg; (void)grad_scale; (void)stats; (void)workspace; (void)workspace_bytes; (void)stream;
+    MP_NO_CUDA("mp_cuda_softmax_xent_f32");
+}
+
+mp_status mp_cuda_argmax_rows_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, int32_t* out, void* stream) {
+    (void)x; (void)rows; (void)cols; (void)ldx; (void)out; (void)stream;
+    MP_NO_CUDA("mp_cuda_argmax_rows_f32");
+}
+
+mp_status mp_cuda_adam_step_f32(float* w, float* g, float* m, float* v, int64_t n, float step_size, float beta1, float beta2, float eps, float grad_scale, float l2, float clip, void* stream) {
+    (void)w; (void)g; (void)m; (void)v; (void)n; (void)step_size; (void)beta1; (void)beta2; (void)eps; (void)grad_scale; (void)l2; (void)clip; (void)stream;
+    MP_NO_CUDA("mp_cuda_adam_step_f32");
+}
+
+mp_status mp_cuda_adagrad_step_f32(float* w, float* g, float* h, int64_t n, float lr, float eps, float grad_scale, float l2, float clip, void* stream) {
+    (void)w; (void)g; (void)h; (void)n; (void)lr; (void)eps; (void)grad_scale; (void)l2; (void)clip; (void)stream;
+    MP_NO_CUDA("mp_cuda_adagrad_step_f32");
+}
+
+mp_status mp_cuda_sgd_step_f32(float* w, float* g, float* velocity, int64_t n, float lr, float momentum, float grad_scale, float l2, float clip, void* stream) {
+    (void)w; (void)g; (void)velocity; (void)n; (void)lr; (void)momentum; (void)grad_scale; (void)l2; (void)clip; (void)stream;
+    MP_NO_CUDA("mp_cuda_sgd_step_f32");
+}
+
+mp_status mp_cuda_reduction_workspace_size(int64_t* bytes) {
+    (void)bytes;
+    MP_NO_CUDA("mp_cuda_reduction_workspace_size");
+}
+
+mp_status mp_cuda_sum_squares_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, double* out, void* workspace, int64_t workspace_bytes, void* stream) {
+    (void)x; (void)rows; (void)cols; (void)ldx; (void)out; (void)workspace; (void)workspace_bytes; (void)stream;
+    MP_NO_CUDA("mp_cuda_sum_squares_f32");
+}
+
+mp_status mp_cuda_count_subnormals_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, int64_t* out, void* workspace, int64_t workspace_bytes, void* stream) {
+    (void)x; (void)rows; (void)cols; (void)ldx; (void)out; (void)workspace; (void)workspace_bytes; (void)stream;
+    MP_NO_CUDA("mp_cuda_count_subnormals_f32");
+}
+
+mp_status mp_cuda_row_sums_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* out, int32_t accumulate, void* stream) {
+    (void)x; (void)rows; (void)cols; (void)ldx; (void)out; (void)accumulate; (void)stream;
+    MP_NO_CUDA("mp_cuda_row_sums_f32");
+}
+
+mp_status mp_cuda_index_add_f32(const int32_t* idx, int64_t count, const float* values, float scale, float* target, int64_t n, void* stream) {
+    (void)idx; (void)count; (void)values; (void)scale; (void)target; (void)n; (void)stream;
+    MP_NO_CUDA("mp_cuda_index_add_f32");
+}
+
+mp_status mp_cuda_zero_selected_f32(float* x, int64_t rows, int64_t n, int64_t ldx, const int32_t* idx, int64_t ldi, int64_t k, void* stream) {
+    (void)x; (void)rows; (void)n; (void)ldx; (void)idx; (void)ldi; (void)k; (void)stream;
+    MP_NO_CUDA("mp_cuda_zero_selected_f32");
+}
+
+mp_status mp_cuda_place_index_cols_i32(const int32_t* src, int64_t rows, int64_t k, int64_t lds, int32_t* dst, int64_t ldd, int32_t offset, void* stream) {
+    (void)src; (void)rows; (void)k; (void)lds; (void)dst; (void)ldd; (void)offset; (void)stream;
+    MP_NO_CUDA("mp_cuda_place_index_cols_i32");
+}
+
+mp_status mp_cuda_iota_i32(int32_t* x, int64_t n, int32_t start, int32_t step, void* stream) {
+    (void)x; (void)n; (void)start; (void)step; (void)stream;
+    MP_NO_CUDA("mp_cuda_iota_i32");
+}
+
+mp_status mp_cuda_lstm_cell_forward_f32(float* gates, int64_t rows, int64_t hidden, int64_t ldg, const float* c_prev, int64_t ldp, float* c, int64_t ldc, float* tanh_c, int64_t ldt, float* h, int64_t ldh, void* stream) {
+    (void)gates; (void)rows; (void)hidden; (void)ldg; (void)c_prev; (void)ldp; (void)c; (void)ldc; (void)tanh_c; (void)ldt; (void)h; (void)ldh; (void)stream;
+    MP_NO_CUDA("mp_cuda_lstm_cell_forward_f32");
+}
+
+mp_status mp_cuda_lstm_cell_backward_f32(const float* gates, int64_t rows, int64_t hidden, int64_t ldg, const float* c_prev, int64_t ldp, const float* tanh_c, int64_t ldt, const float* dh, int64_t lddh, const float* dh_carry, int64_t ldhc, int64_t carried_rows, float* dc, int64_t lddc, float* d_gates, int64_t lddg, void* stream) {
+    (void)gates; (void)rows; (void)hidden; (void)ldg; (void)c_prev; (void)ldp; (void)tanh_c; (void)ldt; (void)dh; (void)lddh; (void)dh_carry; (void)ldhc; (void)carried_rows; (void)dc; (void)lddc; (void)d_gates; (void)lddg; (void)stream;
+    MP_NO_CUDA("mp_cuda_lstm_cell_backward_f32");
+}
