@@ -74,6 +74,26 @@ public sealed unsafe class SparseCsrMatrix : IDisposable
         Cols = cols;
     }
 
+    /// <summary>The same over raw device addresses (views into larger allocations; the caller guarantees the sizes:
+    /// rows + 1 offsets, nnz column indices and values) in <paramref name="context"/>.</summary>
+    public SparseCsrMatrix(CudaContext context, long rows, long cols, long nnz, ulong rowOffsets, ulong columnIndices, ulong values)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        CudaShapeCheck.Positive(rows, nameof(rows));
+        CudaShapeCheck.Positive(cols, nameof(cols));
+        if (nnz < 0) throw new ArgumentOutOfRangeException(nameof(nnz), nnz, "nnz must be >= 0.");
+        if (rowOffsets == 0 || (nnz > 0 && (columnIndices == 0 || values == 0)))
+            throw new ArgumentException("a CSR matrix needs its row offsets, column indices and values.");
+        CudaLibraries.Require(CudaLibrary.Sparse);
+        context.MakeCurrent();
+        CudaSparse.Check(CudaSparseNative.cusparseCreateCsr(out IntPtr handle, rows, cols, nnz, (void*)(nint)rowOffsets,
+            (void*)(nint)columnIndices, (void*)(nint)values, (int)SparseIndexType.Int32, (int)SparseIndexType.Int32, 0,
+            (int)CudaDataType.R32F), "cusparseCreateCsr");
+        descriptor = new SparseMatrixDescriptorHandle(handle);
+        Rows = rows;
+        Cols = cols;
+    }
+
     public long Rows { get; }
     public long Cols { get; }
 
@@ -103,6 +123,23 @@ public sealed unsafe class DenseMatrix : IDisposable
         CudaLibraries.Require(CudaLibrary.Sparse);
         values.Context.MakeCurrent();
         CudaSparse.Check(CudaSparseNative.cusparseCreateDnMat(out IntPtr handle, rows, cols, ld, values.Pointer,
+            (int)CudaDataType.R32F, (int)order), "cusparseCreateDnMat");
+        descriptor = new DenseMatrixDescriptorHandle(handle);
+        Rows = rows;
+        Cols = cols;
+    }
+
+    /// <summary>The same over a raw device address (a view: the caller guarantees the extent) in <paramref name="context"/>.</summary>
+    public DenseMatrix(CudaContext context, long rows, long cols, long ld, ulong values, DenseOrder order = DenseOrder.RowMajor)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        CudaShapeCheck.Positive(rows, nameof(rows));
+        CudaShapeCheck.Positive(cols, nameof(cols));
+        if (ld < (order == DenseOrder.RowMajor ? cols : rows)) throw new ArgumentOutOfRangeException(nameof(ld), ld, "ld is too small.");
+        if (values == 0) throw new ArgumentException("values is a null device pointer.", nameof(values));
+        CudaLibraries.Require(CudaLibrary.Sparse);
+        context.MakeCurrent();
+        CudaSparse.Check(CudaSparseNative.cusparseCreateDnMat(out IntPtr handle, rows, cols, ld, (void*)(nint)values,
             (int)CudaDataType.R32F, (int)order), "cusparseCreateDnMat");
         descriptor = new DenseMatrixDescriptorHandle(handle);
         Rows = rows;
@@ -201,6 +238,18 @@ public sealed unsafe class CudaSparse : IDisposable
         Context.MakeCurrent();
         Check(CudaSparseNative.cusparseSpMM(Handle, (int)opA, (int)opB, &alpha, a.Handle, b.Handle, &beta, c.Handle,
             (int)CudaDataType.R32F, (int)algorithm, buffer is null ? null : buffer.Pointer), "cusparseSpMM");
+    }
+
+    /// <summary><see cref="SpMM"/> with a raw device address for the workspace (0 when none is needed).</summary>
+    public void SpMM(SparseOperation opA, SparseOperation opB, float alpha, SparseCsrMatrix a, DenseMatrix b,
+        float beta, DenseMatrix c, ulong buffer, SpMMAlgorithm algorithm = SpMMAlgorithm.Default)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
+        Context.MakeCurrent();
+        Check(CudaSparseNative.cusparseSpMM(Handle, (int)opA, (int)opB, &alpha, a.Handle, b.Handle, &beta, c.Handle,
+            (int)CudaDataType.R32F, (int)algorithm, (void*)(nint)buffer), "cusparseSpMM");
     }
 
     public void Dispose() => sparse.Dispose();
