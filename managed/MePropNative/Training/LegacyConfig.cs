@@ -85,6 +85,7 @@ public static class LegacyConfig
             K = [Get("TrainTop", 160, I)],
             Seed = seed >= 0 ? seed : Environment.TickCount64 & 0x7FFFFFFF,
             DevSize = 5000,
+            Dropout = 0, // the original program had no dropout
         };
         if (layers < 2) errors.Add($"Layers = {layers}: this program's MLP has at least one hidden layer (Layers >= 2).");
         c.Hidden = Enumerable.Repeat(hiddenSize, Math.Max(1, layers - 1)).ToArray();

@@ -76,6 +76,7 @@ public class ConfigTests : IDisposable
         Assert.Equal(5f, c.ClipValue);
         Assert.Equal(0.0001f, c.L2);
         Assert.Equal(7, c.Seed);
+        Assert.Equal(0f, c.Dropout);
         Assert.Equal(OptimizerKind.Adam, c.Optimizer);
         Assert.Equal(0.001f, c.LearningRate); // the original's Adam ignored LearningRate
         Assert.EndsWith("train-images.idx3-ubyte", c.TrainImages);
