@@ -32,6 +32,7 @@ internal static class CnnCommands
         ["beta1"] = "Adam beta1",
         ["beta2"] = "Adam beta2",
         ["adam_epsilon"] = "Adam epsilon",
+        ["lr_decay"] = "multiply the learning rate by this per epoch, continuously (1: constant)",
         ["batch_size"] = "mini-batch size",
         ["epochs"] = "training epochs",
         ["evals_per_epoch"] = "dev/test evaluations per epoch",
@@ -143,6 +144,7 @@ internal static class CnnCommands
         var s = new CnnExperimentSettings();
         var outDir = new Option<string>("--out") { Description = "report folder (runs are cached under OUT/runs)", DefaultValueFactory = _ => s.OutDir };
         var epochs = new Option<int>("--epochs") { Description = "epochs of the accuracy-target runs (batch 10)", DefaultValueFactory = _ => s.TargetEpochs };
+        var lrDecay = new Option<float>("--lr-decay") { Description = "per-epoch learning-rate decay of the target and table runs (the constant-lr target runs use 1)", DefaultValueFactory = _ => s.LrDecay };
         var sweepEpochs = new Option<int>("--sweep-epochs") { Description = "epochs of the table runs", DefaultValueFactory = _ => s.SweepEpochs };
         var sweepBatch = new Option<int>("--sweep-batch-size") { Description = "batch size of the table runs", DefaultValueFactory = _ => s.SweepBatchSize };
         var dataDir = new Option<string>("--data-dir") { Description = "MNIST folder", DefaultValueFactory = _ => s.DataDir };
@@ -151,13 +153,14 @@ internal static class CnnCommands
         var reps = new Option<int>("--bench-repetitions") { Description = "repetitions of the backward benchmark", DefaultValueFactory = _ => s.BenchRepetitions };
         var force = new Option<bool>("--force") { Description = "rerun runs whose results are cached" };
         var reportOnly = new Option<bool>("--report-only") { Description = "only rebuild report.md from the cached runs and benchmark" };
-        foreach (var o in new Option[] { outDir, epochs, sweepEpochs, sweepBatch, dataDir, only, trainLimit, reps, force, reportOnly }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { outDir, epochs, lrDecay, sweepEpochs, sweepBatch, dataDir, only, trainLimit, reps, force, reportOnly }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var settings = new CnnExperimentSettings
             {
                 OutDir = parse.GetValue(outDir)!,
                 TargetEpochs = parse.GetValue(epochs),
+                LrDecay = parse.GetValue(lrDecay),
                 SweepEpochs = parse.GetValue(sweepEpochs),
                 SweepBatchSize = parse.GetValue(sweepBatch),
                 DataDir = parse.GetValue(dataDir)!,

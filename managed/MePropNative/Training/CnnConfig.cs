@@ -38,6 +38,8 @@ public sealed class CnnConfig
     public float Beta1 { get; set; } = 0.9f;
     public float Beta2 { get; set; } = 0.999f;
     public float AdamEpsilon { get; set; } = 1e-8f;
+    /// <summary>The learning rate is multiplied by this per epoch, continuously (lr * decay^(step / steps per epoch)); 1: constant.</summary>
+    public float LrDecay { get; set; } = 1f;
 
     // schedule
     public int BatchSize { get; set; } = 10;
@@ -66,6 +68,9 @@ public sealed class CnnConfig
 
     /// <summary>Keys whose value may change without changing what a run computes (cached results, checkpoints).</summary>
     public static readonly HashSet<string> RunIndependentKeys = ["out", "resume", "threads", "data_dir", "eval_batch_size"];
+
+    /// <summary>The value of <paramref name="key"/> in a saved configuration, or the default when it predates the key.</summary>
+    public static JsonNode? Saved(JsonObject saved, string key) => saved.TryGetPropertyValue(key, out var v) ? v : new CnnConfig().ToJson()[key];
 
     public CnnConfig Clone()
     {
@@ -133,6 +138,7 @@ public sealed class CnnConfig
         if (LearningRate <= 0) p.Add($"lr = {LearningRate} must be > 0.");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) p.Add("beta1 and beta2 must be in [0, 1).");
         if (AdamEpsilon <= 0) p.Add($"adam_epsilon = {AdamEpsilon} must be > 0.");
+        if (LrDecay is <= 0 or > 1) p.Add($"lr_decay = {LrDecay} must be in (0, 1].");
         if (BatchSize < 1) p.Add($"batch_size = {BatchSize} must be >= 1.");
         if (BatchNorm && BatchSize < 2) p.Add("batchnorm needs batch_size >= 2.");
         if (Epochs < 1) p.Add($"epochs = {Epochs} must be >= 1.");
@@ -159,6 +165,7 @@ public sealed class CnnConfig
         string name = IsDense ? "cnn-dense" : $"cnn-top{(TopKRatio * 100).ToString("0.##", inv)}" + (Decay > 0 ? $"-decay{Decay.ToString("0.##", inv)}" : "");
         if (!IsDense && !SparseLayers.Order(StringComparer.OrdinalIgnoreCase).SequenceEqual(["conv1", "conv2"], StringComparer.OrdinalIgnoreCase))
             name += "-sparse-" + string.Join("-", SparseLayers);
+        if (LrDecay != 1f) name += $"-lrdecay{LrDecay.ToString("0.##", inv)}";
         return BatchNorm ? name + "-bn" : name;
     }
 }

@@ -94,6 +94,7 @@ public sealed class CnnTrainer
                 int start = s * config.BatchSize, count = Math.Min(config.BatchSize, data.Train.Count - start);
                 var (x, labels) = Batch(start, count);
                 var context = StepContext.TrainingStep(step, examplesSeen);
+                if (config.LrDecay != 1f) Optimizer.LearningRateScale = (float)Math.Pow(config.LrDecay, (double)step / steps);
                 long t0 = Stopwatch.GetTimestamp();
                 var logits = Model.Forward(x, context);
                 var gradient = loss.Forward(logits, labels, computeGradient: true)!;
@@ -279,8 +280,8 @@ public sealed class CnnTrainer
         var (header, tensors) = TensorFile.Read(path);
         if (header["kind"]?.GetValue<string>() != "meprop-cnn-checkpoint") throw new ConfigException($"{path} is not a CNN training checkpoint.");
         var saved = header["config"]!.AsObject();
-        var differences = config.ToJson().Where(p => p.Key != "epochs" && !CnnConfig.RunIndependentKeys.Contains(p.Key) && !JsonNode.DeepEquals(p.Value, saved[p.Key]))
-            .Select(p => $"{p.Key}: checkpoint {saved[p.Key]?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();
+        var differences = config.ToJson().Where(p => p.Key != "epochs" && !CnnConfig.RunIndependentKeys.Contains(p.Key) && !JsonNode.DeepEquals(p.Value, CnnConfig.Saved(saved, p.Key)))
+            .Select(p => $"{p.Key}: checkpoint {CnnConfig.Saved(saved, p.Key)?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();
         if (differences.Count > 0)
             throw new ConfigException($"{path} was written by a run with another configuration:\n  " + string.Join("\n  ", differences));
 
