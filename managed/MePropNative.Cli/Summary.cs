@@ -34,6 +34,7 @@ internal static class Summary
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"best dev {r.DevAccuracy:F2}% at epoch {r.BestEpoch} (evaluation {r.BestPoint}) -> test {r.TestAccuracy:F2}%; final layer sizes {string.Join("-", r.FinalLayerSizes)}; " +
             $"train wall {t.TrainWallSeconds:F1}s, GEMM {100 * t.GemmFraction:F0}% of it"));
+        foreach (var choice in r.AutoChoices ?? []) Console.WriteLine($"auto: {choice}");
     }
 
     private static string F(double v, int decimals) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);

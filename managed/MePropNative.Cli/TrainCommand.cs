@@ -44,7 +44,7 @@ internal static class TrainCommand
     public static RunResult Train(TrainConfig config, bool noProgress, string? label = null)
     {
         var data = config.DataFiles().Load(config.DevSize, config.TrainLimit, config.Classes);
-        using var backend = new CpuBackend(config.Threads);
+        using var backend = DeviceOptions.CreateBackend(config);
         return ProgressReporter.Run(label ?? config.RunName(), noProgress, observer => new Trainer(config, backend, data, observer).Run());
     }
 }

@@ -17,6 +17,7 @@ public static class StrategyFactory
             StrategyKind.Random => new RandomKStrategy(backend, k.Value, seed),
             StrategyKind.RandomUnified => new RandomKStrategy(backend, k.Value, seed, unified: true),
             StrategyKind.Msbp => new MemorizedTopKStrategy(backend, k.Value, memoryRatio),
+            StrategyKind.Auto => new AutoStrategy(backend, k.Value, AutoStrategyOptions.Default),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
     }

@@ -15,6 +15,8 @@ public enum StrategyKind
     RandomUnified,
     /// <summary>Memorized sparse back propagation over per-example top-k.</summary>
     Msbp,
+    /// <summary>The fastest of several candidates, measured once per layer shape (<see cref="AutoStrategy"/>).</summary>
+    Auto,
 }
 
 public static class StrategyKinds
@@ -27,6 +29,7 @@ public static class StrategyKinds
         ["random"] = StrategyKind.Random,
         ["random-unified"] = StrategyKind.RandomUnified,
         ["msbp"] = StrategyKind.Msbp,
+        ["auto"] = StrategyKind.Auto,
     };
 
     public static string ToName(this StrategyKind kind) => ByName.First(p => p.Value == kind).Key;

@@ -27,6 +27,9 @@ public sealed record RunResult
     [JsonPropertyName("totals")] public Totals Sums { get; init; } = new();
     [JsonPropertyName("exported_model")] public string? ExportedModel { get; init; }
     [JsonPropertyName("exported_model_test_accuracy")] public double? ExportedModelTestAccuracy { get; init; }
+    /// <summary>strategy auto: the choice made for each layer shape, with every candidate's seconds per backward.</summary>
+    [JsonPropertyName("auto_choices"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<MeProp.AutoChoice>? AutoChoices { get; init; }
 
     public sealed record Totals
     {

@@ -32,6 +32,14 @@ public sealed class TrainConfig
     public int[] K { get; set; } = [20];
     public int OutputK { get; set; }
     public float MemoryRatio { get; set; } = 0.8f;
+    /// <summary>Candidates of --strategy auto ("dense,topk,unified"; topk expands to every sparse algorithm of the device).</summary>
+    public string AutoCandidates { get; set; } = string.Join(",", MeProp.AutoStrategyOptions.DefaultCandidates);
+
+    // device
+    /// <summary>"cpu", "cuda" (device 0) or "cuda:N".</summary>
+    public string Device { get; set; } = "cpu";
+    /// <summary>Per-example sparse backward on the device: default, ell, ell-atomic, cusparse (CUDA only).</summary>
+    public string SparseAlgorithm { get; set; } = "default";
 
     // optimizer
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
@@ -125,6 +133,7 @@ public sealed class TrainConfig
         }
         if (OutputK < 0) p.Add($"output_k = {OutputK} must be >= 0 (0: dense output layer).");
         if (MemoryRatio is < 0 or > 1) p.Add($"memory_ratio = {MemoryRatio} must be in [0, 1].");
+        p.AddRange(DeviceOptions.Problems(Device, SparseAlgorithm, Strategy == StrategyKind.Auto ? AutoCandidates : null));
         if (LearningRate <= 0) p.Add($"lr = {LearningRate} must be > 0.");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) p.Add("beta1 and beta2 must be in [0, 1).");
         if (Momentum is < 0 or >= 1) p.Add($"momentum = {Momentum} must be in [0, 1).");

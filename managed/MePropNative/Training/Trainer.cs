@@ -319,6 +319,7 @@ public sealed class Trainer
             Sums = RunResult.Sum(history),
             ExportedModel = exported,
             ExportedModelTestAccuracy = exportedAccuracy,
+            AutoChoices = config.Strategy == MeProp.StrategyKind.Auto ? MeProp.AutoStrategy.ChoicesOf(Model.LinearLayers.Select(l => l.Strategy)) : null,
         };
         if (config.Out is not null) ResultsWriter.Write(result, config.Out);
         return result;
