@@ -43,8 +43,8 @@ internal static class TrainCommand
 
     public static RunResult Train(TrainConfig config, bool noProgress, string? label = null)
     {
+        using var backend = DeviceOptions.CreateBackend(config); // first: a missing GPU is reported before the data loads
         var data = config.DataFiles().Load(config.DevSize, config.TrainLimit, config.Classes);
-        using var backend = DeviceOptions.CreateBackend(config);
         return ProgressReporter.Run(label ?? config.RunName(), noProgress, observer => new Trainer(config, backend, data, observer).Run());
     }
 }
