@@ -183,7 +183,7 @@ internal static class CnnCommands
         var bench = new Command("bench", "Timing reports measured in one process.");
         var cmd = new Command("cnn", "Backward time per layer of the meProp-CNN network at batch 10: dense vs per-map top-k (5/8/10%, decay 0 and 0.6), same weights and batches, medians.");
         var batch = new Option<int>("--batch-size") { Description = "batch size", DefaultValueFactory = _ => 10 };
-        var reps = new Option<int>("--repetitions") { Description = "measured repetitions", DefaultValueFactory = _ => 60 };
+        var reps = new Option<int>("--repetitions") { Description = "measured repetitions", DefaultValueFactory = _ => 100 };
         var bn = new Option<bool>("--batchnorm") { Description = "with BatchNorm" };
         var dataDir = new Option<string>("--data-dir") { Description = "MNIST folder (random images when missing)", DefaultValueFactory = _ => "data/mnist" };
         var threads = new Option<int>("--threads") { Description = "libmeprop threads (0: its default)", DefaultValueFactory = _ => 0 };

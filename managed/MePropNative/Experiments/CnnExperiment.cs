@@ -23,7 +23,7 @@ public sealed record CnnExperimentSettings
     public int SweepBatchSize { get; init; } = 50;
     public int TrainLimit { get; init; }
     public long Seed { get; init; } = 1;
-    public int BenchRepetitions { get; init; } = 60;
+    public int BenchRepetitions { get; init; } = 100;
     public string[]? Groups { get; init; }
 }
 
@@ -119,18 +119,25 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
             var files = MnistFiles.InDirectory(settings.DataDir);
             var images = File.Exists(files.TrainImages) ? LabeledImages.FromIdx(files.TrainImages, files.TrainLabels) : null;
             using var backend = new CpuBackend();
-            foreach (bool bn in new[] { false, true })
+            int threads = MePropLibrary.NumThreads;
+            foreach (var (bn, single) in BenchVariants)
             {
-                log($"backward benchmark, batch 10, {(bn ? "with" : "without")} BatchNorm");
+                MePropLibrary.NumThreads = single ? 1 : threads;
+                log($"backward benchmark, batch 10, {(bn ? "with" : "without")} BatchNorm, libmeprop threads {MePropLibrary.NumThreads}");
                 var report = ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { BatchNorm = bn, Repetitions = settings.BenchRepetitions }, images, log);
                 Directory.CreateDirectory(settings.OutDir);
-                File.WriteAllText(BenchPath(bn), report.ToMarkdown());
+                File.WriteAllText(BenchPath(bn, single), report.ToMarkdown());
                 log(report.ToMarkdown());
             }
+            MePropLibrary.NumThreads = threads;
         }
     }
 
-    private string BenchPath(bool bn) => Path.Combine(settings.OutDir, bn ? "bench-backward-bn.md" : "bench-backward.md");
+    /// <summary>The benchmark's variants: without BatchNorm on the library's threads and on one thread, with BatchNorm.</summary>
+    private static readonly (bool BatchNorm, bool SingleThread)[] BenchVariants = [(false, false), (false, true), (true, false)];
+
+    private string BenchPath(bool bn, bool single) =>
+        Path.Combine(settings.OutDir, "bench-backward" + (bn ? "-bn" : "") + (single ? "-1thread" : "") + ".md");
 
     private static RunResult? Cached(string path, CnnConfig config)
     {
@@ -244,11 +251,11 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
         sb.AppendLine("`meprop bench cnn`: every repetition runs a training step (no update) of each configuration on the same MNIST batch of 10; " +
             "the median per layer. conv1 has no input gradient (first layer). The selection (transpose, top-k, regrouping) is included in the sparse times.");
         sb.AppendLine();
-        foreach (bool bn in new[] { false, true })
+        foreach (var (bn, single) in BenchVariants)
         {
-            sb.AppendLine(bn ? "### With BatchNorm" : "### Without BatchNorm");
+            sb.AppendLine($"### {(bn ? "With" : "Without")} BatchNorm, {(single ? "everything on one thread" : "libmeprop's default threads")}");
             sb.AppendLine();
-            sb.AppendLine(File.Exists(BenchPath(bn)) ? File.ReadAllText(BenchPath(bn)) : "not run");
+            sb.AppendLine(File.Exists(BenchPath(bn, single)) ? File.ReadAllText(BenchPath(bn, single)) : "not run");
             sb.AppendLine();
         }
 

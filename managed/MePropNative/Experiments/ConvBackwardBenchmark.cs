@@ -21,7 +21,7 @@ public sealed class ConvBackwardBenchmark
     public sealed record Settings
     {
         public int BatchSize { get; init; } = 10;
-        public int Repetitions { get; init; } = 60;
+        public int Repetitions { get; init; } = 100;
         public int Warmup { get; init; } = 5;
         public float[] Ratios { get; init; } = [0.05f, 0.08f, 0.10f];
         public float Decay { get; init; } = 0.6f;
@@ -30,10 +30,12 @@ public sealed class ConvBackwardBenchmark
     }
 
     /// <summary>One configuration's medians (milliseconds per step).</summary>
+    /// <summary>One configuration's medians (milliseconds per step), and the minima of the conv layers' time and of the
+    /// whole backward (on a machine shared with other jobs the minimum is the least disturbed repetition).</summary>
     public sealed record Row(string Name, float Ratio, IReadOnlyDictionary<string, double> LayerMs, double ConvMs, double BackwardMs, double ForwardMs,
-        IReadOnlyDictionary<string, double> PhaseMs);
+        IReadOnlyDictionary<string, double> PhaseMs, double ConvMinMs, double BackwardMinMs);
 
-    public sealed record Report(Settings Settings, string Device, IReadOnlyList<Row> Rows, string DataSource)
+    public sealed record Report(Settings Settings, string Device, IReadOnlyList<Row> Rows, string DataSource, string Threads)
     {
         public Row Dense => Rows[0];
 
@@ -42,13 +44,15 @@ public sealed class ConvBackwardBenchmark
             var inv = CultureInfo.InvariantCulture;
             var layers = Dense.LayerMs.Keys.ToList();
             var sb = new StringBuilder();
-            sb.AppendLine($"Batch {Settings.BatchSize}, {(Settings.BatchNorm ? "with" : "without")} BatchNorm, {Settings.Repetitions} repetitions (median, after {Settings.Warmup} warm-up), {DataSource}, {Device}.");
+            sb.AppendLine($"Batch {Settings.BatchSize}, {(Settings.BatchNorm ? "with" : "without")} BatchNorm, {Settings.Repetitions} repetitions (medians, and minima where marked, after {Settings.Warmup} warm-up), {DataSource}, {Device}, {Threads}.");
             sb.AppendLine();
-            sb.AppendLine("| backward | " + string.Join(" | ", layers.Select(l => $"{l} ms")) + " | conv layers ms | conv speedup | whole backward ms | backward speedup | forward ms |");
-            sb.AppendLine("|---|" + string.Concat(layers.Select(_ => "---:|")) + "---:|---:|---:|---:|---:|");
+            sb.AppendLine("| backward | " + string.Join(" | ", layers.Select(l => $"{l} ms")) +
+                " | conv layers ms | conv speedup | conv layers min ms | conv speedup (min) | whole backward ms | backward speedup | whole backward min ms | backward speedup (min) | forward ms |");
+            sb.AppendLine("|---|" + string.Concat(layers.Select(_ => "---:|")) + "---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in Rows)
                 sb.AppendLine(string.Create(inv, $"| {r.Name} | ") + string.Join(" | ", layers.Select(l => r.LayerMs[l].ToString("F3", inv))) +
-                    string.Create(inv, $" | {r.ConvMs:F3} | {Dense.ConvMs / r.ConvMs:F2}x | {r.BackwardMs:F3} | {Dense.BackwardMs / r.BackwardMs:F2}x | {r.ForwardMs:F3} |"));
+                    string.Create(inv, $" | {r.ConvMs:F3} | {Dense.ConvMs / r.ConvMs:F2}x | {r.ConvMinMs:F3} | {Dense.ConvMinMs / r.ConvMinMs:F2}x") +
+                    string.Create(inv, $" | {r.BackwardMs:F3} | {Dense.BackwardMs / r.BackwardMs:F2}x | {r.BackwardMinMs:F3} | {Dense.BackwardMinMs / r.BackwardMinMs:F2}x | {r.ForwardMs:F3} |"));
             var phases = Dense.PhaseMs.Keys.ToList();
             sb.AppendLine();
             sb.AppendLine("Where the conv backward time goes (median ms; selection = transpose, per-map top-k and regrouping; dW includes db):");
@@ -138,9 +142,10 @@ public sealed class ConvBackwardBenchmark
             // the conv layers' time per step: median of the per-step sums (not the sum of medians)
             var convPerStep = Enumerable.Range(0, s.Repetitions).Select(i => times[m].Where(p => p.Key.StartsWith("conv", StringComparison.Ordinal)).Sum(p => p.Value[i])).ToList();
             rows.Add(new Row(configs[m].Name, Math.Abs(configs[m].Ratio), layerMs, Median(convPerStep), Median(backward[m]), Median(forward[m]),
-                phases[m].ToDictionary(p => p.Key, p => Median(p.Value))));
+                phases[m].ToDictionary(p => p.Key, p => Median(p.Value)), convPerStep.Min(), backward[m].Min()));
         }
-        return new Report(s, backend.Name, rows, data is null ? "random images" : "MNIST training images");
+        return new Report(s, backend.Name, rows, data is null ? "random images" : "MNIST training images",
+            $"libmeprop threads {MePropNative.Bindings.MePropLibrary.NumThreads}, managed kernel threads {CpuBackend.ManagedKernelThreads}");
     }
 
     private static void Add(Dictionary<string, List<double>> d, string key, double v)

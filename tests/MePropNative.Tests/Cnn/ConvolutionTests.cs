@@ -18,6 +18,9 @@ public class ConvolutionTests
         { 7, 6, 3, 2, 3, 2, true },
         { 6, 6, 2, 3, 3, 1, false },
         { 5, 5, 9, 10, 5, 1, true },   // channel runs longer than one vector (tails)
+        { 7, 6, 8, 3, 3, 2, true },    // whole-vector channels: gathered dx, register-blocked dW; stride 2
+        { 6, 6, 16, 5, 3, 1, false },
+        { 5, 4, 40, 3, 3, 1, true },   // 40 channels: a 32-lane and an 8-lane pass
     };
 
     private static ConvGeometry Geometry(int h, int w, int cin, int kernel, int stride, bool same) =>
