@@ -16,6 +16,8 @@ public sealed class BatchNorm : ILayer
     private readonly TensorCache output;
     private readonly TensorCache normalized;
     private readonly TensorCache inputGradient;
+    private readonly TensorCache contiguousInput;
+    private readonly TensorCache contiguousGradient;
     private readonly Tensor invStd;
     private bool trained;
 
@@ -39,6 +41,8 @@ public sealed class BatchNorm : ILayer
         output = new TensorCache(backend);
         normalized = new TensorCache(backend);
         inputGradient = new TensorCache(backend);
+        contiguousInput = new TensorCache(backend);
+        contiguousGradient = new TensorCache(backend);
     }
 
     public string Name { get; }
@@ -55,7 +59,7 @@ public sealed class BatchNorm : ILayer
     public Tensor Forward(Tensor input, in StepContext context)
     {
         if (input.Cols % Channels != 0) throw new ArgumentException($"{Name}: {input.Cols} values per example are not a multiple of {Channels} channels.");
-        var x = input.IsContiguous ? input : Copy(input);
+        var x = input.IsContiguous ? input : Copy(input, contiguousInput);
         var y = output.Get(x.Rows, x.Cols);
         trained = context.Training;
         if (context.Training)
@@ -71,7 +75,7 @@ public sealed class BatchNorm : ILayer
     {
         if (!trained) throw new InvalidOperationException($"{Name}: Backward without a training Forward.");
         var xhat = normalized.Current!;
-        var dy = outputGradient.IsContiguous ? outputGradient : Copy(outputGradient);
+        var dy = outputGradient.IsContiguous ? outputGradient : Copy(outputGradient, contiguousGradient);
         var dx = inputGradient.Get(xhat.Rows, xhat.Cols);
         bool accumulate = !(Gamma.GradientIsZero && Beta.GradientIsZero);
         if (accumulate) { if (Gamma.GradientIsZero) backend.Fill(Gamma.Gradient, 0f); if (Beta.GradientIsZero) backend.Fill(Beta.Gradient, 0f); }
@@ -80,9 +84,9 @@ public sealed class BatchNorm : ILayer
         return dx;
     }
 
-    private Tensor Copy(Tensor t)
+    private Tensor Copy(Tensor t, TensorCache cache)
     {
-        var c = backend.Allocate(t.Rows, t.Cols);
+        var c = cache.Get(t.Rows, t.Cols);
         backend.Copy(t, c);
         return c;
     }
