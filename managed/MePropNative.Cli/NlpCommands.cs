@@ -183,12 +183,19 @@ internal static class NlpCommands
             };
             var plan = NlpExperimentPlan.Create(settings);
             var runner = new NlpExperimentRunner(settings, (config, label) => TrainRun(config, noProgress: true, label));
+            string Report() => NlpReportWriter.Write(settings, plan, runner.LoadCached(plan), runner.LoadBenchmarks(), Console.WriteLine);
             if (!parse.GetValue(reportOnly))
             {
-                runner.RunAll(plan, parse.GetValue(force), Console.WriteLine);
+                // the runs behind the targets first, then the benchmarks (they load the dense models), then the sweeps;
+                // the report is rewritten after each stage, so a long experiment shows its results as they come
+                var main = plan.Where(r => r.Group.EndsWith("-main", StringComparison.Ordinal)).ToList();
+                runner.RunAll(main, parse.GetValue(force), Console.WriteLine);
+                Report();
                 runner.RunBenchmarks(plan, parse.GetValue(force), Console.WriteLine);
+                Report();
+                runner.RunAll(plan.Except(main).ToList(), parse.GetValue(force), Console.WriteLine);
             }
-            string report = NlpReportWriter.Write(settings, plan, runner.LoadCached(plan), runner.LoadBenchmarks(), Console.WriteLine);
+            string report = Report();
             Console.WriteLine($"report: {report}");
         }));
         return cmd;

@@ -182,6 +182,20 @@ public sealed partial class CpuBackend
         var idx = Ints(indices);
         var val = values is null ? Span<float>.Empty : Floats(values);
         int ldv = values?.Stride ?? kk;
+        if (x.IsContiguous && ldv == kk)
+        {
+            // rows x (groups * width) contiguous is (rows * groups) x width: one top-k call selects in every group,
+            // and its (rows * groups) x k result is exactly the rows x (groups * k) layout; then add the group offsets
+            Kernels.TopKAbsRows(all, x.Rows * groups, width, width, k, idx, k, val, k);
+            for (int r = 0; r < x.Rows; r++)
+                for (int g = 1; g < groups; g++)
+                {
+                    var row = idx.Slice(r * kk + g * k, k);
+                    int offset = g * width;
+                    for (int j = 0; j < k; j++) row[j] += offset;
+                }
+            return;
+        }
         for (int g = 0; g < groups; g++)
         {
             // group g of x is the column range [g*width, (g+1)*width): a strided view starting g*width floats in
@@ -196,6 +210,40 @@ public sealed partial class CpuBackend
                 for (int j = 0; j < k; j++) row[j] += offset;
             }
         }
+    }
+
+    private int[] groupIndexScratch = [];
+
+    public void SparseBackwardDwGrouped(IndexTensor indices, Tensor values, int groups, Tensor x, Tensor dw)
+    {
+        int batch = indices.Rows, kk = indices.Cols;
+        if (groups < 1 || kk % groups != 0 || dw.Rows % groups != 0) throw new ArgumentException($"{kk} selected columns or {dw.Rows} rows do not split into {groups} groups.");
+        if (values.Rows != batch || values.Cols != kk || x.Rows != batch || x.Cols != dw.Cols)
+            throw new ArgumentException("sparse backward dW (grouped): values must match indices and x must be batch x m.");
+        if (batch == 0) return;
+        int k = kk / groups, width = dw.Rows / groups;
+        if (groupIndexScratch.Length < batch * kk) groupIndexScratch = new int[batch * kk];
+        var local = groupIndexScratch.AsSpan(0, batch * kk);
+        var idx = Ints(indices);
+        for (int r = 0; r < batch; r++)
+            for (int g = 0; g < groups; g++)
+            {
+                int o = r * kk + g * k, offset = g * width;
+                for (int j = 0; j < k; j++)
+                {
+                    int v = idx[o + j] - offset;
+                    if ((uint)v >= (uint)width) throw new ArgumentOutOfRangeException(nameof(indices), idx[o + j], $"index of row {r} is not in group {g}'s columns [{offset}, {offset + width}).");
+                    local[o + j] = v;
+                }
+            }
+        var val = Floats(values);
+        var all = Floats(dw);
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int g = 0; g < groups; g++)
+            Kernels.SparseBackwardDw(batch, width, dw.Cols, k, local[(g * k)..], kk, val[(g * k)..], values.Stride, Floats(x), x.Stride,
+                all.Slice(g * width * dw.Stride, (width - 1) * dw.Stride + dw.Cols), dw.Stride);
+        Counters.SparseTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        Counters.SparseCalls += groups;
     }
 
     public void PlaceIndexColumns(IndexTensor source, IndexTensor destination, int firstColumn, int offset)

@@ -46,6 +46,14 @@ public partial interface IBackend
     /// </summary>
     void TopKAbsRowsGrouped(Tensor x, int groups, int k, IndexTensor indices, Tensor? values);
 
+    /// <summary>
+    /// <see cref="SparseBackwardDw"/> for a grouped selection (<see cref="TopKAbsRowsGrouped"/>'s layout: indices and
+    /// values rows x (groups * k), group g's k entries in columns g*k.., as column numbers of the full dy): dW is updated
+    /// one group of rows at a time (rows g*n/groups ..), so each pass works on a slice of dW a fraction of its size —
+    /// for an LSTM's 4H x (E + H) gate weights, one gate's slice, small enough to stay in cache.
+    /// </summary>
+    void SparseBackwardDwGrouped(IndexTensor indices, Tensor values, int groups, Tensor x, Tensor dw);
+
     /// <summary>destination[r, firstColumn + j] = source[r, j] + offset (rows equal; the selection of one group placed
     /// into a grouped index tensor).</summary>
     void PlaceIndexColumns(IndexTensor source, IndexTensor destination, int firstColumn, int offset);

@@ -72,16 +72,23 @@ public sealed class RecurrentGateStrategy
     public int SelectedPerRow(Linear gates) => Kind == StrategyKind.Dense ? gates.Outputs : 4 * Math.Min(K, gates.Outputs / 4);
 
     /// <summary>
-    /// Step t: dx_t = (selected dz_t) W for the step's rows x_t (n x m) and dz_t (n x 4H), which start at row
-    /// <paramref name="rowOffset"/> of the sequence. dz_t may be modified (MSBP adds its memory into it).
+    /// Step t, for the step's rows x_t = [x, h_prev] (n x m) and dz_t (n x 4H), which start at row
+    /// <paramref name="rowOffset"/> of the sequence: writes the recurrent part of dx_t = (selected dz_t) W — columns
+    /// <paramref name="recurrentFrom"/>.. of <paramref name="dx"/>, dL/dh_prev, which the previous step needs at once.
+    /// The input part (columns before it, dL/dx) is left to <see cref="FinishInputGradient"/>, one pass over all rows,
+    /// except for the unified strategies, whose pattern changes from step to step (they write all of dx_t here).
+    /// dz_t may be modified (MSBP adds its memory into it).
     /// </summary>
-    public void Step(Linear gates, Tensor x, Tensor dz, Tensor dx, int rowOffset, in StepContext context)
+    public void Step(Linear gates, Tensor x, Tensor dz, Tensor dx, int recurrentFrom, int rowOffset, in StepContext context)
     {
         int n = dz.Rows, width = gates.Outputs / 4, k = Math.Min(K, width), kk = 4 * k;
+        int m = gates.Inputs, recurrent = m - recurrentFrom;
+        var wRecurrent = gates.Weight.Value.ColumnSlice(recurrentFrom, recurrent);
+        var dxRecurrent = dx.ColumnSlice(recurrentFrom, recurrent);
         switch (Kind)
         {
             case StrategyKind.Dense:
-                backend.Gemm(false, false, 1f, dz, gates.Weight.Value, 0f, dx);
+                backend.Gemm(false, false, 1f, dz, wRecurrent, 0f, dxRecurrent);
                 return;
             case StrategyKind.Unified:
             case StrategyKind.RandomUnified:
@@ -128,7 +135,16 @@ public sealed class RecurrentGateStrategy
             }
             backend.GatherColumnsPerRow(dz, idx, val);
         }
-        backend.SparseBackwardDx(idx, val, gates.Weight.Value, dx);
+        backend.SparseBackwardDx(idx, val, wRecurrent, dxRecurrent);
+    }
+
+    /// <summary>After the last step: the input part of dx for every row (dx: all rows x recurrentFrom, a column view),
+    /// one GEMM (dense) or one sparse call (per-row strategies) over the whole sequence.</summary>
+    public void FinishInputGradient(Linear gates, Tensor dz, Tensor dx, int recurrentFrom)
+    {
+        var wInput = gates.Weight.Value.ColumnSlice(0, recurrentFrom);
+        if (Kind == StrategyKind.Dense) backend.Gemm(false, false, 1f, dz, wInput, 0f, dx);
+        else if (PerRow) backend.SparseBackwardDx(allIndices.Current!, allValues.Current!, wInput, dx);
     }
 
     /// <summary>Ends the backward pass: dW and db from every step (x: all rows x m, dz: all rows x 4H, as the steps left them).</summary>
@@ -151,7 +167,9 @@ public sealed class RecurrentGateStrategy
         if (!PerRow) return; // unified patterns were applied step by step
         var idx = allIndices.Current!;
         var val = allValues.Current!;
-        backend.SparseBackwardDw(idx, val, x, w.Gradient);
+        // per gate, the selected indices all fall in the gate's rows of W: dW is updated one gate slice at a time
+        if (Groups == 4) backend.SparseBackwardDwGrouped(idx, val, 4, x, w.Gradient);
+        else backend.SparseBackwardDw(idx, val, x, w.Gradient);
         w.GradientIsZero = false;
         if (b is not null)
         {

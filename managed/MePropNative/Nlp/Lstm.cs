@@ -117,10 +117,11 @@ public sealed class Lstm
                 dcBuf.RowSlice(0, n), dzt);
             t0 = StartTiming();
             var stepContext = new StepContext(true, context.Step, context.FirstExample);
-            Strategy.Step(Gates, x.RowSlice(off, n), dzt, dx.RowSlice(off, n), off, stepContext);
+            Strategy.Step(Gates, x.RowSlice(off, n), dzt, dx.RowSlice(off, n), e, off, stepContext);
             gateTicks += StopTiming(t0);
         }
         t0 = StartTiming();
+        Strategy.FinishInputGradient(Gates, dzAll, dx.ColumnSlice(0, e), e);
         Strategy.Finish(Gates, x, dzAll);
         gateTicks += StopTiming(t0);
         if (Timings is not null) Timings.LinearBackwardTicks += gateTicks;

@@ -13,8 +13,8 @@ namespace MePropNative.Nlp.Experiments;
 
 public static class ExperimentDefaults
 {
-    public const int TaggerEpochs = 5;
-    public const int ParserEpochs = 6;
+    public const int TaggerEpochs = 4;
+    public const int ParserEpochs = 4;
 }
 
 /// <summary>How `meprop experiment nlp` runs.</summary>
@@ -38,8 +38,8 @@ public sealed record NlpExperimentRun(string Group, string Name, NlpConfig Confi
 /// <summary>The runs behind the paper's POS-tagging and parsing rows, on UD English EWT.</summary>
 public static class NlpExperimentPlan
 {
-    public static readonly string[] Groups = ["tagger-main", "tagger-k", "tagger-random", "tagger-unified", "tagger-mesimp", "tagger-bench",
-        "parser-main", "parser-k", "parser-random", "parser-unified", "parser-mesimp", "parser-bench"];
+    public static readonly string[] Groups = ["tagger-main", "tagger-k", "tagger-random", "tagger-mesimp", "tagger-bench",
+        "parser-main", "parser-k", "parser-random", "parser-mesimp", "parser-bench"];
 
     public static readonly int[] TaggerK = [5, 10, 20, 50];
     public static readonly int[] ParserK = [10, 20, 50, 100];
@@ -67,15 +67,14 @@ public static class NlpExperimentPlan
             Add($"{task}-main", Sparse(task, StrategyKind.TopK, mainK));
             foreach (int k in task == "tagger" ? TaggerK : ParserK) Add($"{task}-k", Sparse(task, StrategyKind.TopK, k));
             Add($"{task}-random", Sparse(task, StrategyKind.Random, mainK));
-            Add($"{task}-unified", Sparse(task, StrategyKind.Unified, mainK));
             var m = Sparse(task, StrategyKind.TopK, mainK);
             m.Common.MeSimp = true;
             m.Common.MeSimpCycle = 1;      // prune in odd epochs (cycles 1, 3, ...), train the smaller model in even ones
-            m.Common.MeSimpThreshold = task == "tagger" ? 0.02f : 0.05f;
+            m.Common.MeSimpThreshold = task == "tagger" ? 0.02f : 0.01f;
             m.Common.EvalsPerEpoch = 1;
             Add($"{task}-mesimp", m);
         }
-        runs = runs.GroupBy(r => r.Name).Select(g => g.First()).ToList();
+        runs = runs.GroupBy(r => r.Name).Select(g => g.First()).OrderBy(r => r.Group.EndsWith("-main", StringComparison.Ordinal) ? 0 : 1).ToList();
         return s.Groups is null ? runs : runs.Where(r => s.Groups.Contains(r.Group) || s.Groups.Contains(r.Name.Split('-')[0])).ToList();
     }
 

@@ -25,11 +25,11 @@ public sealed class NlpConfig
             Optimizer = Optimizers.OptimizerKind.Adam,
             LearningRate = 0.001f,
             BatchSize = task == "tagger" ? 32 : 256,
-            Epochs = task == "tagger" ? 6 : 6,
+            Epochs = 4,
             EvalBatchSize = task == "tagger" ? 128 : 4000,
             ClipNorm = 5f,
             // the rest spelled out, so that a change of TrainConfig's (MLP) defaults does not change these runs
-            Dropout = 0f,
+            Dropout = task == "tagger" ? 0f : 0.1f,
             OutputK = 0,
             MemoryRatio = 0.8f,
             Beta1 = 0.9f,
