@@ -35,6 +35,8 @@ public sealed class RecurrentGateStrategy
         if (groups is not (1 or 4)) throw new ArgumentOutOfRangeException(nameof(groups), groups, "groups must be 4 (per gate) or 1 (whole).");
         if (kind != StrategyKind.Dense && kPerGroup is null) throw new ArgumentException($"strategy {kind.ToName()} needs k.");
         if (kPerGroup is < 1) throw new ArgumentOutOfRangeException(nameof(kPerGroup), kPerGroup, "k must be >= 1.");
+        if (kind is not (StrategyKind.Dense or StrategyKind.TopK or StrategyKind.Unified or StrategyKind.Random or StrategyKind.RandomUnified or StrategyKind.Msbp))
+            throw new ArgumentException($"strategy {kind.ToName()} is not available for an LSTM (dense, topk, unified, random, random-unified, msbp).");
         if (memoryRatio is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(memoryRatio), memoryRatio, "the memory ratio must be in [0, 1].");
         this.backend = backend;
         this.seed = seed;

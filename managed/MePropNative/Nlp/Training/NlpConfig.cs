@@ -101,6 +101,9 @@ public sealed class NlpConfig
         if (GateSelection is not ("per_gate" or "whole")) p.Add($"gate_selection = '{GateSelection}' must be per_gate or whole.");
         if (Activation is not ("cube" or "relu")) p.Add($"activation = '{Activation}' must be cube or relu.");
         if (NonProjective is not ("lift" or "skip")) p.Add($"nonprojective = '{NonProjective}' must be lift or skip.");
+        if (Task == "tagger" && Common.Strategy is not (StrategyKind.Dense or StrategyKind.TopK or StrategyKind.Unified or StrategyKind.Random
+                or StrategyKind.RandomUnified or StrategyKind.Msbp))
+            p.Add($"strategy {Common.Strategy.ToName()} is not available for the tagger's LSTM (dense, topk, unified, random, random-unified, msbp).");
         if (Task == "tagger" && K is int k && k > Common.Hidden.FirstOrDefault())
             p.Add($"k = {k} (per gate) exceeds the LSTM hidden size {Common.Hidden.FirstOrDefault()}.");
         return p;
@@ -166,7 +169,7 @@ public static class NlpConfigOptions
             new("train_limit", OptionType.Int, "use only the first N training sentences (0: all)", c => c.TrainLimit, (c, e) => c.TrainLimit = Int(e)),
             new("min_count", OptionType.Int, "training words seen fewer times share unknown-word signature embeddings", c => c.MinCount, (c, e) => c.MinCount = Int(e)),
             new("embedding_size", OptionType.Int, "embedding size (tagger words; parser words, tags and labels: 50 in Chen and Manning)", c => c.EmbeddingSize, (c, e) => c.EmbeddingSize = Int(e)),
-            new("bidirectional", OptionType.Bool, "tagger: a second LSTM reads right to left (hidden states concatenated)", c => c.Bidirectional, (c, e) => c.Bidirectional = Bool(e)),
+            new("bidirectional", OptionType.Bool, "tagger: a second LSTM reads right to left, hidden states concatenated (default true; --bidirectional false: one LSTM)", c => c.Bidirectional, (c, e) => c.Bidirectional = Bool(e)),
             new("gate_selection", OptionType.Choice, "tagger: per_gate (top-k in each of the 4 gates) or whole (top-4k over all gates)", c => c.GateSelection,
                 (c, e) => c.GateSelection = Str(e), ["per_gate", "whole"]),
             new("activation", OptionType.Choice, "parser: hidden activation, cube (Chen and Manning 2014) or relu", c => c.Activation, (c, e) => c.Activation = Str(e), ["cube", "relu"]),

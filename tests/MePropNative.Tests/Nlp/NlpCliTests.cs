@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using MePropNative.Nlp;
+using MePropNative.Nlp.Training;
+
+namespace MePropNative.Tests.Nlp;
+
+/// <summary>`meprop train tagger|parser`, `meprop tag` and `meprop parse` as processes, on a tiny synthetic treebank.</summary>
+public class NlpCliTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("meprop-nlpcli-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Meprop(params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "meprop.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, err);
+    }
+
+    [Fact]
+    public void TrainTagAndParseFromTheCommandLine()
+    {
+        string treebank = Path.Combine(dir, "tb.conllu");
+        Conllu.WriteFile(treebank, SyntheticTreebank.Learnable(60, seed: 2));
+        string[] files = ["--train-file", treebank, "--dev-file", treebank, "--test-file", treebank, "--min-count", "1", "--no-progress"];
+        string tagger = Path.Combine(dir, "tagger"), parser = Path.Combine(dir, "parser");
+        var t = Meprop(["train", "tagger", .. files, "--hidden", "12", "--embedding-size", "6", "--k", "3", "--epochs", "2", "--batch-size", "8", "--out", tagger]);
+        Assert.True(t.Code == 0, t.Err + t.Out);
+        Assert.Contains("best dev", t.Out);
+        var config = Path.Combine(dir, "parser.json");
+        File.WriteAllText(config, """{ "model": "parser", "hidden": 24, "k": 4, "embedding_size": 6, "epochs": 2, "batch_size": 16 }""");
+        var p = Meprop(["train", "parser", "--config", config, .. files, "--out", parser]);
+        Assert.True(p.Code == 0, p.Err + p.Out);
+        Assert.Contains("UAS/LAS", p.Out);
+        var results = NlpRunResult.Read(Path.Combine(parser, "results.json"));
+        Assert.Equal("parser", results.Task);
+        Assert.Equal(24, results.Common.FinalLayerSizes[1]);
+        Assert.NotNull(results.TestLas);
+
+        string text = Path.Combine(dir, "input.txt");
+        File.WriteAllText(text, "w1 w2 w3\n\nw4 w5\n");
+        string tagged = Path.Combine(dir, "tagged.conllu");
+        var tag = Meprop("tag", "--model", Path.Combine(tagger, "model.bin"), "--input", text, "--output", tagged);
+        Assert.True(tag.Code == 0, tag.Err);
+        var ts = Conllu.ReadFile(tagged);
+        Assert.Equal(2, ts.Count);
+        Assert.All(ts.SelectMany(s => s.Tokens), k => Assert.Contains(k.Xpos, new[] { "A", "B", "R" }));
+
+        var parse = Meprop("parse", "--model", Path.Combine(parser, "model.bin"), "--tagger", Path.Combine(tagger, "model.bin"), "--input", text);
+        Assert.True(parse.Code == 0, parse.Err);
+        var ps = Conllu.Parse(parse.Out);
+        Assert.Equal([3, 2], ps.Select(s => s.Count));
+        Assert.All(ps, s => Assert.Equal(1, s.Tokens.Count(k => k.Head == 0)));
+
+        var noTags = Meprop("parse", "--model", Path.Combine(parser, "model.bin"), "--input", text);
+        Assert.Equal(2, noTags.Code);
+        Assert.Contains("--tagger", noTags.Err);
+    }
+
+    [Fact]
+    public void MalformedInputIsReportedWithItsLine()
+    {
+        string bad = Path.Combine(dir, "bad.conllu");
+        File.WriteAllText(bad, "1\tw1\t_\tX\tA\t_\t0\troot\t_\t_\n2\tw2\t_\tX\n");
+        var r = Meprop("train", "tagger", "--train-file", bad, "--test-file", bad, "--dev-file", bad, "--no-progress");
+        Assert.Equal(3, r.Code);
+        Assert.Contains($"{bad}:2: expected 10 tab-separated columns, found 4", r.Err);
+        var c = Meprop("train", "parser", "--train-file", bad, "--gate-selection", "whole", "--k", "0");
+        Assert.Equal(2, c.Code);
+        Assert.Contains("k must be >= 1", c.Err);
+    }
+}
