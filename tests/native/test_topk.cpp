@@ -404,3 +404,51 @@ TEST(TopkRows, ResultsDoNotDependOnTheThreadCount) {
         for (size_t i = 0; i < one.val.size(); i++) ASSERT_TRUE(same_bits(one.val[i], two.val[i]));
     }
 }
+
+// Long rows with small k take the AVX2 sparse filter (64-element masks scanned bit by bit, 4 writes per block
+// unconditionally): blocks with 0, 1, 4, 5 and all 64 survivors (bit 63 included), clustered NaNs, ties at the
+// threshold, all-equal rows and lengths with a partial last block.
+TEST(TopkRows, SparseFilterBlocksOfEveryDensityAreExact) {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (int64_t n : {8192, 8193, 8255, 20000, 65541}) {
+        for (int pattern = 0; pattern < 6; pattern++) {
+            std::vector<float> x(static_cast<size_t>(n));
+            std::mt19937_64 rng(900 + 7 * n + pattern);
+            std::normal_distribution<float> g(0.0f, 1.0f);
+            for (int64_t i = 0; i < n; i++) x[i] = g(rng);
+            for (int64_t i = 0; i < n; i++) {
+                const int64_t block = i / 64, lane = i % 64;
+                switch (pattern) {
+                    case 0:  // every 7th block full of large values, every 5th with 5 survivors, lane 63 too
+                        if (block % 7 == 3) x[i] = 10.0f + g(rng);
+                        else if (block % 5 == 1 && (lane < 4 || lane == 63)) x[i] = -20.0f - static_cast<float>(lane);
+                        break;
+                    case 1:  // NaN-heavy clusters
+                        if (block % 9 == 2 && lane % 3 != 1) x[i] = (lane & 1) ? -nan : nan;
+                        break;
+                    case 2:  // many ties exactly at the threshold
+                        if (rng() % 20 == 0) x[i] = (rng() & 1) ? 3.0f : -3.0f;
+                        break;
+                    case 3: x[i] = (i & 1) ? -1.0f : 1.0f; break;  // all equal magnitudes
+                    case 4:  // survivors only in the partial last block and at lane 63 of the first
+                        x[i] = 0.5f * x[i];
+                        if (i >= n - (n % 64) || i == 63) x[i] = 50.0f + static_cast<float>(i % 3);
+                        break;
+                    default: if (block % 2 == 0 && lane >= 60) x[i] = 5.0f + g(rng) * 0.01f; break;
+                }
+            }
+            const std::vector<int32_t> order = full_order(x.data(), n);
+            for (int64_t k : {int64_t{1}, int64_t{7}, n / 200, n / 100, n / 100 + 1, n / 50, n / 40, n / 8, n / 8 + 1}) {
+                if (k < 1) continue;
+                for (int32_t isa : isas()) {
+                    IsaScope scope(isa);
+                    const TopkRun got = run_topk(x, 1, n, n, k, (k & 1) != 0);
+                    expect_row(x.data(), order, k, got.idx.data(), (k & 1) != 0 ? got.val.data() : nullptr,
+                               std::string(isa_name(isa)) + " n=" + std::to_string(n) + " pattern " +
+                                   std::to_string(pattern) + " k=" + std::to_string(k));
+                    if (HasFatalFailure()) return;
+                }
+            }
+        }
+    }
+}

@@ -396,6 +396,59 @@ static int64_t compress_at_least(const float* x, int64_t n, uint32_t lo, int32_t
     return pos;
 }
 
+/* 32-bit mask of the keys >= lo (as cmpgt with thr = lo - 1) among the 32 elements at p, bit j = element j:
+ * four compares packed to bytes (in-lane packs interleave 4-lane groups; one dword permute restores order). */
+static inline uint32_t mask32_above(const float* p, __m256i thr) {
+    const __m256i c0 = _mm256_cmpgt_epi32(load_keys(p), thr), c1 = _mm256_cmpgt_epi32(load_keys(p + 8), thr);
+    const __m256i c2 = _mm256_cmpgt_epi32(load_keys(p + 16), thr), c3 = _mm256_cmpgt_epi32(load_keys(p + 24), thr);
+    const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(c0, c1), _mm256_packs_epi32(c2, c3));
+    return (uint32_t)_mm256_movemask_epi8(_mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
+/* compress_at_least for a bound that leaves few survivors (<= ~4 per 64 elements): per 64 elements one 64-bit
+ * mask, whose set bits are written out as indices by bit scans, 4 unconditionally (writes past the survivors land
+ * in the padding and are overwritten later), more only in the rare denser blocks. No table, no lane permutes.
+ * Bit 63 is or-ed into the scanned word so that the scan of an exhausted mask is defined (it yields 63, a write
+ * past the survivors) and a genuine bit 63 still scans as 63. */
+static int64_t compress_at_least_sparse(const float* x, int64_t n, uint32_t lo, int32_t* ci) {
+    const __m256i thr = _mm256_set1_epi32((int)lo - 1);
+    const uint64_t top = (uint64_t)1 << 63;
+    int64_t pos = 0, i = 0;
+    for (; i + 64 <= n; i += 64) {
+        uint64_t m = (uint64_t)mask32_above(x + i, thr) | (uint64_t)mask32_above(x + i + 32, thr) << 32;
+        const int cnt = __builtin_popcountll(m);
+        int32_t* o = ci + pos;
+        const int32_t base = (int32_t)i;
+        o[0] = base + __builtin_ctzll(m | top);
+        m &= m - 1;
+        o[1] = base + __builtin_ctzll(m | top);
+        m &= m - 1;
+        o[2] = base + __builtin_ctzll(m | top);
+        m &= m - 1;
+        o[3] = base + __builtin_ctzll(m | top);
+        m &= m - 1;
+        if (__builtin_expect(cnt > 4, 0)) {
+            o += 4;
+            while (m != 0) {
+                *o++ = base + __builtin_ctzll(m);
+                m &= m - 1;
+            }
+        }
+        pos += cnt;
+    }
+    __m256i base = _mm256_set1_epi32((int)i);
+    const __m256i eight = _mm256_set1_epi32(8);
+    for (; i < n; i += 8) {
+        __m256i raw;
+        const __m256i kv = i + 8 <= n ? load_keys(x + i) : load_keys_tail(x + i, n - i, &raw);
+        const int bits = lane_bits(_mm256_cmpgt_epi32(kv, thr));
+        _mm256_storeu_si256((__m256i*)(ci + pos), _mm256_add_epi32(base, compress_perm(bits)));
+        pos += __builtin_popcount(bits);
+        base = _mm256_add_epi32(base, eight);
+    }
+    return pos;
+}
+
 /* Counts the keys >= hi into *above and left-packs the keys in [lo, hi) into mid (padded: 8 lanes of -1 past the
  * last); returns their number and their min/max. (The emission pass re-reads the row, so no indices here.) */
 static int64_t compress_band(const float* x, int64_t n, uint32_t lo, uint32_t hi, uint32_t* mid, int64_t* above,
@@ -547,7 +600,7 @@ void mp_topk_row_avx2(const float* x, int64_t n, int64_t k, int32_t* idx, float*
 
     int64_t lo = 0, hi = NO_HI;
     int sampled = 0;
-    sample_info si;
+    sample_info si = {0, 0, 0, 0.0, 0.0};
     if (n >= 64 && k <= GROUP_MAX_K && n < GROUP_MAX_MAX_N) {
         lo = group_max_bound(x, n, k);
     } else if (n >= SAMPLE_MIN_N) {
@@ -573,7 +626,9 @@ void mp_topk_row_avx2(const float* x, int64_t n, int64_t k, int32_t* idx, float*
         lo = hi; /* hi was too low: T >= hi, and the keys >= hi are enough candidates */
     }
 
-    int64_t m = compress_at_least(x, n, (uint32_t)lo, ci);
+    /* Sparse filter when the sample expects <= 1 survivor per 16 elements. */
+    const int sparse = sampled && (si.mean + SAMPLE_Z * si.sd + 2.0) * 16.0 <= (double)si.s;
+    int64_t m = sparse ? compress_at_least_sparse(x, n, (uint32_t)lo, ci) : compress_at_least(x, n, (uint32_t)lo, ci);
     if (m < k && sampled) m = compress_at_least(x, n, retry_lo(ck, wk, &si), ci); /* the sample's lo was too high */
     if (m < k) m = compress_at_least(x, n, 0, ci);
     uint32_t mn, mx;
