@@ -6,9 +6,10 @@
 #   .gpu-carry/bench.tar.xz       the .NET benchmarks, the same way, when bench/MePropNative.Benchmarks exists
 #                                 (run.sh runs bench/run-gpu-bench.sh from it if present, else the
 #                                 MePropNative.Benchmarks executable with $MEPROP_GPU_BENCH_ARGS)
+#   .gpu-carry/gpubench.tar.xz    bench/MePropNative.GpuBench (meprop-gpubench: backward sweep, MLP step), the same way
 # run.sh unpacks them (tar, or Python's tarfile) into build/gpu-carry/. The device tool carries at most 64 MiB in
 # all: unpacked the three are ~100 MiB, packed ~27 MiB; the script prints the size and warns above 60 MiB.
-#   bench/gpu/prepare-carry.sh [--no-bench]
+#   bench/gpu/prepare-carry.sh [--no-bench]     (--no-bench: neither benchmark publish, tests only)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CARRY="${MEPROP_GPU_CARRY:-$ROOT/.gpu-carry}"
@@ -49,7 +50,18 @@ if [[ $BENCH -eq 1 ]]; then
   fi
 fi
 
-for d in googletest tests bench; do
+# The GPU benchmark harness (bench/MePropNative.GpuBench: a plain timing loop, no SDK needed at run time).
+if [[ $BENCH -eq 1 ]]; then
+  log "publishing the GPU benchmark harness (meprop-gpubench)"
+  if dotnet publish "$ROOT/bench/MePropNative.GpuBench/MePropNative.GpuBench.csproj" "${PUBLISH[@]}" -o "$CARRY/gpubench"; then
+    rm -f "$CARRY/gpubench"/libmeprop.*
+  else
+    log "meprop-gpubench publish failed: not carried"
+    rm -rf "$CARRY/gpubench"
+  fi
+fi
+
+for d in googletest tests bench gpubench; do
   [[ -d "$CARRY/$d" ]] || continue
   log "packing $d"
   tar -C "$CARRY" -cJf "$CARRY/$d.tar.xz" "$d" && rm -rf "${CARRY:?}/$d"

@@ -8,10 +8,16 @@
 #   4. runs topk_bench and, when PyTorch has CUDA, bench/gpu/torch_topk.py, and compares them,
 #   5. runs the .NET benchmarks from .gpu-carry/bench if carried (hook: .gpu-carry/bench/run-gpu-bench.sh, else the
 #      meprop-bench / MePropNative.Benchmarks executable with $MEPROP_GPU_BENCH_ARGS),
-#   6. writes $OUT/gpu-results.md naming the GPU, driver and CUDA version, with every step's outcome.
+#   6. runs meprop-gpubench from .gpu-carry/gpubench (bench/MePropNative.GpuBench: the linear-layer backward sweep of
+#      every strategy vs cuBLAS dense, ELL vs cuSPARSE, auto vs best, the MLP training step; $MEPROP_GPUBENCH_ARGS
+#      adds arguments) into $OUT/gpubench/, then bench/gpu/torch_meprop.py (the paper's unified meProp as a PyTorch
+#      autograd.Function, gradient-checked) and bench/gpu/report.py (ours vs PyTorch),
+#   7. writes $OUT/gpu-results.md naming the GPU, driver and CUDA version, with every step's outcome and the tables.
 # $OUT defaults to out/gpu (git-ignored). Steps that fail are recorded and the script goes on; exit status 1 if any
 # step failed.
-#   bench/gpu/run.sh [--quick] [--no-tests] [--no-bench] [--no-xunit]
+#   bench/gpu/run.sh [--quick] [--no-tests] [--no-bench] [--no-xunit] [--no-gpubench] [--only-gpubench]
+# (--only-gpubench = --no-tests --no-xunit and no top-k/.NET benchmarks: with the build folder kept, the GPU round fits
+# the device tool's 10 minutes per command as two calls: `run.sh --no-gpubench`, then `run.sh --only-gpubench`.)
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${OUT:-$ROOT/out/gpu}"
@@ -19,14 +25,16 @@ BUILD="${MEPROP_GPU_BUILD_DIR:-$ROOT/build/gpu}"
 CARRY="${MEPROP_GPU_CARRY:-$ROOT/.gpu-carry}"
 ARCHS="${MEPROP_CUDA_ARCHS:-90}"
 JOBS="$(nproc 2>/dev/null || echo 4)"
-QUICK=0; TESTS=1; BENCH=1; XUNIT=1
+QUICK=0; TESTS=1; BENCH=1; XUNIT=1; GPUBENCH=1; TOPK=1
 for a in "$@"; do
   case "$a" in
     --quick) QUICK=1 ;;
     --no-tests) TESTS=0 ;;
     --no-bench) BENCH=0 ;;
     --no-xunit) XUNIT=0 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --no-gpubench) GPUBENCH=0 ;;
+    --only-gpubench) TESTS=0; XUNIT=0; TOPK=0; GPUBENCH=1 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
@@ -60,6 +68,7 @@ carried() {
 
 # ---- facts about the machine ----
 GPU_INFO="$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi unavailable")"
+SMI_CUDA="$(nvidia-smi 2>/dev/null | grep -o 'CUDA Version: [0-9.]*' | head -n1 | cut -d' ' -f3)"
 source "$ROOT/scripts/cuda-toolkit.sh" || { echo "run.sh: $ROOT/scripts/cuda-toolkit.sh missing" >&2; exit 1; }
 NVCC="$(find_nvcc || true)"
 NVCC_VERSION="none"
@@ -143,8 +152,8 @@ fi
 
 # ---- 4. top-k benchmark vs PyTorch ----
 COMPARE_MD=""
-if [[ $BENCH -eq 1 && $BUILD_OK -eq 1 ]]; then
-  QUICK_ARG=(); [[ $QUICK -eq 1 ]] && QUICK_ARG=(--quick)
+QUICK_ARG=(); [[ $QUICK -eq 1 ]] && QUICK_ARG=(--quick)
+if [[ $BENCH -eq 1 && $TOPK -eq 1 && $BUILD_OK -eq 1 ]]; then
   if "$NATIVE_DIR/topk_bench" "${QUICK_ARG[@]}" >"$OUT/topk_bench.json" 2>"$OUT/topk_bench.txt"; then
     record "topk_bench" "ok" "topk_bench.json"
   else
@@ -168,7 +177,7 @@ fi
 
 # ---- 5. .NET benchmarks (hook) ----
 BENCH_DIR=""
-[[ $BENCH -eq 1 && $BUILD_OK -eq 1 ]] && BENCH_DIR="$(carried bench || true)"
+[[ $BENCH -eq 1 && $TOPK -eq 1 && $BUILD_OK -eq 1 ]] && BENCH_DIR="$(carried bench || true)"
 if [[ -n "$BENCH_DIR" ]]; then
   mkdir -p "$OUT/bench"
   if [[ -f "$BENCH_DIR/run-gpu-bench.sh" ]]; then
@@ -186,7 +195,38 @@ if [[ -n "$BENCH_DIR" ]]; then
   else record ".NET benchmarks" "FAILED ($rc)" "see bench/run.log"; fi
 fi
 
-# ---- 6. results ----
+# ---- 6. meprop-gpubench (backward sweep, MLP step) and the PyTorch meProp baseline ----
+GPUBENCH_MD=""
+if [[ $BENCH -eq 1 && $GPUBENCH -eq 1 && $BUILD_OK -eq 1 ]]; then
+  GB_DIR="$(carried gpubench || true)"
+  if [[ -n "$GB_DIR" && -x "$GB_DIR/meprop-gpubench" ]]; then
+    mkdir -p "$OUT/gpubench"
+    MEPROP_NATIVE_DIR="$NATIVE_DIR" "$GB_DIR/meprop-gpubench" --out "$OUT/gpubench" "${QUICK_ARG[@]}" ${MEPROP_GPUBENCH_ARGS:-} \
+      >"$OUT/gpubench/run.log" 2>&1
+    rc=$?
+    if [[ $rc -eq 0 ]]; then record "meprop-gpubench" "ok" "gpubench/backward.md, gpubench/mlp_step.md (+ .csv)"
+    else record "meprop-gpubench" "FAILED ($rc)" "see gpubench/run.log"; fi
+  else
+    record "meprop-gpubench" "not carried" "run bench/gpu/prepare-carry.sh on a machine with .NET"
+  fi
+  if command -v python3 >/dev/null && python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+    if python3 "$ROOT/bench/gpu/torch_meprop.py" --check "${QUICK_ARG[@]}" >"$OUT/torch_meprop.json" 2>"$OUT/torch_meprop.err"; then
+      record "torch_meprop.py" "ok" "gradient check passed; $(python3 -c 'import torch; print("torch", torch.__version__)')"
+    else
+      record "torch_meprop.py" "FAILED" "see torch_meprop.json / torch_meprop.err"
+    fi
+  else
+    record "torch_meprop.py" "skipped" "no python3 with a CUDA-enabled torch"
+  fi
+  if [[ -f "$OUT/gpubench/mlp_step.json" ]] && command -v python3 >/dev/null; then
+    python3 "$ROOT/bench/gpu/report.py" "$OUT/gpubench/mlp_step.json" "$OUT/torch_meprop.json" >"$OUT/mlp_compare.md" 2>&1
+  fi
+  for f in "$OUT/gpubench/backward.md" "$OUT/gpubench/mlp_step.md" "$OUT/mlp_compare.md"; do
+    [[ -f "$f" ]] && GPUBENCH_MD+=$'\n'"$(sed 's/^# /### /' "$f")"$'\n'
+  done
+fi
+
+# ---- 7. results ----
 BUILD_INFO="$(grep -o '"build": "[^"]*"' "$OUT/topk_bench.json" 2>/dev/null | cut -d'"' -f4)"
 [[ -z "$BUILD_INFO" && -f "$NATIVE_DIR/libmeprop.so" ]] && BUILD_INFO="$(strings -a "$NATIVE_DIR/libmeprop.so" 2>/dev/null | grep -m1 '^libmeprop [0-9]')"
 {
@@ -194,6 +234,7 @@ BUILD_INFO="$(grep -o '"build": "[^"]*"' "$OUT/topk_bench.json" 2>/dev/null | cu
   echo
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'), host $(hostname)"
   echo "- GPU (nvidia-smi name, driver, memory): $GPU_INFO"
+  echo "- CUDA version supported by the driver (nvidia-smi): ${SMI_CUDA:-unknown}; CUDA runtime of libmeprop: see libmeprop below"
   echo "- CUDA toolkit: ${NVCC:-none} ($NVCC_VERSION); architectures built: sm_$ARCHS"
   echo "- libmeprop: ${BUILD_INFO:-unknown}"
   echo "- Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -216,6 +257,11 @@ BUILD_INFO="$(grep -o '"build": "[^"]*"' "$OUT/topk_bench.json" 2>/dev/null | cu
   if [[ -f "$OUT/xunit.log" ]]; then
     fails="$(grep -E '\[FAIL\]' "$OUT/xunit.log" | head -n 30)"
     [[ -n "$fails" ]] && { echo; echo '```'; echo "$fails"; echo '```'; }
+  fi
+  if [[ -n "$GPUBENCH_MD" ]]; then
+    echo
+    echo "## meprop-gpubench and the PyTorch meProp baseline"
+    echo "$GPUBENCH_MD"
   fi
   if [[ -n "$COMPARE_MD" ]]; then
     echo
