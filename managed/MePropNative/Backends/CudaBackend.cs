@@ -561,8 +561,13 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
             var c = backend.Counters;
             foreach (var (start, end, kind) in pending)
             {
-                long ticks = (long)(CudaEvent.ElapsedMilliseconds(start, end) * 1e-3 * Stopwatch.Frequency);
-                if (kind == Kind.Gemm) c.GemmTicks += ticks; else c.SparseTicks += ticks;
+                // an operation that threw between Start and Stop left its end event unrecorded: skip that interval
+                try
+                {
+                    long ticks = (long)(CudaEvent.ElapsedMilliseconds(start, end) * 1e-3 * Stopwatch.Frequency);
+                    if (kind == Kind.Gemm) c.GemmTicks += ticks; else c.SparseTicks += ticks;
+                }
+                catch (CudaException) { }
                 free.Add((start, end));
             }
             pending.Clear();
