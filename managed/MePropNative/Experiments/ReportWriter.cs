@@ -76,6 +76,27 @@ public static class ReportWriter
             md.AppendLine("## Backward time in one process (`meprop bench mlp`)");
             md.AppendLine();
             md.AppendLine(bench.ToMarkdown());
+            if (bench.Find("dense") is { } d && bench.Find("top-20") is { } t20)
+            {
+                // multiply-adds of the backward of 784-500-500-10: dense GEMMs vs the per-example sparse kernels at k = 20
+                double denseFma = (double)bench.BatchSize * (500 * 784 + 500 * 500 + 500 * 500 + 10 * 500 * 2);
+                double sparseFma = (double)bench.BatchSize * 20 * (784 + 500 + 500);
+                string F(double v, int digits) => v.ToString("F" + digits, Inv);
+                md.AppendLine($"Where the top-20 time goes: the dense backward does {F(denseFma / 1e6, 0)}M multiply-adds in SGEMM " +
+                    $"({F(denseFma / d.GemmInBackwardMs / 1e6, 1)} GFMA/s); top-20 needs {F(sparseFma / 1e6, 1)}M ({F(denseFma / sparseFma, 0)}x fewer) in the sparse " +
+                    $"dW/dx kernels, which take {F(t20.SparseKernelsMs, 3)} ms ({F(sparseFma / t20.SparseKernelsMs / 1e6, 1)} GFMA/s: read-modify-write of scattered dW rows " +
+                    $"instead of register-blocked tiles); the rest of the top-20 backward ({F(t20.BackwardMs - t20.SparseKernelsMs, 3)} ms) is the top-k selection, " +
+                    "the dense output layer, the bias sums and the ReLU backward. " + Budget() +
+                    " Unified top-20 turns the same work into two small dense GEMMs.");
+                string Budget()
+                {
+                    double budget = d.BackwardMs / 8, rest = t20.BackwardMs - t20.SparseKernelsMs;
+                    return rest >= budget
+                        ? $"An 8x faster backward ({F(budget, 3)} ms) is out of reach even with free sparse kernels: the rest alone takes {F(rest, 3)} ms."
+                        : $"An 8x faster backward ({F(budget, 3)} ms) needs the sparse kernels {F(t20.SparseKernelsMs / (budget - rest), 1)}x faster.";
+                }
+                md.AppendLine();
+            }
         }
 
         // ---- speed -------------------------------------------------------------------------------------------------------------------
