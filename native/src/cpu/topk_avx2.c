@@ -350,50 +350,64 @@ static inline uint32_t key_at(const float* x, int32_t i) {
     return bits & KEY_MASK;
 }
 
-/* keys[j] = key of x[ci[j]] for j < m (m >= 1), and their min/max; both arrays padded for 8 lanes past m (keys
- * with -1, never selected). */
-static void load_candidate_keys(const float* x, int32_t* ci, int64_t m, uint32_t* keys, uint32_t* mn, uint32_t* mx) {
-    for (int64_t j = 0; j < m; j++) keys[j] = key_at(x, ci[j]);
-    _mm256_storeu_si256((__m256i*)(keys + m), _mm256_set1_epi32(-1));
-    _mm256_storeu_si256((__m256i*)(ci + m), _mm256_setzero_si256());
-    __m256i vmin = _mm256_set1_epi32(-1), vmax = _mm256_setzero_si256();
-    for (int64_t j = 0; j < m; j += 8) {
-        const __m256i k = _mm256_loadu_si256((const __m256i*)(keys + j));
-        vmin = _mm256_min_epu32(vmin, k);
-        vmax = _mm256_max_epi32(vmax, k);
-    }
-    *mn = hmin_epu32(vmin);
-    *mx = hmax_epi32(vmax);
-}
-
-/* Indices of the keys >= lo, in order, into ci (with room for 8 lanes past the last); returns their number. */
-static int64_t compress_at_least(const float* x, int64_t n, uint32_t lo, int32_t* ci) {
-    const __m256i thr = _mm256_set1_epi32((int)lo - 1);
+/* Indices of the keys >= lo, in order, into ci, and their raw values into cv (both with room for 8 lanes past
+ * the last); returns their number. One table permutation per vector packs both. */
+static int64_t compress_at_least(const float* x, int64_t n, uint32_t lo, int32_t* ci, uint32_t* cv) {
+    const __m256i thr = _mm256_set1_epi32((int)lo - 1), key_mask = _mm256_set1_epi32(KEY_MASK);
     const __m256i eight = _mm256_set1_epi32(8), sixteen = _mm256_set1_epi32(16);
     __m256i base = _mm256_setzero_si256();
     int64_t pos = 0, i = 0;
     for (; i + 16 <= n; i += 16) {
-        const int b0 = lane_bits(_mm256_cmpgt_epi32(load_keys(x + i), thr));
-        const int b1 = lane_bits(_mm256_cmpgt_epi32(load_keys(x + i + 8), thr));
-        _mm256_storeu_si256((__m256i*)(ci + pos), _mm256_add_epi32(base, compress_perm(b0)));
+        const __m256i r0 = _mm256_loadu_si256((const __m256i*)(x + i));
+        const __m256i r1 = _mm256_loadu_si256((const __m256i*)(x + i + 8));
+        const int b0 = lane_bits(_mm256_cmpgt_epi32(_mm256_and_si256(r0, key_mask), thr));
+        const int b1 = lane_bits(_mm256_cmpgt_epi32(_mm256_and_si256(r1, key_mask), thr));
+        const __m256i p0 = compress_perm(b0), p1 = compress_perm(b1);
+        _mm256_storeu_si256((__m256i*)(ci + pos), _mm256_add_epi32(base, p0));
+        _mm256_storeu_si256((__m256i*)(cv + pos), _mm256_permutevar8x32_epi32(r0, p0));
         pos += __builtin_popcount(b0);
-        _mm256_storeu_si256((__m256i*)(ci + pos), _mm256_add_epi32(_mm256_add_epi32(base, eight), compress_perm(b1)));
+        _mm256_storeu_si256((__m256i*)(ci + pos), _mm256_add_epi32(_mm256_add_epi32(base, eight), p1));
+        _mm256_storeu_si256((__m256i*)(cv + pos), _mm256_permutevar8x32_epi32(r1, p1));
         pos += __builtin_popcount(b1);
         base = _mm256_add_epi32(base, sixteen);
     }
-    for (; i + 8 <= n; i += 8) {
-        const int bits = lane_bits(_mm256_cmpgt_epi32(load_keys(x + i), thr));
-        _mm256_storeu_si256((__m256i*)(ci + pos), _mm256_add_epi32(base, compress_perm(bits)));
+    for (; i < n; i += 8) {
+        __m256i raw;
+        const __m256i kv = i + 8 <= n ? _mm256_and_si256(raw = _mm256_loadu_si256((const __m256i*)(x + i)), key_mask)
+                                      : load_keys_tail(x + i, n - i, &raw);
+        const int bits = lane_bits(_mm256_cmpgt_epi32(kv, thr));
+        const __m256i perm = compress_perm(bits);
+        _mm256_storeu_si256((__m256i*)(ci + pos), _mm256_add_epi32(base, perm));
+        _mm256_storeu_si256((__m256i*)(cv + pos), _mm256_permutevar8x32_epi32(raw, perm));
         pos += __builtin_popcount(bits);
         base = _mm256_add_epi32(base, eight);
     }
-    if (i < n) {
-        __m256i raw;
-        const int bits = lane_bits(_mm256_cmpgt_epi32(load_keys_tail(x + i, n - i, &raw), thr));
-        _mm256_storeu_si256((__m256i*)(ci + pos), _mm256_add_epi32(base, compress_perm(bits)));
-        pos += __builtin_popcount(bits);
-    }
     return pos;
+}
+
+/* cv[j] = raw bits of x[ci[j]] (after the sparse pass, which writes indices only). */
+static void gather_candidates(const float* x, const int32_t* ci, int64_t m, uint32_t* cv) {
+    for (int64_t j = 0; j < m; j++) memcpy(cv + j, x + ci[j], sizeof(uint32_t));
+}
+
+/* keys[j] = key of cv[j] for j < m (m >= 1), padded with -1 (never counted) up to round8(m) + 8, and their
+ * min/max. ci and cv get 8 lanes of 0 past m (read, but masked off, by the emission). */
+static void candidate_keys(int32_t* ci, uint32_t* cv, int64_t m, uint32_t* keys, uint32_t* mn, uint32_t* mx) {
+    const __m256i key_mask = _mm256_set1_epi32(KEY_MASK), pad = _mm256_set1_epi32(-1);
+    _mm256_storeu_si256((__m256i*)(ci + m), _mm256_setzero_si256());
+    _mm256_storeu_si256((__m256i*)(cv + m), _mm256_setzero_si256());
+    __m256i vmin = pad, vmax = _mm256_setzero_si256();
+    for (int64_t j = 0; j < m; j += 8) {
+        const __m256i valid = first_lanes(m - j);
+        const __m256i k = _mm256_or_si256(_mm256_and_si256(_mm256_loadu_si256((const __m256i*)(cv + j)), key_mask),
+                                          _mm256_andnot_si256(valid, pad));
+        _mm256_storeu_si256((__m256i*)(keys + j), k);
+        vmin = _mm256_min_epu32(vmin, k);
+        vmax = _mm256_max_epi32(vmax, _mm256_and_si256(k, valid));
+    }
+    _mm256_storeu_si256((__m256i*)(keys + round8(m)), pad);
+    *mn = hmin_epu32(vmin);
+    *mx = hmax_epi32(vmax);
 }
 
 /* 32-bit mask of the keys >= lo (as cmpgt with thr = lo - 1) among the 32 elements at p, bit j = element j:
@@ -513,19 +527,25 @@ static inline void store_first(int32_t* dst, __m256i v, int count, int64_t room)
     }
 }
 
-/* From the candidate list (ascending indices): keys >= T when every key == T is taken, else with a quota. */
-static void emit_from_candidates(const uint32_t* ck, const int32_t* ci, int64_t m, const kth_result* sel, int64_t k,
-                                 int32_t* idx) {
+/* From the candidate list (ascending indices, raw values): keys >= T when every key == T is taken, else with a
+ * quota; indices and values packed by the same table permutation. Lanes past m are masked off. */
+static void emit_from_candidates(const uint32_t* cv, const int32_t* ci, int64_t m, const kth_result* sel, int64_t k,
+                                 int32_t* idx, float* val) {
     int64_t quota = k - sel->gt;
     const int all_equal = quota == sel->eq;
     const __m256i t = _mm256_set1_epi32((int)sel->t), t_minus_1 = _mm256_set1_epi32((int)sel->t - 1);
+    const __m256i key_mask = _mm256_set1_epi32(KEY_MASK);
     int64_t pos = 0;
     for (int64_t i = 0; i < m && pos < k; i += 8) {
-        const __m256i kv = _mm256_loadu_si256((const __m256i*)(ck + i));
-        const int bits = all_equal ? lane_bits(_mm256_cmpgt_epi32(kv, t_minus_1)) : take_bits(kv, t, &quota);
-        const __m256i iv = _mm256_loadu_si256((const __m256i*)(ci + i));
+        const __m256i raw = _mm256_loadu_si256((const __m256i*)(cv + i));
+        const __m256i kv = _mm256_and_si256(raw, key_mask);
+        int bits = all_equal ? lane_bits(_mm256_cmpgt_epi32(kv, t_minus_1)) : take_bits(kv, t, &quota);
+        if (m - i < 8) bits &= (1 << (m - i)) - 1;
+        const __m256i perm = compress_perm(bits);
         const int c = __builtin_popcount(bits);
-        store_first(idx + pos, _mm256_permutevar8x32_epi32(iv, compress_perm(bits)), c, k - pos);
+        store_first(idx + pos, _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i*)(ci + i)), perm), c,
+                    k - pos);
+        if (val != NULL) store_first((int32_t*)(val + pos), _mm256_permutevar8x32_epi32(raw, perm), c, k - pos);
         pos += c;
     }
 }
@@ -626,16 +646,19 @@ void mp_topk_row_avx2(const float* x, int64_t n, int64_t k, int32_t* idx, float*
         lo = hi; /* hi was too low: T >= hi, and the keys >= hi are enough candidates */
     }
 
-    /* Sparse filter when the sample expects <= 1 survivor per 16 elements. */
+    /* Sparse filter when the sample expects <= 1 survivor per 16 elements. Candidate raw values go to wk. */
     const int sparse = sampled && (si.mean + SAMPLE_Z * si.sd + 2.0) * 16.0 <= (double)si.s;
-    int64_t m = sparse ? compress_at_least_sparse(x, n, (uint32_t)lo, ci) : compress_at_least(x, n, (uint32_t)lo, ci);
-    if (m < k && sampled) m = compress_at_least(x, n, retry_lo(ck, wk, &si), ci); /* the sample's lo was too high */
-    if (m < k) m = compress_at_least(x, n, 0, ci);
+    int64_t m;
+    if (sparse) {
+        m = compress_at_least_sparse(x, n, (uint32_t)lo, ci);
+        if (m >= k) gather_candidates(x, ci, m, wk);
+    } else {
+        m = compress_at_least(x, n, (uint32_t)lo, ci, wk);
+    }
+    if (m < k && sampled) m = compress_at_least(x, n, retry_lo(ck, wk, &si), ci, wk); /* the sample's lo was too high */
+    if (m < k) m = compress_at_least(x, n, 0, ci, wk);
     uint32_t mn, mx;
-    load_candidate_keys(x, ci, m, ck, &mn, &mx);
-    memcpy(wk, ck, (size_t)round8(m) * sizeof(uint32_t));
-    const kth_result sel = select_kth(wk, m, k, mn, mx);
-    emit_from_candidates(ck, ci, m, &sel, k, idx);
-    if (val != NULL)
-        for (int64_t j = 0; j < k; j++) val[j] = x[idx[j]];
+    candidate_keys(ci, wk, m, ck, &mn, &mx);
+    const kth_result sel = select_kth(ck, m, k, mn, mx);
+    emit_from_candidates(wk, ci, m, &sel, k, idx, val);
 }
