@@ -332,6 +332,56 @@ public sealed partial class CpuBackend
         }
     }
 
+    public unsafe void ConvSparseBackwardWeightsFromColumns(IndexTensor indices, Tensor values, Tensor columns, Tensor weightGradient, bool accumulate)
+    {
+        int C = weightGradient.Rows, K = columns.Cols, nk = indices.Cols;
+        if (weightGradient.Cols != K) throw new ArgumentException($"sparse conv dW: the gradient must have {K} columns, not {weightGradient.Cols}.");
+        if (indices.Rows != C || values.Rows != C || values.Cols != nk) throw new ArgumentException($"sparse conv dW: indices and values must be {C} x {nk}.");
+        if (C == 0 || nk == 0) return;
+        if (K > 64)
+        {
+            // wide rows: libmeprop's sparse kernel (channels as its batch rows, the im2col rows as its weight rows)
+            if (accumulate) throw new ArgumentException("sparse conv dW from columns accumulates only for rows of up to 64 floats.");
+            SparseBackwardDx(indices, values, columns, weightGradient);
+            return;
+        }
+        var ir = Ints(indices);
+        foreach (int j in ir) if ((uint)j >= (uint)columns.Rows) throw new ArgumentOutOfRangeException(nameof(indices), j, $"index {j} is outside [0, {columns.Rows}).");
+        float* pc = Ptr(columns), pv = Ptr(values), pw = Ptr(weightGradient);
+        int* pi = IntPtr(indices);
+        int ldc = columns.Stride, ldv = values.Stride, ldw = weightGradient.Stride, full = K / 8;
+        Span<float> tail = stackalloc float[8];
+        for (int c = 0; c < C; c++)
+        {
+            // the channel's dW row (at most 64 floats) lives in eight vector accumulators and a scalar tail
+            float* dw = pw + (long)c * ldw;
+            tail.Clear();
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            int* rows = pi + (long)c * nk;
+            float* vals = pv + (long)c * ldv;
+            for (int j = 0; j < nk; j++)
+            {
+                float v = vals[j];
+                if (v == 0f) continue;
+                float* r = pc + (long)rows[j] * ldc;
+                var vv = Vector256.Create(v);
+                if (full > 0) a0 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(r), a0);
+                if (full > 1) a1 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(r + 8), a1);
+                if (full > 2) a2 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(r + 16), a2);
+                if (full > 3) a3 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(r + 24), a3);
+                if (full > 4) a4 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(r + 32), a4);
+                if (full > 5) a5 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(r + 40), a5);
+                if (full > 6) a6 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(r + 48), a6);
+                if (full > 7) a7 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(r + 56), a7);
+                for (int i = full * 8; i < K; i++) tail[i - full * 8] = MathF.FusedMultiplyAdd(v, r[i], tail[i - full * 8]);
+            }
+            Span<Vector256<float>> acc = [a0, a1, a2, a3, a4, a5, a6, a7];
+            for (int b = 0; b < full; b++)
+                Vector256.Store(accumulate ? acc[b] + Vector256.Load(dw + 8 * b) : acc[b], dw + 8 * b);
+            for (int i = full * 8; i < K; i++) dw[i] = accumulate ? dw[i] + tail[i - full * 8] : tail[i - full * 8];
+        }
+    }
+
     public unsafe void RowSums(Tensor x, Tensor output, bool accumulate)
     {
         if (output.Length != x.Rows) throw new ArgumentException($"row sums: output has {output.Length} elements for {x.Rows} rows.");

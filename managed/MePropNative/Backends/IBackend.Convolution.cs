@@ -50,6 +50,13 @@ public partial interface IBackend
     /// </summary>
     void ConvSparseBackwardWeights(IndexTensor indices, Tensor values, int k, Tensor input, in ConvGeometry geometry, Tensor weightGradient, bool accumulate);
 
+    /// <summary>
+    /// The same weight gradient from the im2col rows: dW[c, :] = (accumulate ? dW[c, :] : 0) + sum over channel c's
+    /// selected entries (row, v) of v * columns[row, :] (for layers whose window rows are too short to read from the
+    /// images, e.g. one input channel). columns: (N * P) x K; dW: Cout x K.
+    /// </summary>
+    void ConvSparseBackwardWeightsFromColumns(IndexTensor indices, Tensor values, Tensor columns, Tensor weightGradient, bool accumulate);
+
     /// <summary>output[r] = (accumulate ? output[r] : 0) + sum_j x[r, j] (output is 1 x rows).</summary>
     void RowSums(Tensor x, Tensor output, bool accumulate);
 

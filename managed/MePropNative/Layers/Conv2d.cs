@@ -15,8 +15,8 @@ namespace MePropNative.Layers;
 /// <list type="bullet">
 /// <item>dW[c, :] = sum over the N k selected (row, value) of channel c of value * cols[row, :] (k/P of the dense GEMM's
 /// work): read from the input images window row by window row when those rows are long enough to vectorize
-/// (<see cref="ImplicitWeightGradientMinRun"/>), else from the im2col rows through libmeprop's sparse kernel with the
-/// channels as its rows;</item>
+/// (<see cref="ImplicitWeightGradientMinRun"/>), else from the im2col rows (register-blocked for rows of up to 64 floats,
+/// libmeprop's sparse kernel with the channels as its rows beyond);</item>
 /// <item>db[c] = sum of channel c's selected values;</item>
 /// <item>dx: each selected entry adds value * W[c, window] straight onto the input pixels of its window — no dcols
 /// matrix and no col2im over untouched positions (k/P of the dense work).</item>
@@ -159,11 +159,12 @@ public sealed class Conv2d : ILayer
         }
         else
         {
-            // dW[c, :] = sum_j val[c, j] * cols[idx[c, j], :]: libmeprop's sparse "dx" kernel of a linear layer with the
-            // channels as its batch rows and the im2col rows as its weight rows (it overwrites: accumulate via scratch)
-            var target = Weight.GradientIsZero ? Weight.Gradient : weightGradient.Get(Weight.Rows, Weight.Cols);
-            backend.SparseBackwardDx(idx, val, cols, target);
-            if (!Weight.GradientIsZero) backend.Axpy(1f, target, Weight.Gradient);
+            // dW[c, :] = sum_j val[c, j] * cols[idx[c, j], :] from the im2col rows: register-blocked for rows of up to 64
+            // floats, else libmeprop's sparse kernel (which overwrites: accumulate through a scratch tensor)
+            bool blocked = cols.Cols <= 64;
+            var target = Weight.GradientIsZero || blocked ? Weight.Gradient : weightGradient.Get(Weight.Rows, Weight.Cols);
+            backend.ConvSparseBackwardWeightsFromColumns(idx, val, cols, target, accumulate: blocked && !Weight.GradientIsZero);
+            if (!Weight.GradientIsZero && !blocked) backend.Axpy(1f, target, Weight.Gradient);
         }
         Weight.GradientIsZero = false;
         if (Bias is not null)

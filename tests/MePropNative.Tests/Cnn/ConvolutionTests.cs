@@ -20,7 +20,8 @@ public class ConvolutionTests
         { 5, 5, 9, 10, 5, 1, true },   // channel runs longer than one vector (tails)
         { 7, 6, 8, 3, 3, 2, true },    // whole-vector channels: gathered dx, register-blocked dW; stride 2
         { 6, 6, 16, 5, 3, 1, false },
-        { 5, 4, 40, 3, 3, 1, true },   // 40 channels: a 32-lane and an 8-lane pass
+        { 5, 4, 40, 3, 3, 1, true },   // 40 channels
+        { 6, 6, 3, 2, 5, 1, true },    // window rows of 15 floats and K = 75: dW through libmeprop's sparse kernel
     };
 
     private static ConvGeometry Geometry(int h, int w, int cin, int kernel, int stride, bool same) =>
@@ -97,13 +98,14 @@ public class ConvolutionTests
     }
 
     [Theory]
-    [InlineData(3)]   // window rows of 9 floats: dW through the im2col rows and libmeprop's sparse kernel
-    [InlineData(8)]   // window rows of 24 floats: dW straight from the input images
-    public void FullRatioEqualsDenseExactly(int cin)
+    [InlineData(3, 3)]   // window rows of 9 floats, K = 27: dW from the im2col rows, register-blocked
+    [InlineData(3, 5)]   // K = 75: dW from the im2col rows through libmeprop's sparse kernel
+    [InlineData(8, 3)]   // window rows of 24 floats: dW straight from the input images
+    public void FullRatioEqualsDenseExactly(int cin, int kernel)
     {
         // integer-valued data: every product and sum is exact in float32, so the sparse kernels' summation order gives
         // the dense GEMMs' bits
-        var g = ConvGeometry.Same(6, 6, cin, 3);
+        var g = ConvGeometry.Same(6, 6, cin, kernel);
         int n = 2, cout = 4, P = g.Positions;
         var x = TestData.Integers(n * g.InputSize, 12, 3); var wt = TestData.Integers(cout * g.PatchSize, 13, 3); var b = TestData.Integers(cout, 14, 3);
         var dy = TestData.Integers(n * P * cout, 15, 3);
