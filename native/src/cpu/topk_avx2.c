@@ -10,15 +10,20 @@
  *       k/n. A wrong guess (~1% of rows) is detected from the counts and repaired with one more pass (with a
  *       4.5-deviation lo from the same sample; every element only if that fails too).
  *     - otherwise lo = 0 (every element is a candidate).
- *  2. One pass compares the keys with the bound and left-packs the survivors (movemask + a 256-entry lane
- *     permutation table; AVX2 has no compress instruction): without hi, the indices of every key >= lo, in
- *     index order (base + table entry, no lane permute), whose keys are then loaded; with hi, the keys in
+ *  2. One pass compares the keys with the bound and left-packs the survivors (AVX2 has no compress
+ *     instruction). Without hi: the indices of every key >= lo, in index order, and their raw values. When the
+ *     sample expects <= 1 survivor per 16 elements (k up to ~2% of n) the pass is "sparse": one 64-bit mask per
+ *     64 elements (four compares packed to bytes, one movemask per 32), whose bits are written out as indices
+ *     by bit scans, 4 unconditionally, so the typical block costs no branch miss, no table and no permute; the
+ *     few survivors' values are gathered after. Otherwise movemask + a 256-entry lane permutation table per
+ *     vector packs indices (base + table entry) and raw values (lane permute) together. With hi: the keys in
  *     [lo, hi) while counting the keys >= hi.
  *  3. Exact select of T among the survivors: a small rank from the top first drops every key below a group-max
  *     bound; then rounds count the keys against 7 thresholds spread over their [min, max] and left-pack the
  *     bucket that holds the wanted rank (the range shrinks 8x per round), and a brute-force rank count at <= 16.
  *  4. Emit every key > T and the first (k - #{key > T}) keys == T in index order, left-packed straight into
- *     idx: from the candidate list (no hi) or by a second pass over the row (with hi), values by lane permute.
+ *     idx: from the candidate list (no hi: indices and raw values packed by one table permutation) or by a
+ *     second pass over the row (with hi), values by lane permute.
  * Stores into idx/val never go past k (the last partial vector goes through a buffer). */
 #include "kernels.h"
 
