@@ -24,6 +24,14 @@ public sealed partial class CudaBackend
     public void ConvSparseBackwardWeights(IndexTensor indices, Tensor values, int k, Tensor input, in ConvGeometry geometry,
         Tensor weightGradient, bool accumulate) => throw Unsupported(nameof(ConvSparseBackwardWeights));
 
+    /// <summary>Without accumulation this is the per-example sparse "dx" product with the channels as rows and the im2col
+    /// rows as weight rows, which the backend has; accumulating needs a kernel it does not have yet.</summary>
+    public void ConvSparseBackwardWeightsFromColumns(IndexTensor indices, Tensor values, Tensor columns, Tensor weightGradient, bool accumulate)
+    {
+        if (accumulate) throw Unsupported(nameof(ConvSparseBackwardWeightsFromColumns) + " (accumulate: true)");
+        SparseBackwardDx(indices, values, columns, weightGradient);
+    }
+
     public void RowSums(Tensor x, Tensor output, bool accumulate)
     {
         if (output.Length != x.Rows) throw new ArgumentException($"output has {output.Length} elements, x has {x.Rows} rows.");
