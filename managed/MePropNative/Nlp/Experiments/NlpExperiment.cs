@@ -158,30 +158,43 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
 
     // ---- backward-speed benchmark ---------------------------------------------------------------------------------------------
 
-    private string BenchmarkPath(string task) => Path.Combine(settings.OutDir, "runs", $"bench-{task}.json");
+    /// <summary>Kernel thread counts the benchmark runs with: libmeprop's default (all cores) and one thread (on a loaded
+    /// machine the short sparse kernel calls lose much of their time waiting for a second thread to be scheduled).</summary>
+    public static readonly int[] BenchmarkThreads = [0, 1];
+
+    /// <summary>Key of a benchmark: "tagger", "parser" (default threads), "tagger-t1", "parser-t1".</summary>
+    public static string BenchmarkKey(string task, int threads) => threads == 0 ? task : $"{task}-t{threads}";
+
+    private string BenchmarkPath(string key) => Path.Combine(settings.OutDir, "runs", $"bench-{key}.json");
 
     public Dictionary<string, BackwardBenchmark> LoadBenchmarks()
     {
         var d = new Dictionary<string, BackwardBenchmark>();
         foreach (var task in new[] { "tagger", "parser" })
-            if (File.Exists(BenchmarkPath(task)))
-                d[task] = JsonSerializer.Deserialize<BackwardBenchmark>(File.ReadAllText(BenchmarkPath(task)))!;
+            foreach (int threads in BenchmarkThreads)
+            {
+                string key = BenchmarkKey(task, threads);
+                if (File.Exists(BenchmarkPath(key)))
+                    d[key] = JsonSerializer.Deserialize<BackwardBenchmark>(File.ReadAllText(BenchmarkPath(key)))!;
+            }
         return d;
     }
 
     public void RunBenchmarks(IReadOnlyList<NlpExperimentRun> plan, bool force, Action<string> log)
     {
         foreach (var task in new[] { "tagger", "parser" })
-        {
-            if (settings.Groups is not null && !settings.Groups.Contains($"{task}-bench") && !settings.Groups.Contains(task)) continue;
-            if (!force && File.Exists(BenchmarkPath(task))) { log($"benchmark {task}: cached"); continue; }
-            var dense = Create(settings, task).FirstOrDefault(r => r.Group == $"{task}-main" && r.Config.Common.Strategy == StrategyKind.Dense);
-            string? weights = dense is null ? null : Path.Combine(RunDirectory(dense), "model.bin");
-            log($"benchmark {task}: backward of dense and top-k on the same batches, interleaved [{DateTime.Now:HH:mm:ss}]");
-            var b = Benchmark(task, weights is not null && File.Exists(weights) ? weights : null, log);
-            Directory.CreateDirectory(Path.GetDirectoryName(BenchmarkPath(task))!);
-            File.WriteAllText(BenchmarkPath(task), JsonSerializer.Serialize(b, ResultsWriter.Json));
-        }
+            foreach (int threads in BenchmarkThreads)
+            {
+                if (settings.Groups is not null && !settings.Groups.Contains($"{task}-bench") && !settings.Groups.Contains(task)) continue;
+                string key = BenchmarkKey(task, threads);
+                if (!force && File.Exists(BenchmarkPath(key))) { log($"benchmark {key}: cached"); continue; }
+                var dense = Create(settings, task).FirstOrDefault(r => r.Group == $"{task}-main" && r.Config.Common.Strategy == StrategyKind.Dense);
+                string? weights = dense is null ? null : Path.Combine(RunDirectory(dense), "model.bin");
+                log($"benchmark {key}: backward of dense and top-k on the same batches, interleaved [{DateTime.Now:HH:mm:ss}]");
+                var b = Benchmark(task, weights is not null && File.Exists(weights) ? weights : null, log, threads);
+                Directory.CreateDirectory(Path.GetDirectoryName(BenchmarkPath(key))!);
+                File.WriteAllText(BenchmarkPath(key), JsonSerializer.Serialize(b, ResultsWriter.Json));
+            }
     }
 
     private static IReadOnlyList<NlpExperimentRun> Create(NlpExperimentSettings s, string task) =>
@@ -193,9 +206,16 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
     /// training batches, the strategies taking turns batch by batch (in reversed order every other round). No update is
     /// applied, so every strategy sees the same weights throughout.
     /// </summary>
-    public BackwardBenchmark Benchmark(string task, string? weights, Action<string> log)
+    public BackwardBenchmark Benchmark(string task, string? weights, Action<string> log, int threads = 0)
     {
-        using var backend = new CpuBackend();
+        int before = Bindings.MePropLibrary.NumThreads;
+        using var backend = new CpuBackend(threads);
+        try { return RunBenchmark(task, weights, log, backend); }
+        finally { Bindings.MePropLibrary.NumThreads = before; }
+    }
+
+    private BackwardBenchmark RunBenchmark(string task, string? weights, Action<string> log, IBackend backend)
+    {
         var kinds = new List<(StrategyKind Kind, int? K)> { (StrategyKind.Dense, null) };
         kinds.AddRange((task == "tagger" ? NlpExperimentPlan.TaggerK : NlpExperimentPlan.ParserK).Select(k => (StrategyKind.TopK, (int?)k)));
         int mainK = task == "tagger" ? NlpExperimentPlan.TaggerMainK : NlpExperimentPlan.ParserMainK;

@@ -66,6 +66,12 @@ public static class NlpReportWriter
             v => F($"{v:F1}x (LSTM gates alone {BenchRatio(tb, NlpExperimentPlan.TaggerMainK, e => e.SparsifiedMs):F1}x)"));
         Target(md, "parser: top-20 backward >= 8x faster than dense (benchmark, one process)", BenchRatio(pb, NlpExperimentPlan.ParserMainK, e => e.BackwardMs), v => v >= 8,
             v => F($"{v:F1}x (hidden layer alone {BenchRatio(pb, NlpExperimentPlan.ParserMainK, e => e.SparsifiedMs):F1}x)"));
+        var tb1 = benchmarks.GetValueOrDefault(NlpExperimentRunner.BenchmarkKey("tagger", 1));
+        var pb1 = benchmarks.GetValueOrDefault(NlpExperimentRunner.BenchmarkKey("parser", 1));
+        Target(md, "(same, benchmark with 1 kernel thread) tagger top-10", BenchRatio(tb1, NlpExperimentPlan.TaggerMainK, e => e.BackwardMs), v => v >= 8,
+            v => F($"{v:F1}x (LSTM gates alone {BenchRatio(tb1, NlpExperimentPlan.TaggerMainK, e => e.SparsifiedMs):F1}x)"));
+        Target(md, "(same, benchmark with 1 kernel thread) parser top-20", BenchRatio(pb1, NlpExperimentPlan.ParserMainK, e => e.BackwardMs), v => v >= 8,
+            v => F($"{v:F1}x (hidden layer alone {BenchRatio(pb1, NlpExperimentPlan.ParserMainK, e => e.SparsifiedMs):F1}x)"));
         md.AppendLine();
         md.AppendLine("The training runs' own backward times (separate processes at different times on a shared machine) give the ratios in the tables below; " +
                       "they are less exact than the benchmark's.");
@@ -87,6 +93,7 @@ public static class NlpReportWriter
             RunTable(md, rows, dense, tagger);
             var bench = benchmarks.GetValueOrDefault(task);
             if (bench is not null) BenchTable(md, bench, tagger);
+            if (benchmarks.GetValueOrDefault(NlpExperimentRunner.BenchmarkKey(task, 1)) is { } bench1) BenchTable(md, bench1, tagger);
             var acc = ks.Select(k => (k, r: R(task, StrategyKind.TopK, k))).Where(p => p.r is not null).Select(p => ((double)p.k, p.r!.Common.TestAccuracy)).ToList();
             var series = new List<Series> { new($"meProp top-k test {metric}", acc) };
             if (dense is not null) series.Add(new Series($"dense test {metric}", ks.Select(k => ((double)k, dense.Common.TestAccuracy)).ToList()));
