@@ -5,7 +5,8 @@
 #   ./build.sh test       set up, build, run CTest (normal + ASan/UBSan) and dotnet test
 #   ./build.sh data       install the datasets only
 #   ./build.sh clean      remove build outputs
-# Options: --cuda (install the CUDA toolkit and build the CUDA kernels, MEPROP_CUDA=ON), --no-sanitize (test: skip the
+# Options: --cuda (install the CUDA toolkit and build the CUDA kernels, MEPROP_CUDA=ON, for sm_80 and sm_90; test: also run
+#          them under the CPU emulation), --no-sanitize (test: skip the
 #          sanitizer build), --config Debug|Release.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +20,7 @@ while [[ $# -gt 0 ]]; do
     --no-sanitize) SANITIZE=0 ;;
     --config) CONFIG="$2"; shift ;;
     --) shift; RUN_ARGS=("$@"); break ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -42,7 +43,7 @@ setup_packages() {
   apt_install cmake g++ make libgtest-dev libopenblas-dev gnuplot-nox
   command -v dotnet >/dev/null || { echo "build.sh: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
   command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
-  if [[ $CUDA == ON ]]; then source "$ROOT/scripts/cuda-toolkit.sh"; install_cuda_toolkit; fi
+  if [[ $CUDA == ON ]]; then apt_install python3; source "$ROOT/scripts/cuda-toolkit.sh"; install_cuda_toolkit; fi
 }
 
 setup_data() { bash "$ROOT/scripts/fetch-data.sh"; }
@@ -72,6 +73,12 @@ run_tests() {
     cmake --build build/native-asan -j"$(nproc)" >/dev/null
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --test-dir build/native-asan --output-on-failure -j2
+  fi
+  if [[ $CUDA == ON ]]; then
+    # No GPU here: the GPU tests above skip. The kernels' logic still runs: every .cu compiled for the CPU emulation
+    # (tests/native/cuda_emu, g++ fibers), the same GoogleTest suites as on a GPU.
+    log "CUDA kernels under the CPU emulation (tests/native/cuda_emu)"
+    EMU_BUILD_DIR="$ROOT/build/cuda-emu" bash "$ROOT/tests/native/cuda_emu/run.sh"
   fi
   log "managed tests (xunit v3)"
   dotnet test MePropNative.sln -c "$CONFIG" --no-build
