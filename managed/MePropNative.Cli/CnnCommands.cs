@@ -55,14 +55,17 @@ internal static class CnnCommands
         cmd.Options.Add(config);
         cmd.Options.Add(noProgress);
         var flags = new List<(PropertyInfo Property, string Key, Option Option)>();
+        var defaults = new CnnConfig().ToJson();
         foreach (var p in typeof(CnnConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (p.GetCustomAttribute<JsonIgnoreAttribute>() is not null || !p.CanWrite) continue;
             string key = p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name);
             string flag = "--" + key.Replace('_', '-');
+            string? shown = defaults[key] switch { null => null, JsonArray a => string.Join(",", a.Select(n => n!.ToString())), var v => v.ToString() };
+            string help = Help.GetValueOrDefault(key, key) + (shown is null || p.PropertyType == typeof(bool) ? "" : $" (default {shown})");
             Option option = p.PropertyType == typeof(bool)
-                ? new Option<bool>(flag) { Description = Help.GetValueOrDefault(key, key) }
-                : new Option<string>(flag) { Description = Help.GetValueOrDefault(key, key), HelpName = HelpName(p.PropertyType) };
+                ? new Option<bool>(flag) { Description = help }
+                : new Option<string>(flag) { Description = help, HelpName = HelpName(p.PropertyType) };
             flags.Add((p, key, option));
             cmd.Options.Add(option);
         }
