@@ -89,7 +89,7 @@ public class CudaBackendCpuTests
         Assert.StartsWith("no CUDA device: ", direct.Message);
 
         // the CPU keeps working after the probe
-        using var cpu = DeviceOptions.CreateBackend("cpu", threads: 1);
+        using var cpu = DeviceOptions.CreateBackend("cpu");
         Assert.IsType<CpuBackend>(cpu);
         var t = cpu.Allocate(2, 3);
         cpu.Fill(t, 2f);
@@ -189,7 +189,7 @@ public class EllCsrTests
     {
         // dx = A W with A the CSR of a top-k pattern equals the CPU's ELL SparseBackwardDx; dW = A^T x its SparseBackwardDw.
         int batch = 6, n = 40, m = 9, k = 5;
-        using var cpu = new CpuBackend(1);
+        using var cpu = new CpuBackend();
         var dyHost = Support.TestData.Random(batch * n, 31);
         var wHost = Support.TestData.Random(n * m, 32);
         var xHost = Support.TestData.Random(batch * m, 33);

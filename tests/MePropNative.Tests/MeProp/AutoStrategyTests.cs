@@ -52,7 +52,7 @@ public class AutoStrategyTests
     [Fact]
     public void KeepsTheFastestCandidate()
     {
-        using var cpu = new CpuBackend(1);
+        using var cpu = new CpuBackend();
         double[] perCandidate = [3e-3, 1e-3, 2e-3]; // dense, topk, unified
         var timer = new ScriptedTimer(i => perCandidate[i % 3]);
         var auto = new AutoStrategy(cpu, 4, Options(timer));
@@ -72,7 +72,7 @@ public class AutoStrategyTests
     [Fact]
     public void TakesTheMinimumOverInterleavedRounds()
     {
-        using var cpu = new CpuBackend(1);
+        using var cpu = new CpuBackend();
         // call order: round 0: dense topk unified, round 1: dense topk unified, ...
         double[] script = [1.0, 5.0, 2.0, 1.0, 0.5, 2.0, 1.0, 5.0, 0.9];
         var timer = new ScriptedTimer(i => script[i]);
@@ -88,7 +88,7 @@ public class AutoStrategyTests
     [Fact]
     public void EachShapeIsMeasuredOncePerCache()
     {
-        using var cpu = new CpuBackend(1);
+        using var cpu = new CpuBackend();
         var timer = new ScriptedTimer(i => (i % 3) + 1.0); // dense always fastest
         var cache = new AutoStrategyCache();
         var a = new AutoStrategy(cpu, 4, Options(timer, cache: cache));
@@ -122,7 +122,7 @@ public class AutoStrategyTests
     [InlineData("dense")]
     public void MeasuringLeavesTheRealGradientsAsTheChosenStrategyAloneWould(string winner)
     {
-        using var cpu = new CpuBackend(1);
+        using var cpu = new CpuBackend();
         string[] order = ["dense", "topk", "unified"];
         var timer = new ScriptedTimer(i => order[i % 3] == winner ? 1.0 : 2.0);
         int batch = 6, m = 9, n = 15, k = 4;
@@ -171,7 +171,7 @@ public class AutoStrategyTests
     [Fact]
     public void TopkExpandsToTheBackendsSparseAlgorithmsAndEachRunsWithItsOwn()
     {
-        using var cpu = new CpuBackend(1);
+        using var cpu = new CpuBackend();
         var backend = DispatchProxy.Create<ISparseCpu, SparseCpuProxy>();
         var proxy = (SparseCpuProxy)(object)backend;
         proxy.Inner = cpu;
@@ -209,7 +209,7 @@ public class AutoStrategyTests
     [Fact]
     public void CandidatesAreValidatedAgainstTheBackend()
     {
-        using var cpu = new CpuBackend(1);
+        using var cpu = new CpuBackend();
         Assert.Equal(["dense", "topk", "unified"], AutoStrategy.Expand(cpu, [" Dense", "topk", "", "unified", "topk"]));
         Assert.Throws<ArgumentException>(() => AutoStrategy.Expand(cpu, ["topk/cusparse"])); // the CPU has no cuSPARSE
         Assert.Throws<ArgumentException>(() => AutoStrategy.Expand(cpu, ["random"]));
@@ -221,7 +221,7 @@ public class AutoStrategyTests
     [Fact]
     public void TheStopwatchTimerMeasuresRealTimeOnTheCpu()
     {
-        using var cpu = new CpuBackend(1);
+        using var cpu = new CpuBackend();
         var timer = StopwatchTimer.For(cpu);
         Assert.IsType<StopwatchTimer>(timer);
         int runs = 0;
@@ -274,7 +274,7 @@ public class AutoStrategyTests
     {
         using var tiny = new TinyMnist(train: 60, test: 20);
         var config = new TrainConfig { DataDir = tiny.Directory, DevSize = 10, Hidden = [8], Classes = 4, K = [2], Epochs = 1, BatchSize = 16 };
-        using var backend = new CpuBackend(1);
+        using var backend = new CpuBackend();
         var result = new Trainer(config, backend, config.DataFiles().Load(config.DevSize, 0, config.Classes)).Run(TestContext.Current.CancellationToken);
         Assert.Null(result.AutoChoices);
         Assert.DoesNotContain("auto_choices", System.Text.Json.JsonSerializer.Serialize(result, ResultsWriter.Json));
@@ -283,7 +283,7 @@ public class AutoStrategyTests
     [Fact]
     public void TheFactoryMakesAutoFromTheDefaultOptions()
     {
-        using var cpu = new CpuBackend(1);
+        using var cpu = new CpuBackend();
         var s = StrategyFactory.Create(cpu, StrategyKind.Auto, 20, 1, 0.8f);
         var auto = Assert.IsType<AutoStrategy>(s);
         Assert.Equal(20, auto.K);
