@@ -1,6 +1,10 @@
 namespace MePropNative.Bindings;
 
-/// <summary>Checks that spans hold the matrices the kernels will touch, before any native code runs.</summary>
+/// <summary>
+/// Checks that buffers hold the matrices a kernel will touch, before any native code runs (host spans here, device
+/// variables through <see cref="Cuda.CudaShapeCheck"/>). The checks run on every kernel call, so a message is built
+/// only when a check fails: the success path allocates nothing.
+/// </summary>
 internal static class ShapeCheck
 {
     public static void Positive(long value, string name)
@@ -8,26 +12,31 @@ internal static class ShapeCheck
         if (value < 1) throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} must be >= 1.");
     }
 
-    public static void K(int k, int n, string nName = "n")
+    public static void K(long k, long n, string nName = "n")
     {
         if (k < 1 || k > n)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k = {k} is out of range [1, {nName} = {n}].");
     }
 
-    /// <summary>A rows x cols matrix with leading dimension ld must fit in a span of <paramref name="length"/>.</summary>
-    public static void Matrix(int length, long rows, long cols, long ld, string name)
+    /// <summary>A rows x cols matrix with leading dimension ld must fit in a buffer of <paramref name="length"/> elements.</summary>
+    public static void Matrix(long length, long rows, long cols, long ld, string name) => MatrixAt(length, 0, rows, cols, ld, name);
+
+    /// <summary>The same, for a matrix that starts <paramref name="offset"/> elements into the buffer.</summary>
+    public static void MatrixAt(long length, long offset, long rows, long cols, long ld, string name)
     {
-        Positive(rows, $"{name} rows");
-        Positive(cols, $"{name} cols");
+        if (rows < 1) Positive(rows, $"{name} rows");
+        if (cols < 1) Positive(cols, $"{name} cols");
         if (ld < cols)
             throw new ArgumentOutOfRangeException(name, ld, $"{name}: ld = {ld} is less than cols = {cols}.");
-        long needed = (rows - 1) * ld + cols;
+        if (offset < 0) throw new ArgumentOutOfRangeException(name, offset, $"{name}: offset {offset} is negative.");
+        long needed = offset + (rows - 1) * ld + cols;
         if (length < needed)
             throw new ArgumentException(
-                $"{name} has {length} elements but a {rows} x {cols} matrix with ld = {ld} needs {needed}.", name);
+                $"{name} has {length} elements but a {rows} x {cols} matrix with ld = {ld}" +
+                (offset > 0 ? $" at offset {offset}" : "") + $" needs {needed}.", name);
     }
 
-    public static void Length(int length, long needed, string name)
+    public static void Length(long length, long needed, string name)
     {
         if (length < needed)
             throw new ArgumentException($"{name} has {length} elements but {needed} are needed.", name);
