@@ -24,12 +24,17 @@ public sealed partial class CudaBackend
     public void ConvSparseBackwardWeights(IndexTensor indices, Tensor values, int k, Tensor input, in ConvGeometry geometry,
         Tensor weightGradient, bool accumulate) => throw Unsupported(nameof(ConvSparseBackwardWeights));
 
-    /// <summary>Without accumulation this is the per-example sparse "dx" product with the channels as rows and the im2col
-    /// rows as weight rows, which the backend has; accumulating needs a kernel it does not have yet.</summary>
+    private TensorCache? columnsGradientScratch;
+
+    /// <summary>The per-example sparse "dx" product with the channels as rows and the im2col rows as weight rows, which
+    /// the backend has; accumulating goes through a scratch Cout x K tensor and an axpy.</summary>
     public void ConvSparseBackwardWeightsFromColumns(IndexTensor indices, Tensor values, Tensor columns, Tensor weightGradient, bool accumulate)
     {
-        if (accumulate) throw Unsupported(nameof(ConvSparseBackwardWeightsFromColumns) + " (accumulate: true)");
-        SparseBackwardDx(indices, values, columns, weightGradient);
+        if (!accumulate) { SparseBackwardDx(indices, values, columns, weightGradient); return; }
+        columnsGradientScratch ??= new TensorCache(this);
+        var scratch = columnsGradientScratch.Get(weightGradient.Rows, weightGradient.Cols);
+        SparseBackwardDx(indices, values, columns, scratch);
+        Axpy(1f, scratch, weightGradient);
     }
 
     public void RowSums(Tensor x, Tensor output, bool accumulate)

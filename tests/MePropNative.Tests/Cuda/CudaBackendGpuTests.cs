@@ -37,7 +37,7 @@ public sealed class CudaBackendFixture : IDisposable
 /// </summary>
 public class CudaBackendGpuTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>, IDisposable
 {
-    private readonly CpuBackend cpu = new(1);
+    private readonly CpuBackend cpu = new();
     private int seed = Environment.TickCount;
 
     public void Dispose() => cpu.Dispose();
@@ -406,6 +406,31 @@ public class CudaBackendGpuTests(CudaBackendFixture fixture) : IClassFixture<Cud
             var dst = BothIndices(gpu, Enumerable.Repeat(-7, rows * 3 * k).ToArray(), rows, 3 * k);
             cpu.PlaceIndexColumns(src.Cpu, dst.Cpu, k, 100); gpu.PlaceIndexColumns(src.Gpu, dst.Gpu, k, 100);
             Exact(gpu, dst, "place index columns");
+        }
+    }
+
+    [Fact]
+    public void ConvolutionWeightGradientFromColumns()
+    {
+        var gpu = fixture.Gpu();
+        int channels = 4, examples = 5, positions = 10, k = 3, patch = 27;
+        var rng = new Random(seed++);
+        var idx = new int[channels * examples * k];
+        for (int c = 0; c < channels; c++)
+            for (int e = 0; e < examples; e++)
+            {
+                var ps = Enumerable.Range(0, positions).OrderBy(_ => rng.Next()).Take(k).Order().ToArray();
+                for (int j = 0; j < k; j++) idx[(c * examples + e) * k + j] = e * positions + ps[j];
+            }
+        var indices = BothIndices(gpu, idx, channels, examples * k);
+        var values = Both(gpu, Fresh(channels * examples * k), channels, examples * k);
+        var columns = Both(gpu, Fresh(examples * positions * patch), examples * positions, patch);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var dw = accumulate ? Both(gpu, Fresh(channels * patch), channels, patch) : Poisoned(gpu, channels, patch);
+            cpu.ConvSparseBackwardWeightsFromColumns(indices.Cpu, values.Cpu, columns.Cpu, dw.Cpu, accumulate);
+            gpu.ConvSparseBackwardWeightsFromColumns(indices.Gpu, values.Gpu, columns.Gpu, dw.Gpu, accumulate);
+            Same(gpu, dw, $"dW from columns (accumulate {accumulate})");
         }
     }
 
