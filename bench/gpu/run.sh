@@ -34,7 +34,7 @@ for a in "$@"; do
     --no-xunit) XUNIT=0 ;;
     --no-gpubench) GPUBENCH=0 ;;
     --only-gpubench) TESTS=0; XUNIT=0; TOPK=0; GPUBENCH=1 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
