@@ -51,6 +51,6 @@ public class TopKBenchmarks
     public void Avx2() =>
         Kernels.TopKAbsRows(dy, Shape.Batch, Shape.N, Shape.N, Shape.K, indices, Shape.K, values, Shape.K, workspace);
 
-    [Benchmark(Description = "sum |x| pass (floor)")]
+    [Benchmark(Description = "abs-sum pass (floor)")]
     public float StreamingAbsSum() => AbsSumPass.Sum(dy);
 }
