@@ -91,6 +91,9 @@ public sealed record BackwardBenchmark
     [JsonPropertyName("rounds")] public int Rounds { get; init; }
     [JsonPropertyName("rows_per_batch")] public double RowsPerBatch { get; init; }
     [JsonPropertyName("threads")] public int Threads { get; init; }
+    [JsonPropertyName("started_utc")] public DateTime? StartedUtc { get; init; }
+    /// <summary>The 1-minute load average when the benchmark started and ended (Linux /proc/loadavg; null elsewhere).</summary>
+    [JsonPropertyName("load_average")] public double[]? LoadAverage { get; init; }
     [JsonPropertyName("entries")] public List<BenchmarkEntry> Entries { get; init; } = [];
 }
 
@@ -171,12 +174,9 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
     {
         var d = new Dictionary<string, BackwardBenchmark>();
         foreach (var task in new[] { "tagger", "parser" })
-            foreach (int threads in BenchmarkThreads)
-            {
-                string key = BenchmarkKey(task, threads);
+            foreach (var key in BenchmarkThreads.Select(t => BenchmarkKey(task, t)).Append($"{task}-loaded"))
                 if (File.Exists(BenchmarkPath(key)))
                     d[key] = JsonSerializer.Deserialize<BackwardBenchmark>(File.ReadAllText(BenchmarkPath(key)))!;
-            }
         return d;
     }
 
@@ -234,6 +234,8 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
             tasks.Add(t);
         }
         var loss = new SoftmaxCrossEntropyLoss(backend);
+        var started = DateTime.UtcNow;
+        double? loadBefore = LoadAverage();
         int batches = Math.Min(settings.BenchmarkBatches, tasks[0].BatchesPerEpoch);
         int n = tasks.Count;
         var fwd = new double[n]; var bwd = new double[n]; var sparse = new double[n]; var output = new double[n];
@@ -276,6 +278,8 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
             Rounds = settings.BenchmarkRounds,
             RowsPerBatch = (double)rows / count,
             Threads = Bindings.MePropLibrary.NumThreads,
+            StartedUtc = started,
+            LoadAverage = loadBefore is { } lb && LoadAverage() is { } la ? [lb, la] : null,
             Entries = Enumerable.Range(0, n).Select(i => new BenchmarkEntry
             {
                 Strategy = kinds[i].Kind.ToName(),
@@ -293,6 +297,16 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
             log($"  {Label((StrategyKindFromName(e.Strategy), e.K))}: forward {e.ForwardMs:F1} ms, backward {e.BackwardMs:F1} ms (x{result.Entries[0].BackwardMs / e.BackwardMs:F1}), " +
                 $"sparsified {e.SparsifiedMs:F1} ms (x{result.Entries[0].SparsifiedMs / e.SparsifiedMs:F1})");
         return result;
+    }
+
+    private static double? LoadAverage()
+    {
+        try
+        {
+            var f = File.ReadAllText("/proc/loadavg").Split(' ');
+            return double.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return null; }
     }
 
     private static StrategyKind StrategyKindFromName(string s) => StrategyKinds.Parse(s);
