@@ -12,8 +12,9 @@ namespace MePropNative.Backends;
 /// calls <see cref="Gemm"/>), the top-k of each feature map through libmeprop's row top-k, and the dW of a sparse
 /// backward through libmeprop's sparse kernel (<see cref="SparseBackwardDx"/> with the channels as rows); what is here
 /// is the data movement around them (im2col, col2im, the channel-major regrouping of the selection), pooling,
-/// BatchNorm and the sparse input-gradient scatter, as Vector256 C#, single-threaded unless
-/// <see cref="ManagedKernelThreads"/> says otherwise.
+/// BatchNorm and the sparse input-gradient scatter, as Vector256 C#, split over examples or channels on
+/// <see cref="ManagedKernelThreads"/> threads; every example or channel is computed by one thread in a fixed order, so
+/// results do not depend on the thread count.
 /// </summary>
 public sealed partial class CpuBackend
 {
@@ -105,65 +106,70 @@ public sealed partial class CpuBackend
         if (running is not null && (running.Length != (long)C * P || !running.IsContiguous)) throw new ArgumentException($"per-map top-k: running must be a contiguous {C} x {P} tensor.");
         if (N == 0) return;
 
-        float* d = Ptr(dy), s = Ptr(scores);
-        int ldd = dy.Stride;
-        // the maps as rows: scores[n * C + c, p] = dy[n, p, c] (8 x 8 register transposes)
-        for (int n = 0; n < N; n++) TransposeToMaps(d + (long)n * ldd, s + (long)n * C * P, P, C);
-        if (running is not null && decay > 0)
+        bool useDecay = running is not null && decay > 0;
+        long cp = (long)C * P;
+        float* q = useDecay ? Scratch(ref decayScores, N * cp) : null;
+        nint pd = (nint)Ptr(dy), ps = (nint)Ptr(scores), pq = (nint)q, pr = useDecay ? (nint)Ptr(running!) : 0;
+        nint pm = (nint)IntPtr(mapIndices), pi = (nint)IntPtr(indices), pv = (nint)Ptr(values);
+        int ldd = dy.Stride, ldv = values.Stride, nk = N * k;
+        float keep = decay, fresh = 1f - decay;
+        // per example: its maps as rows (scores[n * C + c, p] = dy[n, p, c], 8 x 8 register transposes), with decay
+        // selection the scores decay * run_grad + (1 - decay) * |dy| (run_grad is only read here), libmeprop's row top-k,
+        // and the channel-major regrouping of its k entries per channel
+        ForEachExample(N, cp, n =>
         {
-            // decay selection: score = decay * run_grad + (1 - decay) * |dy|; run_grad += ... averaged over the batch
-            float* r = Ptr(running);
-            long cp = (long)C * P;
-            float* sum = (float*)NativeMemory.AllocZeroed((nuint)cp, sizeof(float));
-            try
+            float* dn = (float*)pd + (long)n * ldd, sn = (float*)ps + n * cp;
+            TransposeToMaps(dn, sn, P, C);
+            float* rank = sn;
+            if (useDecay)
             {
-                var keep = Vector256.Create(decay);
-                var fresh = Vector256.Create(1f - decay);
-                for (int n = 0; n < N; n++)
-                {
-                    float* sn = s + n * cp;
-                    long i = 0;
-                    for (; i <= cp - 8; i += 8)
-                    {
-                        var a = Vector256.Abs(Vector256.Load(sn + i));
-                        Vector256.Store(Vector256.Load(sum + i) + a, sum + i);
-                        Vector256.Store(keep * Vector256.Load(r + i) + fresh * a, sn + i);
-                    }
-                    for (; i < cp; i++)
-                    {
-                        float a = MathF.Abs(sn[i]);
-                        sum[i] += a;
-                        sn[i] = decay * r[i] + (1f - decay) * a;
-                    }
-                }
-                float share = (1f - decay) / N;
-                for (long i = 0; i < cp; i++) r[i] = decay * r[i] + share * sum[i];
+                rank = (float*)pq + n * cp;
+                float* r = (float*)pr;
+                var vk = Vector256.Create(keep);
+                var vf = Vector256.Create(fresh);
+                long i = 0;
+                for (; i <= cp - 8; i += 8) Vector256.Store(vk * Vector256.Load(r + i) + vf * Vector256.Abs(Vector256.Load(sn + i)), rank + i);
+                for (; i < cp; i++) rank[i] = keep * r[i] + fresh * MathF.Abs(sn[i]);
             }
-            finally { NativeMemory.Free(sum); }
-        }
-
-        Kernels.TopKAbsRows(Floats(scores), N * C, P, P, k, Ints(mapIndices), k, default, k);
-
-        var m = Ints(mapIndices);
-        var outIdx = Ints(indices);
-        float* v = Ptr(values);
-        int ldv = values.Stride, nk = N * k;
-        for (int c = 0; c < C; c++)
-        {
-            var ir = outIdx.Slice(c * nk, nk);
-            float* vr = v + (long)c * ldv;
-            for (int n = 0; n < N; n++)
+            int* mn = (int*)pm + (long)n * C * k;
+            Kernels.TopKAbsRows(new ReadOnlySpan<float>(rank, (int)cp), C, P, P, k, new Span<int>(mn, C * k), k, default, k);
+            for (int c = 0; c < C; c++)
             {
-                var mr = m.Slice((n * C + c) * k, k);
-                float* dn = d + (long)n * ldd;
+                int* ir = (int*)pi + (long)c * nk + n * k;
+                float* vr = (float*)pv + (long)c * ldv + n * k;
+                int* mr = mn + c * k;
                 for (int t = 0; t < k; t++)
                 {
                     int p = mr[t];
-                    ir[n * k + t] = n * P + p;
-                    vr[n * k + t] = dn[p * C + c];
+                    ir[t] = n * P + p;
+                    vr[t] = dn[p * C + c];
                 }
             }
+        });
+        if (useDecay)
+        {
+            // run_grad = decay * run_grad + (1 - decay) * mean_n |dy|, the sum taken over the examples in order
+            float* r = (float*)pr, sum = Scratch(ref decaySums, cp), sp = (float*)ps;
+            new Span<float>(sum, (int)cp).Clear();
+            for (int n = 0; n < N; n++)
+            {
+                float* sn = sp + n * cp;
+                long i = 0;
+                for (; i <= cp - 8; i += 8) Vector256.Store(Vector256.Load(sum + i) + Vector256.Abs(Vector256.Load(sn + i)), sum + i);
+                for (; i < cp; i++) sum[i] += MathF.Abs(sn[i]);
+            }
+            float share = (1f - decay) / N;
+            for (long i = 0; i < cp; i++) r[i] = decay * r[i] + share * sum[i];
         }
+    }
+
+    private float[] decayScores = [], decaySums = [];
+
+    /// <summary>A grow-only scratch array of the backend (its arrays are pinned, so the pointer stays valid).</summary>
+    private static unsafe float* Scratch(ref float[] array, long length)
+    {
+        if (array.Length < length) array = GC.AllocateArray<float>((int)length, pinned: true);
+        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
     }
 
     public unsafe void ConvSparseBackwardInput(IndexTensor indices, Tensor values, int k, Tensor weights, in ConvGeometry geometry, Tensor input)
@@ -249,7 +255,7 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// dW of one output channel. Entries whose window lies inside the image horizontally are register-blocked: for each
-    /// kernel row kh the dW run (KW * Cin floats) is held in up to eight vector accumulators while every entry adds its
+    /// kernel row kh the dW run (KW * Cin floats) is held 64 floats at a time in eight vector accumulators while every entry adds its
     /// input run (one load per multiply-add); entries at the left or right border (and runs that are not whole vectors)
     /// take the axpy path.
     /// </summary>
@@ -295,6 +301,31 @@ public sealed partial class CpuBackend
                 float* drow = dw + kh * run;
                 long khOff = kh * rowStride;
                 int g0 = 0;
+                for (; g0 + 64 <= run; g0 += 64)
+                {
+                    var a0 = Vector256.Load(drow + g0); var a1 = Vector256.Load(drow + g0 + 8);
+                    var a2 = Vector256.Load(drow + g0 + 16); var a3 = Vector256.Load(drow + g0 + 24);
+                    var a4 = Vector256.Load(drow + g0 + 32); var a5 = Vector256.Load(drow + g0 + 40);
+                    var a6 = Vector256.Load(drow + g0 + 48); var a7 = Vector256.Load(drow + g0 + 56);
+                    for (int e = 0; e < m; e++)
+                    {
+                        if ((uint)(top[e] + kh) >= (uint)H) continue;
+                        float* xp = x + off[e] + khOff + g0;
+                        var vv = Vector256.Create(v[e]);
+                        a0 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp), a0);
+                        a1 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 8), a1);
+                        a2 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 16), a2);
+                        a3 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 24), a3);
+                        a4 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 32), a4);
+                        a5 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 40), a5);
+                        a6 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 48), a6);
+                        a7 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 56), a7);
+                    }
+                    Vector256.Store(a0, drow + g0); Vector256.Store(a1, drow + g0 + 8);
+                    Vector256.Store(a2, drow + g0 + 16); Vector256.Store(a3, drow + g0 + 24);
+                    Vector256.Store(a4, drow + g0 + 32); Vector256.Store(a5, drow + g0 + 40);
+                    Vector256.Store(a6, drow + g0 + 48); Vector256.Store(a7, drow + g0 + 56);
+                }
                 for (; g0 + 32 <= run; g0 += 32)
                 {
                     var a0 = Vector256.Load(drow + g0); var a1 = Vector256.Load(drow + g0 + 8);
@@ -345,17 +376,17 @@ public sealed partial class CpuBackend
             SparseBackwardDx(indices, values, columns, weightGradient);
             return;
         }
-        var ir = Ints(indices);
-        foreach (int j in ir) if ((uint)j >= (uint)columns.Rows) throw new ArgumentOutOfRangeException(nameof(indices), j, $"index {j} is outside [0, {columns.Rows}).");
-        float* pc = Ptr(columns), pv = Ptr(values), pw = Ptr(weightGradient);
-        int* pi = IntPtr(indices);
+        var ir0 = Ints(indices);
+        foreach (int j in ir0) if ((uint)j >= (uint)columns.Rows) throw new ArgumentOutOfRangeException(nameof(indices), j, $"index {j} is outside [0, {columns.Rows}).");
+        nint ppc = (nint)Ptr(columns), ppv = (nint)Ptr(values), ppw = (nint)Ptr(weightGradient), ppi = (nint)IntPtr(indices);
         int ldc = columns.Stride, ldv = values.Stride, ldw = weightGradient.Stride, full = K / 8;
-        Span<float> tail = stackalloc float[8];
-        for (int c = 0; c < C; c++)
+        ForEachExample(C, (long)nk * K, c =>
         {
             // the channel's dW row (at most 64 floats) lives in eight vector accumulators and a scalar tail
-            float* dw = pw + (long)c * ldw;
-            tail.Clear();
+            float* pc = (float*)ppc, pv = (float*)ppv;
+            int* pi = (int*)ppi;
+            float* dw = (float*)ppw + (long)c * ldw;
+            Span<float> tail = stackalloc float[8];
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
             int* rows = pi + (long)c * nk;
             float* vals = pv + (long)c * ldv;
@@ -379,7 +410,7 @@ public sealed partial class CpuBackend
             for (int b = 0; b < full; b++)
                 Vector256.Store(accumulate ? acc[b] + Vector256.Load(dw + 8 * b) : acc[b], dw + 8 * b);
             for (int i = full * 8; i < K; i++) dw[i] = accumulate ? dw[i] + tail[i - full * 8] : tail[i - full * 8];
-        }
+        });
     }
 
     public unsafe void RowSums(Tensor x, Tensor output, bool accumulate)
@@ -712,17 +743,18 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Threads of the managed convolution kernels (im2col, col2im, pooling, the sparse input gradient): 1 by default.
-    /// On a machine shared with other jobs a fork-join over .NET threads waits for its slowest (descheduled) thread and
-    /// measured slower than one thread; libmeprop's own kernels (SGEMM, top-k, sparse dW) keep their thread pool.
+    /// Threads of the managed convolution kernels (im2col, col2im, pooling, the per-map selection, the sparse dW and dx):
+    /// 0 (the default) uses as many as libmeprop (<see cref="MePropLibrary.NumThreads"/>), so the dense and the sparse
+    /// backward get the same cores. On a machine crowded with other jobs a fork-join waits for its slowest (descheduled)
+    /// thread, and 1 can be faster.
     /// </summary>
-    public static int ManagedKernelThreads { get; set; } = 1;
+    public static int ManagedKernelThreads { get; set; }
 
     /// <summary>Runs body(e) for e in [0, count), on up to <see cref="ManagedKernelThreads"/> threads when the work is
     /// large; each e runs on one thread, so results do not depend on the thread count.</summary>
     private static void ForEachExample(int count, long elementsPerExample, Action<int> body)
     {
-        int threads = ManagedKernelThreads;
+        int threads = ManagedKernelThreads > 0 ? ManagedKernelThreads : MePropLibrary.NumThreads;
         if (threads <= 1 || count <= 1 || elementsPerExample * count < ParallelMinElements)
         {
             for (int e = 0; e < count; e++) body(e);

@@ -131,6 +131,38 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void ResultsDoNotDependOnTheManagedThreadCount()
+    {
+        // large enough for every kernel to split its work (examples or channels) over the threads
+        var g = ConvGeometry.Same(14, 14, 16, 5);
+        int n = 8, cout = 24, P = g.Positions;
+        var x = TestData.Random(n * g.InputSize, 90); var wt = TestData.Random(cout * g.PatchSize, 91); var b = TestData.Random(cout, 92);
+        float[][] Run(int threads)
+        {
+            int saved = CpuBackend.ManagedKernelThreads;
+            CpuBackend.ManagedKernelThreads = threads;
+            try
+            {
+                var selection = new PerMapTopK(backend, 0.1f, 0.6f);
+                var conv = Layer(g, cout, selection, wt, b);
+                var xt = Upload(backend, x, n, g.InputSize);
+                float[] dx = [];
+                for (int step = 0; step < 2; step++)
+                {
+                    conv.Forward(xt, Train);
+                    dx = TestData.Host(backend, conv.Backward(Upload(backend, TestData.Random(n * P * cout, 93 + step), n, P * cout))!);
+                }
+                var y = TestData.Host(backend, conv.Forward(xt, Train));
+                return [y, dx, TestData.Host(backend, conv.Weight.Gradient), TestData.Host(backend, conv.Bias!.Gradient), TestData.Host(backend, selection.Running!)];
+            }
+            finally { CpuBackend.ManagedKernelThreads = saved; }
+        }
+        var one = Run(1);
+        var two = Run(2);
+        for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], two[i]);
+    }
+
+    [Fact]
     public void FirstLayerSkipsTheInputGradient()
     {
         var g = ConvGeometry.Same(5, 5, 1, 3);
