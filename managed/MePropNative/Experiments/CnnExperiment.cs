@@ -253,10 +253,10 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
         sb.AppendLine();
         sb.AppendLine("How to read it: the machine's 2 cores are shared with other jobs (load average around 10 while these ran), so a step is " +
             "often descheduled part-way. The **medians** are what training sees on this machine; the **minima** are the least disturbed " +
-            "repetitions. The dense backward's SGEMMs run on libmeprop's thread pool (2 threads by default) while the sparse conv " +
-            "kernels run on one thread, so the minima of the first table compare two cores against one; the second table runs " +
-            "everything on one thread (libmeprop threads = 1), a like-for-like comparison. The fc layers are dense in every row " +
-            "(only conv1 and conv2 are sparsified), so the whole-backward speedup is bounded by fc1's dense backward.");
+            "repetitions. Dense and sparse use the same threads: libmeprop's pool for the SGEMMs and the top-k, as many .NET threads " +
+            "for the managed kernels (selection per example, dW per channel, dx per example); the second table runs everything on one " +
+            "thread. The fc layers are dense in every row (only conv1 and conv2 are sparsified), so the whole-backward speedup is " +
+            "bounded by fc1's dense backward.");
         sb.AppendLine();
         foreach (var (bn, single) in BenchVariants)
         {
