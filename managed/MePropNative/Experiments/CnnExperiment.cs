@@ -259,8 +259,8 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
         sb.AppendLine("`meprop bench cnn`: every repetition runs a training step (no update) of each configuration on the same MNIST batch of 10; " +
             "the median per layer. conv1 has no input gradient (first layer). The selection (transpose, top-k, regrouping) is included in the sparse times.");
         sb.AppendLine();
-        sb.AppendLine("How to read it: the machine's 2 cores are shared with other jobs (load average around 10 while these ran), so a step is " +
-            "often descheduled part-way. The **medians** are what training sees on this machine; the **minima** are the least disturbed " +
+        sb.AppendLine("How to read it: the machine's 2 cores are shared with other jobs (the training runs above saw load averages up to " +
+            "about 15; the committed benchmark was started when the 1-minute load had fallen below 1), so a step can be descheduled part-way. The **medians** are what training sees on this machine; the **minima** are the least disturbed " +
             "repetitions. Dense and sparse use the same threads: libmeprop's pool for the SGEMMs and the top-k, as many .NET threads " +
             "for the managed kernels (selection per example, dW per channel, dx per example); the second table runs everything on one " +
             "thread. The fc layers are dense in every row (only conv1 and conv2 are sparsified), so the whole-backward speedup is " +
