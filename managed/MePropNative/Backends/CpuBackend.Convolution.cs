@@ -696,14 +696,13 @@ public sealed partial class CpuBackend
     // ---- helpers --------------------------------------------------------------------------------------------------------------------
 
     /// <summary>The address of a tensor view's first element (CPU buffers are pinned arrays, so it stays valid).</summary>
-    private unsafe float* Ptr(Tensor t) =>
-        (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(FloatBuffer(t).Data)) + t.Offset;
+    private unsafe float* Ptr(Tensor t) => FloatBuffer(t).Pointer(t.Offset);
 
     private unsafe int* IntPtr(IndexTensor t)
     {
         if (t.Buffer is not CpuBuffer<int> b || !ReferenceEquals(b.Backend, this))
             throw new ArgumentException($"{t} does not live on this CPU backend.");
-        return (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(b.Data)) + t.Offset;
+        return b.Pointer(t.Offset);
     }
 
     /// <summary>dst (C x P) = src (P x C) transposed, through 8 x 8 register blocks (scalar edges).</summary>

@@ -485,113 +485,6 @@ public sealed partial class CpuBackend : IBackend
 
     // ---- optimizer steps -----------------------------------------------------------------------------------------------------------
 
-    public void AdamStep(Tensor weights, Tensor gradient, Tensor firstMoment, Tensor secondMoment, in AdamStepArguments args)
-    {
-        var w = Contiguous(weights); var g = Contiguous(gradient); var m = Contiguous(firstMoment); var v = Contiguous(secondMoment);
-        CheckParameterShapes(w.Length, g.Length, m.Length, v.Length);
-        var t = args.Transform;
-        float b1 = args.Beta1, b2 = args.Beta2, c1 = 1 - b1, c2 = 1 - b2, step = args.StepSize, eps = args.Epsilon;
-        var vb1 = new Vector<float>(b1); var vb2 = new Vector<float>(b2); var vc1 = new Vector<float>(c1); var vc2 = new Vector<float>(c2);
-        var vstep = new Vector<float>(step); var veps = new Vector<float>(eps);
-        int i = 0;
-        for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            var wi = new Vector<float>(w.Slice(i));
-            var gi = Transform(new Vector<float>(g.Slice(i)), wi, t);
-            var mi = FlushSubnormals(vb1 * new Vector<float>(m.Slice(i)) + vc1 * gi);
-            var vi = FlushSubnormals(vb2 * new Vector<float>(v.Slice(i)) + vc2 * gi * gi);
-            mi.CopyTo(m.Slice(i));
-            vi.CopyTo(v.Slice(i));
-            (wi - vstep * mi / (Vector.SquareRoot(vi) + veps)).CopyTo(w.Slice(i));
-        }
-        for (; i < w.Length; i++)
-        {
-            float gi = Transform(g[i], w[i], t);
-            float mi = Flush(b1 * m[i] + c1 * gi), vi = Flush(b2 * v[i] + c2 * gi * gi);
-            m[i] = mi; v[i] = vi;
-            w[i] -= step * mi / (MathF.Sqrt(vi) + eps);
-        }
-        g.Clear();
-    }
-
-    public void AdaGradStep(Tensor weights, Tensor gradient, Tensor squaredSum, in AdaGradStepArguments args)
-    {
-        var w = Contiguous(weights); var g = Contiguous(gradient); var h = Contiguous(squaredSum);
-        CheckParameterShapes(w.Length, g.Length, h.Length, h.Length);
-        var t = args.Transform;
-        var vlr = new Vector<float>(args.LearningRate); var veps = new Vector<float>(args.Epsilon);
-        int i = 0;
-        for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            var wi = new Vector<float>(w.Slice(i));
-            var gi = Transform(new Vector<float>(g.Slice(i)), wi, t);
-            var hi = FlushSubnormals(new Vector<float>(h.Slice(i)) + gi * gi);
-            hi.CopyTo(h.Slice(i));
-            (wi - vlr * gi / Vector.SquareRoot(hi + veps)).CopyTo(w.Slice(i));
-        }
-        for (; i < w.Length; i++)
-        {
-            float gi = Transform(g[i], w[i], t);
-            float hi = Flush(h[i] + gi * gi);
-            h[i] = hi;
-            w[i] -= args.LearningRate * gi / MathF.Sqrt(hi + args.Epsilon);
-        }
-        g.Clear();
-    }
-
-    public void SgdStep(Tensor weights, Tensor gradient, Tensor? velocity, in SgdStepArguments args)
-    {
-        var w = Contiguous(weights); var g = Contiguous(gradient);
-        var vel = velocity is null ? default : Contiguous(velocity);
-        bool momentum = velocity is not null && args.Momentum != 0;
-        CheckParameterShapes(w.Length, g.Length, momentum ? vel.Length : w.Length, w.Length);
-        var t = args.Transform;
-        var vlr = new Vector<float>(args.LearningRate); var vmu = new Vector<float>(args.Momentum);
-        int i = 0;
-        for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            var wi = new Vector<float>(w.Slice(i));
-            var gi = Transform(new Vector<float>(g.Slice(i)), wi, t);
-            if (momentum)
-            {
-                gi = FlushSubnormals(vmu * new Vector<float>(vel.Slice(i)) + gi);
-                gi.CopyTo(vel.Slice(i));
-            }
-            (wi - vlr * gi).CopyTo(w.Slice(i));
-        }
-        for (; i < w.Length; i++)
-        {
-            float gi = Transform(g[i], w[i], t);
-            if (momentum) { gi = Flush(args.Momentum * vel[i] + gi); vel[i] = gi; }
-            w[i] -= args.LearningRate * gi;
-        }
-        g.Clear();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> Transform(Vector<float> g, Vector<float> w, in GradientTransform t)
-    {
-        if (t.GradientScale != 1f) g *= new Vector<float>(t.GradientScale);
-        if (t.L2 != 0f) g += new Vector<float>(t.L2) * w;
-        if (t.ClipValue > 0f) g = Vector.Min(Vector.Max(g, new Vector<float>(-t.ClipValue)), new Vector<float>(t.ClipValue));
-        return g;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Transform(float g, float w, in GradientTransform t)
-    {
-        g = g * t.GradientScale + t.L2 * w;
-        if (t.ClipValue > 0f) g = Math.Clamp(g, -t.ClipValue, t.ClipValue);
-        return g;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> FlushSubnormals(Vector<float> x) =>
-        Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(x), MinNormal), Vector<float>.Zero, x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Flush(float x) => MathF.Abs(x) < SmallestNormal ? 0f : x;
-
     // ---- spans over tensors (the only place tensor data becomes reachable) -------------------------------------------------------
 
     private CpuBuffer<float> FloatBuffer(Tensor t)
@@ -606,17 +499,17 @@ public sealed partial class CpuBackend : IBackend
     {
         var b = FloatBuffer(t);
         if (t.Rows == 0 || t.Cols == 0) return Span<float>.Empty;
-        return b.Data.AsSpan((int)t.Offset, (t.Rows - 1) * t.Stride + t.Cols);
+        return b.Span(t.Offset, (t.Rows - 1) * t.Stride + t.Cols);
     }
 
     internal Span<int> Ints(IndexTensor t)
     {
         if (t.Buffer is not CpuBuffer<int> b || !ReferenceEquals(b.Backend, this))
             throw new ArgumentException($"{t} does not live on this CPU backend.");
-        return b.Data.AsSpan((int)t.Offset, (int)t.Length);
+        return b.Span(t.Offset, (int)t.Length);
     }
 
-    private Span<float> Row(Tensor t, int r) => FloatBuffer(t).Data.AsSpan((int)(t.Offset + (long)r * t.Stride), t.Cols);
+    private Span<float> Row(Tensor t, int r) => FloatBuffer(t).Span(t.Offset + (long)r * t.Stride, t.Cols);
 
     private Span<float> Contiguous(Tensor t)
     {
@@ -642,11 +535,6 @@ public sealed partial class CpuBackend : IBackend
     private static void CheckLength(int have, long need, string name)
     {
         if (have != need) throw new ArgumentException($"{name} has {have} elements; the tensor has {need}.", name);
-    }
-
-    private static void CheckParameterShapes(int w, int g, int s1, int s2)
-    {
-        if (g != w || s1 != w || s2 != w) throw new ArgumentException($"parameter, gradient and optimizer state differ in length ({w}, {g}, {s1}, {s2}).");
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

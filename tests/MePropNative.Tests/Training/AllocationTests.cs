@@ -19,7 +19,8 @@ public class AllocationTests
     public void ATrainingStepAllocatesNothingAfterWarmUp(StrategyKind strategy)
     {
         var backend = new CpuBackend();
-        var mlp = new Mlp(backend, new MlpOptions { Inputs = 30, Hidden = [20, 16], Classes = 5, Strategy = strategy, HiddenK = [4], Dropout = 0.1f, Seed = 1 });
+        // 30 x 1200 weights: large enough for the optimizer to split its update over threads.
+        var mlp = new Mlp(backend, new MlpOptions { Inputs = 30, Hidden = [1200, 16], Classes = 5, Strategy = strategy, HiddenK = [4], Dropout = 0.1f, Seed = 1 });
         var adam = new Adam(new OptimizerOptions());
         var loss = new SoftmaxCrossEntropyLoss(backend);
         int batch = 8;
