@@ -56,11 +56,11 @@ public sealed class CnnTrainer
         Optimizer = OptimizerBase.Create(config.ToOptimizerOptions());
         loss = new SoftmaxCrossEntropyLoss(backend);
         evalLoss = new SoftmaxCrossEntropyLoss(backend);
-        trainX = Upload(data.Train);
-        devX = Upload(data.Dev);
-        testX = Upload(data.Test);
-        devY = UploadLabels(data.Dev);
-        testY = UploadLabels(data.Test);
+        trainX = backend.UploadFeatures(data.Train);
+        devX = backend.UploadFeatures(data.Dev);
+        testX = backend.UploadFeatures(data.Test);
+        devY = backend.UploadLabels(data.Dev);
+        testY = backend.UploadLabels(data.Test);
         batchX = new TensorCache(backend);
         batchIndices = new IndexTensorCache(backend);
         batchLabels = new IndexTensorCache(backend);
@@ -232,16 +232,11 @@ public sealed class CnnTrainer
 
     // ---- checkpoints ----------------------------------------------------------------------------------------------------
 
-    /// <summary>Every tensor a resumed run needs: parameters with their Adam moments, BatchNorm running estimates and the
-    /// decay-selection running gradients.</summary>
-    private List<(string Name, Tensor Tensor)> StateTensors()
+    /// <summary>The tensors a resumed run needs besides the parameters and their Adam moments: BatchNorm running
+    /// estimates and the decay-selection running gradients.</summary>
+    private List<(string Name, Tensor Tensor)> RunningTensors()
     {
         var list = new List<(string, Tensor)>();
-        foreach (var p in Model.Parameters)
-        {
-            list.Add((p.Name, p.Value));
-            for (int i = 0; i < p.OptimizerState.Length; i++) list.Add(($"{p.Name}.state{i}", p.OptimizerState[i]));
-        }
         foreach (var bn in Model.BatchNorms)
         {
             list.Add(($"{bn.Name}.running_mean", bn.RunningMean));
@@ -252,81 +247,41 @@ public sealed class CnnTrainer
         return list;
     }
 
+    private static readonly HashSet<string> ResumableKeys = ["epochs", .. CnnConfig.RunIndependentKeys];
+
     private void SaveCheckpoint(string path)
     {
-        var header = new JsonObject
-        {
-            ["kind"] = "meprop-cnn-checkpoint",
-            ["config"] = config.ToJson(),
-            ["epochs_done"] = epochsDone,
-            ["step"] = step,
-            ["examples_seen"] = examplesSeen,
-            ["optimizer_steps"] = Optimizer.Steps,
-            ["best"] = best is null ? null : JsonSerializer.SerializeToNode(best),
-            ["last"] = last is null ? null : JsonSerializer.SerializeToNode(last),
-            ["history"] = JsonSerializer.SerializeToNode(history),
-        };
-        TensorFile.Write(path, header, StateTensors());
+        var header = TrainingCheckpoint.Header("meprop-cnn-checkpoint", config.ToJson(), new TrainingProgress(epochsDone, step, examplesSeen, Optimizer.Steps, 0),
+            best, last, history);
+        var tensors = new List<(string, Tensor)>();
+        TrainingCheckpoint.AddParameters(tensors, Model.Parameters);
+        tensors.AddRange(RunningTensors());
+        TensorFile.Write(path, header, tensors);
     }
 
     private void TryResume()
     {
         string path = config.CheckpointPath()!;
-        if (!File.Exists(path))
-        {
-            observer.OnMessage($"no checkpoint at {path}: starting from the beginning");
+        if (TrainingCheckpoint.ReadIfPresent(path, "meprop-cnn-checkpoint", "CNN training", config.ToJson(), ResumableKeys, observer.OnMessage,
+                CnnConfig.Saved) is not { } checkpoint)
             return;
-        }
-        var (header, tensors) = TensorFile.Read(path);
-        if (header["kind"]?.GetValue<string>() != "meprop-cnn-checkpoint") throw new ConfigException($"{path} is not a CNN training checkpoint.");
-        var saved = header["config"]!.AsObject();
-        var differences = config.ToJson().Where(p => p.Key != "epochs" && !CnnConfig.RunIndependentKeys.Contains(p.Key) && !JsonNode.DeepEquals(p.Value, CnnConfig.Saved(saved, p.Key)))
-            .Select(p => $"{p.Key}: checkpoint {CnnConfig.Saved(saved, p.Key)?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();
-        if (differences.Count > 0)
-            throw new ConfigException($"{path} was written by a run with another configuration:\n  " + string.Join("\n  ", differences));
-
-        // parameters get their Adam state allocated by the optimizer; create it here so it can be filled
-        foreach (var p in Model.Parameters)
-        {
-            var states = new List<Tensor>();
-            for (int i = 0; tensors.ContainsKey($"{p.Name}.state{i}"); i++) states.Add(backend.Allocate(p.Value.Shape.ToArray()));
-            p.OptimizerState = [.. states];
-        }
+        var (header, tensors) = checkpoint;
+        TrainingCheckpoint.RestoreParameters(backend, Model.Parameters, tensors);
         foreach (var c in Model.ConvLayers)
             if (c.Selection is { Decay: > 0 } s && tensors.TryGetValue($"{c.Name}.run_grad", out var e))
                 s.RestoreRunning(backend.Allocate(e.Shape));
-        foreach (var (name, t) in StateTensors())
+        foreach (var (name, t) in RunningTensors())
         {
             if (!tensors.TryGetValue(name, out var e) || e.Data.Length != t.Length)
                 throw new InvalidDataException($"checkpoint tensor {name} is missing or has the wrong size.");
             backend.Upload(e.Data, t);
         }
-        foreach (var p in Model.Parameters) p.GradientIsZero = true;
-        epochsDone = header["epochs_done"]!.GetValue<int>();
-        step = header["step"]!.GetValue<long>();
-        examplesSeen = header["examples_seen"]!.GetValue<long>();
-        Optimizer.Steps = header["optimizer_steps"]!.GetValue<long>();
-        best = header["best"]?.Deserialize<EvaluationRecord>();
-        last = header["last"]?.Deserialize<EvaluationRecord>();
-        history.AddRange(header["history"]!.Deserialize<List<EpochRecord>>()!);
+        (epochsDone, step, examplesSeen, long optimizerSteps, _) = TrainingCheckpoint.Progress(header);
+        Optimizer.Steps = optimizerSteps;
+        (best, last, var saved) = TrainingCheckpoint.Records<EvaluationRecord>(header);
+        history.AddRange(saved);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {path} after epoch {epochsDone}");
-    }
-
-    private Tensor Upload(LabeledImages set)
-    {
-        var t = backend.Allocate(Math.Max(set.Count, 1), set.FeatureCount);
-        if (set.Count == 0) return t.RowSlice(0, 0);
-        backend.Upload(set.Features, t);
-        return t;
-    }
-
-    private IndexTensor UploadLabels(LabeledImages set)
-    {
-        var t = backend.AllocateIndices(Math.Max(set.Count, 1), 1);
-        if (set.Count == 0) return t.RowSlice(0, 0);
-        backend.Upload(set.Labels, t);
-        return t;
     }
 
     private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;

@@ -62,11 +62,11 @@ public sealed class Trainer
         loss = new SoftmaxCrossEntropyLoss(backend);
         evalLoss = new SoftmaxCrossEntropyLoss(backend);
 
-        trainX = Upload(data.Train);
-        devX = Upload(data.Dev);
-        testX = Upload(data.Test);
-        devY = UploadLabels(data.Dev);
-        testY = UploadLabels(data.Test);
+        trainX = backend.UploadFeatures(data.Train);
+        devX = backend.UploadFeatures(data.Dev);
+        testX = backend.UploadFeatures(data.Test);
+        devY = backend.UploadLabels(data.Dev);
+        testY = backend.UploadLabels(data.Test);
         batchX = new TensorCache(backend);
         batchIndices = new IndexTensorCache(backend);
         batchLabels = new IndexTensorCache(backend);
@@ -342,30 +342,16 @@ public sealed class Trainer
     private static readonly HashSet<string> ResumableKeys = ["epochs", "patience", "out", "checkpoint", "resume", "threads", "eval_batch_size", "data_dir",
         "train_images", "train_labels", "test_images", "test_labels"];
 
+    private TrainingProgress Progress => new(epochsDone, step, examplesSeen, Optimizer.Steps, epochsWithoutImprovement);
+
     private void SaveCheckpoint(string path)
     {
         var linears = Model.LinearLayers;
-        var header = new JsonObject
-        {
-            ["kind"] = "meprop-checkpoint",
-            ["config"] = ConfigOptions.ToJson(config),
-            ["epochs_done"] = epochsDone,
-            ["step"] = step,
-            ["examples_seen"] = examplesSeen,
-            ["optimizer_steps"] = Optimizer.Steps,
-            ["layer_sizes"] = new JsonArray(Model.Sizes.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
-            ["epochs_without_improvement"] = epochsWithoutImprovement,
-            ["best"] = best is null ? null : JsonSerializer.SerializeToNode(best),
-            ["last"] = last is null ? null : JsonSerializer.SerializeToNode(last),
-            ["history"] = JsonSerializer.SerializeToNode(history),
-            ["counted_examples"] = new JsonArray(linears.Select(l => (JsonNode?)JsonValue.Create(l.Statistics.CountedExamples)).ToArray()),
-        };
+        var header = TrainingCheckpoint.Header("meprop-checkpoint", ConfigOptions.ToJson(config), Progress, best, last, history);
+        header["layer_sizes"] = new JsonArray(Model.Sizes.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
+        header["counted_examples"] = new JsonArray(linears.Select(l => (JsonNode?)JsonValue.Create(l.Statistics.CountedExamples)).ToArray());
         var tensors = new List<(string, Tensor)>();
-        foreach (var p in Model.Parameters)
-        {
-            tensors.Add((p.Name, p.Value));
-            for (int i = 0; i < p.OptimizerState.Length; i++) tensors.Add(($"{p.Name}.state{i}", p.OptimizerState[i]));
-        }
+        TrainingCheckpoint.AddParameters(tensors, Model.Parameters);
         foreach (var l in linears)
         {
             for (int i = 0; i < l.Strategy.State.Count; i++) tensors.Add(($"{l.Name}.strategy{i}", l.Strategy.State[i]));
@@ -374,89 +360,27 @@ public sealed class Trainer
         TensorFile.Write(path, header, tensors);
     }
 
-    private (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny()
-    {
-        string path = config.CheckpointPath()!;
-        if (!File.Exists(path))
-        {
-            observer.OnMessage($"no checkpoint at {path}: starting from the beginning");
-            return null;
-        }
-        var (header, tensors) = TensorFile.Read(path);
-        if (header["kind"]?.GetValue<string>() != "meprop-checkpoint") throw new ConfigException($"{path} is not a training checkpoint.");
-        var saved = header["config"]!.AsObject();
-        var now = ConfigOptions.ToJson(config);
-        var differences = now.Where(p => !ResumableKeys.Contains(p.Key) && !JsonNode.DeepEquals(p.Value, saved[p.Key]))
-            .Select(p => $"{p.Key}: checkpoint {saved[p.Key]?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();
-        if (differences.Count > 0)
-            throw new ConfigException($"{path} was written by a run with another configuration; resume with the same options " +
-                $"(only {string.Join(", ", ResumableKeys)} may change):\n  " + string.Join("\n  ", differences));
-        return (header, tensors);
-    }
+    private (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny() =>
+        TrainingCheckpoint.ReadIfPresent(config.CheckpointPath()!, "meprop-checkpoint", "training", ConfigOptions.ToJson(config), ResumableKeys, observer.OnMessage);
 
     private void Restore(JsonObject header, Dictionary<string, TensorFile.Entry> tensors)
     {
-        TensorFile.Entry Need(string name) => tensors.TryGetValue(name, out var e) ? e
-            : throw new InvalidDataException($"the checkpoint lacks tensor {name}.");
-        foreach (var p in Model.Parameters)
-        {
-            var e = Need(p.Name);
-            if (e.Data.Length != p.Length) throw new InvalidDataException($"checkpoint tensor {p.Name} has {e.Data.Length} elements, the model {p.Length}.");
-            backend.Upload(e.Data, p.Value);
-            var states = new List<Tensor>();
-            for (int i = 0; tensors.TryGetValue($"{p.Name}.state{i}", out var s); i++)
-            {
-                var t = backend.Allocate(s.Shape);
-                backend.Upload(s.Data, t);
-                states.Add(t);
-            }
-            p.OptimizerState = [.. states];
-            p.GradientIsZero = true;
-        }
+        TrainingCheckpoint.RestoreParameters(backend, Model.Parameters, tensors);
         var counted = header["counted_examples"]!.AsArray();
         var linears = Model.LinearLayers;
         for (int li = 0; li < linears.Count; li++)
         {
             var l = linears[li];
-            var states = new List<Tensor>();
-            for (int i = 0; tensors.TryGetValue($"{l.Name}.strategy{i}", out var s); i++)
-            {
-                var t = backend.Allocate(s.Shape);
-                backend.Upload(s.Data, t);
-                states.Add(t);
-            }
-            l.Strategy.RestoreState(states);
+            l.Strategy.RestoreState(TrainingCheckpoint.Numbered(backend, tensors, $"{l.Name}.strategy"));
             if (tensors.TryGetValue($"{l.Name}.counts", out var c))
                 l.Statistics.RestoreCounts(c.Data, counted[li]!.GetValue<long>());
         }
-        epochsDone = header["epochs_done"]!.GetValue<int>();
-        step = header["step"]!.GetValue<long>();
-        examplesSeen = header["examples_seen"]!.GetValue<long>();
-        Optimizer.Steps = header["optimizer_steps"]!.GetValue<long>();
-        epochsWithoutImprovement = header["epochs_without_improvement"]!.GetValue<int>();
-        best = header["best"]?.Deserialize<EvaluationRecord>();
-        last = header["last"]?.Deserialize<EvaluationRecord>();
-        history.AddRange(header["history"]!.Deserialize<List<EpochRecord>>()!);
+        (epochsDone, step, examplesSeen, long optimizerSteps, epochsWithoutImprovement) = TrainingCheckpoint.Progress(header);
+        Optimizer.Steps = optimizerSteps;
+        (best, last, var saved) = TrainingCheckpoint.Records<EvaluationRecord>(header);
+        history.AddRange(saved);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {config.CheckpointPath()} after epoch {epochsDone}");
-    }
-
-    // ---- helpers ----------------------------------------------------------------------------------------------------------------
-
-    private Tensor Upload(LabeledImages set)
-    {
-        var t = backend.Allocate(Math.Max(set.Count, 1), set.FeatureCount);
-        if (set.Count == 0) return t.RowSlice(0, 0);
-        backend.Upload(set.Features, t);
-        return t;
-    }
-
-    private IndexTensor UploadLabels(LabeledImages set)
-    {
-        var t = backend.AllocateIndices(Math.Max(set.Count, 1), 1);
-        if (set.Count == 0) return t.RowSlice(0, 0);
-        backend.Upload(set.Labels, t);
-        return t;
     }
 
     private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;

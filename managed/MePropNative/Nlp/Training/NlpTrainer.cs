@@ -314,29 +314,14 @@ public sealed class NlpTrainer
     private void SaveCheckpoint(string path)
     {
         var linears = Task.LinearLayers;
-        var header = new JsonObject
-        {
-            ["kind"] = "meprop-nlp-checkpoint",
-            ["task"] = Task.Name,
-            ["config"] = config.ToJson(),
-            ["epochs_done"] = epochsDone,
-            ["step"] = step,
-            ["examples_seen"] = examplesSeen,
-            ["optimizer_steps"] = Optimizer.Steps,
-            ["layer_sizes"] = new JsonArray(Task.Sizes.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
-            ["epochs_without_improvement"] = epochsWithoutImprovement,
-            ["best"] = best is null ? null : JsonSerializer.SerializeToNode(best),
-            ["last"] = last is null ? null : JsonSerializer.SerializeToNode(last),
-            ["history"] = JsonSerializer.SerializeToNode(history),
-            ["extras"] = JsonSerializer.SerializeToNode(extras),
-            ["counted_examples"] = new JsonArray(linears.Select(l => (JsonNode?)JsonValue.Create(l.Statistics.CountedExamples)).ToArray()),
-        };
+        var header = TrainingCheckpoint.Header("meprop-nlp-checkpoint", config.ToJson(),
+            new TrainingProgress(epochsDone, step, examplesSeen, Optimizer.Steps, epochsWithoutImprovement), best, last, history);
+        header["task"] = Task.Name;
+        header["layer_sizes"] = new JsonArray(Task.Sizes.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
+        header["extras"] = JsonSerializer.SerializeToNode(extras);
+        header["counted_examples"] = new JsonArray(linears.Select(l => (JsonNode?)JsonValue.Create(l.Statistics.CountedExamples)).ToArray());
         var tensors = new List<(string, Tensor)>();
-        foreach (var p in Task.Parameters)
-        {
-            tensors.Add((p.Name, p.Value));
-            for (int i = 0; i < p.OptimizerState.Length; i++) tensors.Add(($"{p.Name}.state{i}", p.OptimizerState[i]));
-        }
+        TrainingCheckpoint.AddParameters(tensors, Task.Parameters);
         foreach (var s in Task.StrategyStates)
             for (int i = 0; i < s.Tensors.Count; i++) tensors.Add(($"{s.Name}.strategy{i}", s.Tensors[i]));
         foreach (var l in linears)
@@ -344,63 +329,23 @@ public sealed class NlpTrainer
         TensorFile.Write(path, header, tensors);
     }
 
-    private (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny()
-    {
-        string path = config.Common.CheckpointPath()!;
-        if (!File.Exists(path))
-        {
-            observer.OnMessage($"no checkpoint at {path}: starting from the beginning");
-            return null;
-        }
-        var (header, tensors) = TensorFile.Read(path);
-        if (header["kind"]?.GetValue<string>() != "meprop-nlp-checkpoint") throw new ConfigException($"{path} is not a tagger/parser training checkpoint.");
-        var saved = header["config"]!.AsObject();
-        var now = config.ToJson();
-        var differences = now.Where(p => !ResumableKeys.Contains(p.Key) && !JsonNode.DeepEquals(p.Value, saved[p.Key]))
-            .Select(p => $"{p.Key}: checkpoint {saved[p.Key]?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();
-        if (differences.Count > 0)
-            throw new ConfigException($"{path} was written by a run with another configuration; resume with the same options " +
-                $"(only {string.Join(", ", ResumableKeys)} may change):\n  " + string.Join("\n  ", differences));
-        return (header, tensors);
-    }
+    private (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny() =>
+        TrainingCheckpoint.ReadIfPresent(config.Common.CheckpointPath()!, "meprop-nlp-checkpoint", "tagger/parser training", config.ToJson(),
+            ResumableKeys, observer.OnMessage);
 
     private void Restore(JsonObject header, Dictionary<string, TensorFile.Entry> tensors)
     {
-        Tensor Upload(TensorFile.Entry e)
-        {
-            var t = backend.Allocate(e.Shape);
-            backend.Upload(e.Data, t);
-            return t;
-        }
-        foreach (var p in Task.Parameters)
-        {
-            if (!tensors.TryGetValue(p.Name, out var e)) throw new InvalidDataException($"the checkpoint lacks tensor {p.Name}.");
-            if (e.Data.Length != p.Length) throw new InvalidDataException($"checkpoint tensor {p.Name} has {e.Data.Length} elements, the model {p.Length}.");
-            backend.Upload(e.Data, p.Value);
-            var states = new List<Tensor>();
-            for (int i = 0; tensors.TryGetValue($"{p.Name}.state{i}", out var s); i++) states.Add(Upload(s));
-            p.OptimizerState = [.. states];
-            p.GradientIsZero = true;
-        }
-        foreach (var s in Task.StrategyStates)
-        {
-            var states = new List<Tensor>();
-            for (int i = 0; tensors.TryGetValue($"{s.Name}.strategy{i}", out var e); i++) states.Add(Upload(e));
-            s.Restore(states);
-        }
+        TrainingCheckpoint.RestoreParameters(backend, Task.Parameters, tensors);
+        foreach (var s in Task.StrategyStates) s.Restore(TrainingCheckpoint.Numbered(backend, tensors, $"{s.Name}.strategy"));
         var counted = header["counted_examples"]!.AsArray();
         var linears = Task.LinearLayers;
         for (int i = 0; i < linears.Count; i++)
             if (tensors.TryGetValue($"{linears[i].Name}.counts", out var c))
                 linears[i].Statistics.RestoreCounts(c.Data, counted[i]!.GetValue<long>());
-        epochsDone = header["epochs_done"]!.GetValue<int>();
-        step = header["step"]!.GetValue<long>();
-        examplesSeen = header["examples_seen"]!.GetValue<long>();
-        Optimizer.Steps = header["optimizer_steps"]!.GetValue<long>();
-        epochsWithoutImprovement = header["epochs_without_improvement"]!.GetValue<int>();
-        best = header["best"]?.Deserialize<NlpEvaluation>();
-        last = header["last"]?.Deserialize<NlpEvaluation>();
-        history.AddRange(header["history"]!.Deserialize<List<EpochRecord>>()!);
+        (epochsDone, step, examplesSeen, long optimizerSteps, epochsWithoutImprovement) = TrainingCheckpoint.Progress(header);
+        Optimizer.Steps = optimizerSteps;
+        (best, last, var saved) = TrainingCheckpoint.Records<NlpEvaluation>(header);
+        history.AddRange(saved);
         extras.AddRange(header["extras"]!.Deserialize<List<NlpEpochExtras>>()!);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {config.Common.CheckpointPath()} after epoch {epochsDone}");
