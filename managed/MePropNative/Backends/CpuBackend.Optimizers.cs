@@ -89,14 +89,14 @@ public sealed partial class CpuBackend
         int i = 0;
         for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
         {
-            var wi = new Vector<float>(w.Slice(i));
-            var gi = Transform(new Vector<float>(g.Slice(i)), wi, t);
-            Vector<float>.Zero.CopyTo(g.Slice(i));
-            var mi = FlushSubnormals(vb1 * new Vector<float>(m.Slice(i)) + vc1 * gi);
-            var vi = FlushSubnormals(vb2 * new Vector<float>(v.Slice(i)) + vc2 * gi * gi);
-            mi.CopyTo(m.Slice(i));
-            vi.CopyTo(v.Slice(i));
-            (wi - vstep * mi / (Vector.SquareRoot(vi) + veps)).CopyTo(w.Slice(i));
+            var wi = VectorSpan.LoadAt(w, i);
+            var gi = Transform(VectorSpan.LoadAt(g, i), wi, t);
+            Vector<float>.Zero.StoreAt(g, i);
+            var mi = FlushSubnormals(vb1 * VectorSpan.LoadAt(m, i) + vc1 * gi);
+            var vi = FlushSubnormals(vb2 * VectorSpan.LoadAt(v, i) + vc2 * gi * gi);
+            mi.StoreAt(m, i);
+            vi.StoreAt(v, i);
+            (wi - vstep * mi / (Vector.SquareRoot(vi) + veps)).StoreAt(w, i);
         }
         for (; i < w.Length; i++)
         {
@@ -115,12 +115,12 @@ public sealed partial class CpuBackend
         int i = 0;
         for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
         {
-            var wi = new Vector<float>(w.Slice(i));
-            var gi = Transform(new Vector<float>(g.Slice(i)), wi, t);
-            Vector<float>.Zero.CopyTo(g.Slice(i));
-            var hi = FlushSubnormals(new Vector<float>(h.Slice(i)) + gi * gi);
-            hi.CopyTo(h.Slice(i));
-            (wi - vlr * gi / Vector.SquareRoot(hi + veps)).CopyTo(w.Slice(i));
+            var wi = VectorSpan.LoadAt(w, i);
+            var gi = Transform(VectorSpan.LoadAt(g, i), wi, t);
+            Vector<float>.Zero.StoreAt(g, i);
+            var hi = FlushSubnormals(VectorSpan.LoadAt(h, i) + gi * gi);
+            hi.StoreAt(h, i);
+            (wi - vlr * gi / Vector.SquareRoot(hi + veps)).StoreAt(w, i);
         }
         for (; i < w.Length; i++)
         {
@@ -139,15 +139,15 @@ public sealed partial class CpuBackend
         int i = 0;
         for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
         {
-            var wi = new Vector<float>(w.Slice(i));
-            var gi = Transform(new Vector<float>(g.Slice(i)), wi, t);
-            Vector<float>.Zero.CopyTo(g.Slice(i));
+            var wi = VectorSpan.LoadAt(w, i);
+            var gi = Transform(VectorSpan.LoadAt(g, i), wi, t);
+            Vector<float>.Zero.StoreAt(g, i);
             if (momentum)
             {
-                gi = FlushSubnormals(vmu * new Vector<float>(vel.Slice(i)) + gi);
-                gi.CopyTo(vel.Slice(i));
+                gi = FlushSubnormals(vmu * VectorSpan.LoadAt(vel, i) + gi);
+                gi.StoreAt(vel, i);
             }
-            (wi - vlr * gi).CopyTo(w.Slice(i));
+            (wi - vlr * gi).StoreAt(w, i);
         }
         for (; i < w.Length; i++)
         {

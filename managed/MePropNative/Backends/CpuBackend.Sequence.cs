@@ -144,8 +144,8 @@ public sealed partial class CpuBackend
             int i = 0;
             for (; i <= sx.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var v = new Vector<float>(sx.Slice(i));
-                (v * v * v).CopyTo(sy.Slice(i));
+                var v = VectorSpan.LoadAt(sx, i);
+                (v * v * v).StoreAt(sy, i);
             }
             for (; i < sx.Length; i++) sy[i] = sx[i] * sx[i] * sx[i];
         }
@@ -161,8 +161,8 @@ public sealed partial class CpuBackend
             int i = 0;
             for (; i <= sx.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var v = new Vector<float>(sx.Slice(i));
-                (three * v * v * new Vector<float>(sdy.Slice(i))).CopyTo(sdx.Slice(i));
+                var v = VectorSpan.LoadAt(sx, i);
+                (three * v * v * VectorSpan.LoadAt(sdy, i)).StoreAt(sdx, i);
             }
             for (; i < sx.Length; i++) sdx[i] = 3f * sx[i] * sx[i] * sdy[i];
         }

@@ -84,7 +84,7 @@ public sealed partial class CpuBackend : IBackend
             int i = 0;
             var va = new Vector<float>(alpha);
             for (; i <= s.Length - Vector<float>.Count; i += Vector<float>.Count)
-                (new Vector<float>(s.Slice(i)) * va).CopyTo(s.Slice(i));
+                (VectorSpan.LoadAt(s, i) * va).StoreAt(s, i);
             for (; i < s.Length; i++) s[i] *= alpha;
         }
     }
@@ -99,7 +99,7 @@ public sealed partial class CpuBackend : IBackend
             var sy = Block(y, r, nb);
             int i = 0;
             for (; i <= sx.Length - Vector<float>.Count; i += Vector<float>.Count)
-                (new Vector<float>(sy.Slice(i)) + va * new Vector<float>(sx.Slice(i))).CopyTo(sy.Slice(i));
+                (VectorSpan.LoadAt(sy, i) + va * VectorSpan.LoadAt(sx, i)).StoreAt(sy, i);
             for (; i < sx.Length; i++) sy[i] += alpha * sx[i];
         }
     }
@@ -112,7 +112,7 @@ public sealed partial class CpuBackend : IBackend
             var sa = Block(a, r, nb); var sb = Block(b, r, nb); var sc = Block(c, r, nb);
             int i = 0;
             for (; i <= sa.Length - Vector<float>.Count; i += Vector<float>.Count)
-                (new Vector<float>(sa.Slice(i)) + new Vector<float>(sb.Slice(i))).CopyTo(sc.Slice(i));
+                (VectorSpan.LoadAt(sa, i) + VectorSpan.LoadAt(sb, i)).StoreAt(sc, i);
             for (; i < sa.Length; i++) sc[i] = sa[i] + sb[i];
         }
     }
@@ -125,7 +125,7 @@ public sealed partial class CpuBackend : IBackend
             var sa = Block(a, r, nb); var sb = Block(b, r, nb); var sc = Block(c, r, nb);
             int i = 0;
             for (; i <= sa.Length - Vector<float>.Count; i += Vector<float>.Count)
-                (new Vector<float>(sa.Slice(i)) * new Vector<float>(sb.Slice(i))).CopyTo(sc.Slice(i));
+                (VectorSpan.LoadAt(sa, i) * VectorSpan.LoadAt(sb, i)).StoreAt(sc, i);
             for (; i < sa.Length; i++) sc[i] = sa[i] * sb[i];
         }
     }
@@ -140,7 +140,7 @@ public sealed partial class CpuBackend : IBackend
             int i = 0;
             for (; i <= s.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var v = new Vector<float>(s.Slice(i));
+                var v = VectorSpan.LoadAt(s, i);
                 acc += v * v;
             }
             total += Vector.Sum(acc);
@@ -185,7 +185,7 @@ public sealed partial class CpuBackend : IBackend
             var sx = Row(x, r);
             int i = 0;
             for (; i <= sx.Length - Vector<float>.Count; i += Vector<float>.Count)
-                (new Vector<float>(sx.Slice(i)) + new Vector<float>(sb.Slice(i))).CopyTo(sx.Slice(i));
+                (VectorSpan.LoadAt(sx, i) + VectorSpan.LoadAt(sb, i)).StoreAt(sx, i);
             for (; i < sx.Length; i++) sx[i] += sb[i];
         }
     }
@@ -207,7 +207,7 @@ public sealed partial class CpuBackend : IBackend
             var sx = Block(x, r, nb); var sy = Block(y, r, nb);
             int i = 0;
             for (; i <= sx.Length - Vector<float>.Count; i += Vector<float>.Count)
-                Vector.Max(new Vector<float>(sx.Slice(i)), Vector<float>.Zero).CopyTo(sy.Slice(i));
+                Vector.Max(VectorSpan.LoadAt(sx, i), Vector<float>.Zero).StoreAt(sy, i);
             for (; i < sx.Length; i++) sy[i] = sx[i] > 0 ? sx[i] : 0;
         }
     }
@@ -221,8 +221,8 @@ public sealed partial class CpuBackend : IBackend
             int i = 0;
             for (; i <= sy.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var positive = Vector.GreaterThan(new Vector<float>(sy.Slice(i)), Vector<float>.Zero);
-                Vector.ConditionalSelect(positive, new Vector<float>(sdy.Slice(i)), Vector<float>.Zero).CopyTo(sdx.Slice(i));
+                var positive = Vector.GreaterThan(VectorSpan.LoadAt(sy, i), Vector<float>.Zero);
+                Vector.ConditionalSelect(positive, VectorSpan.LoadAt(sdy, i), Vector<float>.Zero).StoreAt(sdx, i);
             }
             for (; i < sy.Length; i++) sdx[i] = sy[i] > 0 ? sdy[i] : 0;
         }

@@ -9,7 +9,10 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-enum { PREFETCH_PAIRS = 4 }; /* W rows are prefetched this many (b, t) pairs ahead */
+enum {
+    PREFETCH_PAIRS = 8, /* dx: W rows are prefetched this many (b, t) pairs ahead */
+    PREFETCH_ROWS = 4   /* grouped dW: dW row blocks are prefetched this many rows ahead (they come from L3 or memory) */
+};
 
 /* dx[b, c .. c + 8*nv) for every b: the W column slice (n x 8*nv) stays in cache across the batch. */
 INLINE void dx_block(int nv, int64_t c, int64_t batch, int64_t k, const int32_t* idx, int64_t ldi, const float* val,
@@ -115,6 +118,10 @@ void mp_sparse_dw_grouped_avx2(int64_t c0, int64_t c1, int64_t n, const int32_t*
                                const float* pv, const float* x, int64_t ldx, float* dw, int64_t lddw) {
     for (int64_t i = 0; i < n; i++) {
         const int64_t s = start[i], count = start[i + 1] - s;
+        if (i + PREFETCH_ROWS < n && start[i + PREFETCH_ROWS + 1] > start[i + PREFETCH_ROWS]) {
+            const char* ahead = (const char*)(dw + (i + PREFETCH_ROWS) * lddw + c0);
+            for (int64_t byte = 0; byte < (c1 - c0) * 4; byte += 64) _mm_prefetch(ahead + byte, _MM_HINT_T0);
+        }
         if (count == 0) continue;
         float* dr = dw + i * lddw;
         const int32_t* b = pb + s;
