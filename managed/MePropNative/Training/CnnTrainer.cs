@@ -25,14 +25,9 @@ public sealed class CnnTrainer
     private readonly ITrainingObserver observer;
     private readonly SoftmaxCrossEntropyLoss loss;
     private readonly SoftmaxCrossEntropyLoss evalLoss;
-    private readonly Tensor trainX, devX, testX;
+    private readonly ImageBatches batches;
+    private readonly Tensor devX, testX;
     private readonly IndexTensor devY, testY;
-    private readonly TensorCache batchX;
-    private readonly IndexTensorCache batchIndices;
-    private readonly IndexTensorCache batchLabels;
-    private readonly int[] order;
-    private readonly int[] labelScratch;
-    private readonly ulong seed;
 
     private int epochsDone;
     private long step;
@@ -51,21 +46,15 @@ public sealed class CnnTrainer
         this.backend = backend;
         this.data = data;
         this.observer = observer ?? SilentObserver.Instance;
-        seed = (ulong)config.Seed;
         Model = new Cnn(backend, config.ToCnnOptions());
         Optimizer = OptimizerBase.Create(config.ToOptimizerOptions());
         loss = new SoftmaxCrossEntropyLoss(backend);
         evalLoss = new SoftmaxCrossEntropyLoss(backend);
-        trainX = backend.UploadFeatures(data.Train);
+        batches = new ImageBatches(backend, data.Train, (ulong)config.Seed, config.BatchSize);
         devX = backend.UploadFeatures(data.Dev);
         testX = backend.UploadFeatures(data.Test);
         devY = backend.UploadLabels(data.Dev);
         testY = backend.UploadLabels(data.Test);
-        batchX = new TensorCache(backend);
-        batchIndices = new IndexTensorCache(backend);
-        batchLabels = new IndexTensorCache(backend);
-        order = new int[data.Train.Count];
-        labelScratch = new int[config.BatchSize];
         if (config.Resume) TryResume();
     }
 
@@ -82,7 +71,7 @@ public sealed class CnnTrainer
         for (int epoch = epochsDone; epoch < config.Epochs; epoch++)
         {
             cancellation.ThrowIfCancellationRequested();
-            Shuffle(epoch);
+            batches.Shuffle(epoch);
             backend.Counters.Reset();
             Model.ResetTimings();
             loss.ReadAndReset();
@@ -92,7 +81,7 @@ public sealed class CnnTrainer
             for (int s = 0, point = 0; s < steps; s++)
             {
                 int start = s * config.BatchSize, count = Math.Min(config.BatchSize, data.Train.Count - start);
-                var (x, labels) = Batch(start, count);
+                var (x, labels) = batches.Batch(start, count);
                 var context = StepContext.TrainingStep(step, examplesSeen);
                 if (config.LrDecay != 1f) Optimizer.LearningRateScale = (float)Math.Pow(config.LrDecay, (double)step / steps);
                 long t0 = Stopwatch.GetTimestamp();
@@ -153,30 +142,6 @@ public sealed class CnnTrainer
     public static double ConvBackwardSeconds(EpochRecord e) =>
         e.LayerBackwardSeconds?.Where(p => p.Key.StartsWith("conv", StringComparison.Ordinal)).Sum(p => p.Value) ?? 0;
 
-    private (Tensor X, IndexTensor Labels) Batch(int start, int count)
-    {
-        var idx = batchIndices.Get(1, count);
-        backend.Upload(order.AsSpan(start, count), idx);
-        var x = batchX.Get(count, data.Train.FeatureCount);
-        backend.GatherRows(trainX, idx, x);
-        var labels = batchLabels.Get(count, 1);
-        var y = labelScratch.AsSpan(0, count);
-        for (int i = 0; i < count; i++) y[i] = data.Train.Labels[order[start + i]];
-        backend.Upload(y, labels);
-        return (x, labels);
-    }
-
-    /// <summary>Fisher-Yates with counter-based draws: the order of epoch e depends only on (seed, e).</summary>
-    private void Shuffle(int epoch)
-    {
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        ulong epochSeed = CounterRandom.Derive(seed, 400, (ulong)epoch);
-        for (int i = order.Length - 1; i > 0; i--)
-        {
-            int j = (int)(CounterRandom.Hash(epochSeed, 0, (ulong)i) % (ulong)(i + 1));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-    }
 
     private EvaluationRecord Evaluate(int epoch, int point)
     {

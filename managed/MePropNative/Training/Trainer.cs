@@ -26,14 +26,9 @@ public sealed class Trainer
     private readonly LayerTimings timings = new();
     private readonly SoftmaxCrossEntropyLoss loss;
     private readonly SoftmaxCrossEntropyLoss evalLoss;
-    private readonly Tensor trainX, devX, testX;
+    private readonly ImageBatches batches;
+    private readonly Tensor devX, testX;
     private readonly IndexTensor devY, testY;
-    private readonly TensorCache batchX;
-    private readonly IndexTensorCache batchIndices;
-    private readonly IndexTensorCache batchLabels;
-    private readonly int[] order;
-    private readonly int[] labelScratch;
-    private readonly ulong seed;
 
     // progress (saved in checkpoints)
     private int epochsDone;
@@ -53,7 +48,6 @@ public sealed class Trainer
         this.backend = backend;
         this.data = data;
         this.observer = observer ?? SilentObserver.Instance;
-        seed = (ulong)config.Seed;
 
         var checkpoint = config.Resume ? ReadCheckpointIfAny() : null;
         int[] hidden = checkpoint?.Header["layer_sizes"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray()[1..^1] ?? config.Hidden;
@@ -62,16 +56,11 @@ public sealed class Trainer
         loss = new SoftmaxCrossEntropyLoss(backend);
         evalLoss = new SoftmaxCrossEntropyLoss(backend);
 
-        trainX = backend.UploadFeatures(data.Train);
+        batches = new ImageBatches(backend, data.Train, (ulong)config.Seed, config.BatchSize);
         devX = backend.UploadFeatures(data.Dev);
         testX = backend.UploadFeatures(data.Test);
         devY = backend.UploadLabels(data.Dev);
         testY = backend.UploadLabels(data.Test);
-        batchX = new TensorCache(backend);
-        batchIndices = new IndexTensorCache(backend);
-        batchLabels = new IndexTensorCache(backend);
-        order = new int[data.Train.Count];
-        labelScratch = new int[config.BatchSize];
 
         if (checkpoint is not null) Restore(checkpoint.Value.Header, checkpoint.Value.Tensors);
     }
@@ -94,7 +83,7 @@ public sealed class Trainer
             if (config.Patience > 0 && epochsWithoutImprovement >= config.Patience) { stoppedEarly = true; break; }
             cancellation.ThrowIfCancellationRequested();
             bool pruneCycle = BeginMeSimpCycle(epoch);
-            Shuffle(epoch);
+            batches.Shuffle(epoch);
             backend.Counters.Reset();
             timings.Reset();
             foreach (var l in Model.LinearLayers) l.Statistics.ResetRatio();
@@ -107,7 +96,7 @@ public sealed class Trainer
             for (int s = 0, point = 0; s < steps; s++)
             {
                 int start = s * config.BatchSize, count = Math.Min(config.BatchSize, data.Train.Count - start);
-                var (x, labels) = Batch(start, count);
+                var (x, labels) = batches.Batch(start, count);
                 var context = StepContext.TrainingStep(step, examplesSeen);
                 if (config.LearningRateDecay != 1f)
                     Optimizer.LearningRateScale = (float)Math.Pow(config.LearningRateDecay, (double)step / steps);
@@ -173,33 +162,6 @@ public sealed class Trainer
         }
 
         return Finish(stoppedEarly);
-    }
-
-    // ---- one step's data -------------------------------------------------------------------------------------------
-
-    private (Tensor X, IndexTensor Labels) Batch(int start, int count)
-    {
-        var idx = batchIndices.Get(1, count);
-        backend.Upload(order.AsSpan(start, count), idx);
-        var x = batchX.Get(count, data.Train.FeatureCount);
-        backend.GatherRows(trainX, idx, x);
-        var labels = batchLabels.Get(count, 1);
-        var y = labelScratch.AsSpan(0, count);
-        for (int i = 0; i < count; i++) y[i] = data.Train.Labels[order[start + i]];
-        backend.Upload(y, labels);
-        return (x, labels);
-    }
-
-    /// <summary>Fisher-Yates with counter-based draws: the order of epoch e depends only on (seed, e).</summary>
-    private void Shuffle(int epoch)
-    {
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        ulong epochSeed = CounterRandom.Derive(seed, 400, (ulong)epoch);
-        for (int i = order.Length - 1; i > 0; i--)
-        {
-            int j = (int)(CounterRandom.Hash(epochSeed, 0, (ulong)i) % (ulong)(i + 1));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
     }
 
     /// <summary>The steps after which to evaluate: evenly spread, the last one always at the epoch's end.</summary>
