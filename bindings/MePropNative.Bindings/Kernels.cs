@@ -177,17 +177,29 @@ public static unsafe class Kernels
             MePropNativeException.ThrowIfFailed(NativeMethods.mp_sparse_backward_dx_f32(batch, n, m, k, pi, ldi, pv, ldv, pw, ldw, pd, lddx));
     }
 
-    /// <summary>dW[indices[b, t], :] += values[b, t] * x[b, :] for every selected (b, t) (accumulates).</summary>
+    /// <summary>Bytes of workspace <see cref="SparseBackwardDw"/> needs to group the pairs of a whole batch at once.</summary>
+    public static long SparseBackwardDwWorkspaceSize(int batch, int n, int k)
+    {
+        MePropLibrary.EnsureLoaded();
+        MePropNativeException.ThrowIfFailed(NativeMethods.mp_sparse_backward_dw_workspace_size(batch, n, k, out long bytes));
+        return bytes;
+    }
+
+    /// <summary>dW[indices[b, t], :] += values[b, t] * x[b, :] for every selected (b, t) (accumulates; each dW row is
+    /// reduced in order of b). The pairs are grouped by row in <paramref name="workspace"/> (a per-thread buffer when
+    /// empty), so every touched dW row is read and written once.</summary>
     public static void SparseBackwardDw(int batch, int n, int m, int k, ReadOnlySpan<int> indices, int ldi,
-        ReadOnlySpan<float> values, int ldv, ReadOnlySpan<float> x, int ldx, Span<float> dw, int lddw)
+        ReadOnlySpan<float> values, int ldv, ReadOnlySpan<float> x, int ldx, Span<float> dw, int lddw, Span<byte> workspace = default)
     {
         ShapeCheck.K(k, n);
         ShapeCheck.Matrix(indices.Length, batch, k, ldi, nameof(indices));
         ShapeCheck.Matrix(values.Length, batch, k, ldv, nameof(values));
         ShapeCheck.Matrix(x.Length, batch, m, ldx, nameof(x));
         ShapeCheck.Matrix(dw.Length, n, m, lddw, nameof(dw));
-        fixed (int* pi = indices) fixed (float* pv = values) fixed (float* px = x) fixed (float* pd = dw)
-            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sparse_backward_dw_f32(batch, n, m, k, pi, ldi, pv, ldv, px, ldx, pd, lddw));
+        if (workspace.IsEmpty) workspace = Workspace.Get(SparseBackwardDwWorkspaceSize(batch, n, k));
+        fixed (int* pi = indices) fixed (float* pv = values) fixed (float* px = x) fixed (float* pd = dw) fixed (byte* pw = workspace)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sparse_backward_dw_ws_f32(batch, n, m, k, pi, ldi, pv, ldv, px, ldx, pd, lddw,
+                pw, workspace.Length));
     }
 
     // ---- dense SGEMM --------------------------------------------------------------------------------------

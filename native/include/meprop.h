@@ -143,6 +143,14 @@ MP_API mp_status mp_sparse_backward_dx_f32(int64_t batch, int64_t n, int64_t m, 
 MP_API mp_status mp_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_t m, int64_t k,
                                            const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
                                            const float* x, int64_t ldx, float* dw, int64_t lddw);
+/* The same dW update with a caller-provided workspace (mp_sparse_backward_dw_workspace_size bytes): the pairs of the
+ * whole batch are grouped by row at once, so every touched dW row is read and written once per call (without it they
+ * are grouped in rounds of at most 4096 pairs, each of which reads and writes its rows again). Same results. */
+MP_API mp_status mp_sparse_backward_dw_workspace_size(int64_t batch, int64_t n, int64_t k, int64_t* bytes);
+MP_API mp_status mp_sparse_backward_dw_ws_f32(int64_t batch, int64_t n, int64_t m, int64_t k,
+                                              const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
+                                              const float* x, int64_t ldx, float* dw, int64_t lddw,
+                                              void* workspace, int64_t workspace_bytes);
 
 /* ---- dense SGEMM ------------------------------------------------------------------------------------
  * C (M x N, ldc) = alpha * op(A) * op(B) + beta * C, row-major; op(A) is M x K (A is K x M when trans_a),

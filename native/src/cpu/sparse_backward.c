@@ -4,9 +4,10 @@
  * k/n of the dense flops. Both kernels split the m columns into tasks (blocks of 64 columns: the W or dW column
  * slice stays in cache across the batch), and every task applies all (b, t) pairs in the same order, so each
  * output element sees the same sequence of operations whatever the thread count: results are bitwise independent
- * of it. The AVX2 dW first sorts the pairs by row (a counting sort on the stack, for rounds of examples in order
- * of b), so that each dW row block is read and written once per round instead of once per pair; the per-element
- * sequence of FMAs is unchanged. Indices are range- and duplicate-checked before any write. */
+ * of it. The AVX2 dW first sorts the pairs by row (a counting sort: in the caller's workspace for the whole batch
+ * with mp_sparse_backward_dw_ws_f32, else on the stack for rounds of examples in order of b), so that each dW row
+ * block is read and written once per round instead of once per pair; the per-element sequence of FMAs is unchanged,
+ * so both entry points give the same bits. Indices are range- and duplicate-checked before any write. */
 #include "kernels.h"
 
 enum {
@@ -124,52 +125,108 @@ mp_status mp_sparse_backward_dx_f32(int64_t batch, int64_t n, int64_t m, int64_t
 }
 #undef MP_FN
 
+/* Counting sort of the pairs of examples [b0, b1) by row (start: n + 1 row starts; pair_b, pair_v: room for
+ * (b1 - b0) * k pairs), then the grouped dW over every column. */
+static void dw_grouped_round(sparse_job* job, int64_t b0, int64_t b1, int32_t* start, int32_t* pair_b, float* pair_v) {
+    const int64_t n = job->n, k = job->k, ldi = job->ldi, ldv = job->ldv;
+    const int32_t* idx = job->idx;
+    for (int64_t i = 0; i <= n; i++) start[i] = 0;
+    for (int64_t b = b0; b < b1; b++)
+        for (int64_t t = 0; t < k; t++) start[idx[b * ldi + t] + 1]++;
+    for (int64_t i = 0; i < n; i++) start[i + 1] += start[i];
+    for (int64_t b = b0; b < b1; b++)
+        for (int64_t t = 0; t < k; t++) {
+            const int32_t p = start[idx[b * ldi + t]]++;
+            pair_b[p] = (int32_t)b;
+            pair_v[p] = job->val[b * ldv + t];
+        }
+    for (int64_t i = n; i > 0; i--) start[i] = start[i - 1]; /* the cursors ended at the next row's start */
+    start[0] = 0;
+    sparse_job round = *job;
+    round.batch = b1 - b0;
+    round.start = start;
+    round.pair_b = pair_b;
+    round.pair_v = pair_v;
+    run(&round, dw_grouped_task, job->m, COLUMN_QUANTUM);
+}
+
+/* Argument checks shared by both dW entry points. */
+#define CHECK_DW_ARGUMENTS()                                                                                      \
+    MP_CHECK_PTR(idx);                                                                                            \
+    MP_CHECK_PTR(val);                                                                                            \
+    MP_CHECK_PTR(x);                                                                                              \
+    MP_CHECK_PTR(dw);                                                                                             \
+    MP_CHECK_POSITIVE(batch);                                                                                     \
+    MP_CHECK_POSITIVE(n);                                                                                         \
+    MP_CHECK_INT32_RANGE(n);                                                                                      \
+    MP_CHECK_POSITIVE(m);                                                                                         \
+    MP_CHECK_K(k, n);                                                                                             \
+    MP_CHECK_LD(ldi, k);                                                                                          \
+    MP_CHECK_LD(ldv, k);                                                                                          \
+    MP_CHECK_LD(ldx, m);                                                                                          \
+    MP_CHECK_LD(lddw, m)
+
 #define MP_FN "mp_sparse_backward_dw_f32"
 mp_status mp_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
                                     const float* val, int64_t ldv, const float* x, int64_t ldx, float* dw,
                                     int64_t lddw) {
-    MP_CHECK_PTR(idx);
-    MP_CHECK_PTR(val);
-    MP_CHECK_PTR(x);
-    MP_CHECK_PTR(dw);
-    MP_CHECK_POSITIVE(batch);
-    MP_CHECK_POSITIVE(n);
-    MP_CHECK_INT32_RANGE(n);
-    MP_CHECK_POSITIVE(m);
-    MP_CHECK_K(k, n);
-    MP_CHECK_LD(ldi, k);
-    MP_CHECK_LD(ldv, k);
-    MP_CHECK_LD(ldx, m);
-    MP_CHECK_LD(lddw, m);
+    CHECK_DW_ARGUMENTS();
     const mp_status st = mp_check_indices_2d_distinct(MP_FN, idx, batch, ldi, k, n, "n");
     if (st != MP_OK) return st;
     const mp_fp_mode fp = mp_fp_enter();
     sparse_job job = {mp_use_avx2(), batch, m, k, idx, ldi, val, ldv, x, ldx, dw, lddw, 0, 0, n, NULL, NULL, NULL};
     if (job.avx2 && n <= GROUP_MAX_N && k <= GROUP_MAX_PAIRS) {
-        /* Counting sort of the pairs by row, a round of examples at a time (rounds in order of b). */
         int32_t start[GROUP_MAX_N + 1], pair_b[GROUP_MAX_PAIRS];
         float pair_v[GROUP_MAX_PAIRS];
         const int64_t per_round = GROUP_MAX_PAIRS / k;
-        for (int64_t b0 = 0; b0 < batch; b0 += per_round) {
-            const int64_t b1 = b0 + per_round < batch ? b0 + per_round : batch;
-            for (int64_t i = 0; i <= n; i++) start[i] = 0;
-            for (int64_t b = b0; b < b1; b++)
-                for (int64_t t = 0; t < k; t++) start[idx[b * ldi + t] + 1]++;
-            for (int64_t i = 0; i < n; i++) start[i + 1] += start[i];
-            for (int64_t b = b0; b < b1; b++)
-                for (int64_t t = 0; t < k; t++) {
-                    const int32_t p = start[idx[b * ldi + t]]++;
-                    pair_b[p] = (int32_t)b;
-                    pair_v[p] = val[b * ldv + t];
-                }
-            for (int64_t i = n; i > 0; i--) start[i] = start[i - 1]; /* the cursors ended at the next row's start */
-            start[0] = 0;
-            job.batch = b1 - b0;
-            job.start = start;
-            job.pair_b = pair_b;
-            job.pair_v = pair_v;
-            run(&job, dw_grouped_task, m, COLUMN_QUANTUM);
-        }
+        for (int64_t b0 = 0; b0 < batch; b0 += per_round)
+            dw_grouped_round(&job, b0, b0 + per_round < batch ? b0 + per_round : batch, start, pair_b, pair_v);
+    } else {
+        run(&job, dw_task, m, COLUMN_QUANTUM);
+    }
+    mp_fp_leave(fp);
+    return mp_ok();
+}
+#undef MP_FN
+
+static int64_t align64(int64_t bytes) { return (bytes + 63) & ~(int64_t)63; }
+
+static int64_t dw_workspace_bytes(int64_t batch, int64_t n, int64_t k) {
+    return 64 + align64(4 * (n + 1)) + 2 * align64(4 * batch * k);
+}
+
+#define MP_FN "mp_sparse_backward_dw_workspace_size"
+mp_status mp_sparse_backward_dw_workspace_size(int64_t batch, int64_t n, int64_t k, int64_t* bytes) {
+    MP_CHECK_PTR(bytes);
+    MP_CHECK_POSITIVE(batch);
+    MP_CHECK_POSITIVE(n);
+    MP_CHECK_INT32_RANGE(n);
+    MP_CHECK_K(k, n);
+    const int64_t pairs = batch * k;
+    MP_CHECK_INT32_RANGE(pairs);
+    *bytes = dw_workspace_bytes(batch, n, k);
+    return mp_ok();
+}
+#undef MP_FN
+
+#define MP_FN "mp_sparse_backward_dw_ws_f32"
+mp_status mp_sparse_backward_dw_ws_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx,
+                                       int64_t ldi, const float* val, int64_t ldv, const float* x, int64_t ldx,
+                                       float* dw, int64_t lddw, void* workspace, int64_t workspace_bytes) {
+    CHECK_DW_ARGUMENTS();
+    const int64_t pairs = batch * k;
+    MP_CHECK_INT32_RANGE(pairs);
+    MP_CHECK_WORKSPACE(workspace, workspace_bytes, dw_workspace_bytes(batch, n, k));
+    const mp_status st = mp_check_indices_2d_distinct(MP_FN, idx, batch, ldi, k, n, "n");
+    if (st != MP_OK) return st;
+    const mp_fp_mode fp = mp_fp_enter();
+    sparse_job job = {mp_use_avx2(), batch, m, k, idx, ldi, val, ldv, x, ldx, dw, lddw, 0, 0, n, NULL, NULL, NULL};
+    if (job.avx2) {
+        char* base = (char*)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
+        int32_t* start = (int32_t*)base;
+        int32_t* pair_b = (int32_t*)(base + align64(4 * (n + 1)));
+        float* pair_v = (float*)(base + align64(4 * (n + 1)) + align64(4 * pairs));
+        dw_grouped_round(&job, 0, batch, start, pair_b, pair_v);
     } else {
         run(&job, dw_task, m, COLUMN_QUANTUM);
     }

@@ -8,6 +8,7 @@ public class SparseBackwardTests
     [InlineData(1, 10, 7, 1)]
     [InlineData(100, 500, 784, 20)]
     [InlineData(3, 33, 17, 33)]
+    [InlineData(600, 2000, 20, 10)] // 6000 pairs: more than one round of the native on-stack grouping
     public void MatchesDenseBackwardOfTheMaskedGradient(int batch, int n, int m, int k)
     {
         var random = new Random(batch + n + m + k);
@@ -57,5 +58,19 @@ public class SparseBackwardTests
             Assert.Equal(one, two);
         }
         finally { MePropLibrary.NumThreads = before; }
+    }
+
+    [Fact]
+    public void ACallerWorkspaceTooSmallIsAnErrorNamingIt()
+    {
+        const int batch = 4, n = 50, m = 3, k = 5;
+        int[] idx = [.. Enumerable.Range(0, batch).SelectMany(_ => Enumerable.Range(0, k))];
+        float[] val = new float[batch * k], x = new float[batch * m], dw = new float[n * m];
+        long need = Kernels.SparseBackwardDwWorkspaceSize(batch, n, k);
+        Assert.True(need >= 4 * (n + 1) + 8 * batch * k);
+        var ex = Assert.Throws<MePropNativeException>(() =>
+            Kernels.SparseBackwardDw(batch, n, m, k, idx, k, val, k, x, m, dw, m, new byte[need - 1]));
+        Assert.Contains("workspace_bytes", ex.Message);
+        Kernels.SparseBackwardDw(batch, n, m, k, idx, k, val, k, x, m, dw, m, new byte[need]);
     }
 }
