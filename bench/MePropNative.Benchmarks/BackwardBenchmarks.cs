@@ -6,7 +6,8 @@ namespace MePropNative.Benchmarks;
 /// <summary>
 /// The whole backward of a linear layer y = x·W^T + b (dx, dW, db) from dy: dense through our SGEMM (the baseline),
 /// meProp per-example top-k (selection + sparse kernels) and unified top-k (selection + compaction + small GEMMs +
-/// scatter). Selection is included: it is part of what meProp costs.
+/// scatter). Selection is included: it is part of what meProp costs. One more row times the per-example products
+/// alone (dx, dW, db from a selection made in the setup), the part that replaces the dense GEMMs.
 /// </summary>
 [Config(typeof(BenchConfig))]
 public class BackwardBenchmarks
@@ -16,7 +17,8 @@ public class BackwardBenchmarks
     [ParamsSource(nameof(Shapes))] public LayerShape Shape;
 
     private float[] dy = [], w = [], x = [], dx = [], dw = [], db = [];
-    private int[] indices = [];
+    private int[] indices = [], fixedIndices = [];
+    private float[] fixedValues = [];
     private float[] values = [], dyCompact = [], wCompact = [], dwCompact = [];
     private byte[] workspace = [];
 
@@ -36,6 +38,8 @@ public class BackwardBenchmarks
         indices = new int[b * k]; values = new float[b * k];
         dyCompact = new float[b * k]; wCompact = new float[k * m]; dwCompact = new float[k * m];
         workspace = new byte[Math.Max(Kernels.TopKAbsRowsWorkspaceSize(n, k), Kernels.TopKAbsUnifiedWorkspaceSize(b, n, k))];
+        fixedIndices = new int[b * k]; fixedValues = new float[b * k];
+        Kernels.TopKAbsRows(dy, b, n, n, k, fixedIndices, k, fixedValues, k, workspace);
     }
 
     [Benchmark(Baseline = true, Description = "dense (SGEMM)")]
@@ -54,6 +58,15 @@ public class BackwardBenchmarks
         Kernels.TopKAbsRows(dy, b, n, n, k, indices, k, values, k, workspace);
         Kernels.SparseBackwardDx(b, n, m, k, indices, k, values, k, w, m, dx, m);
         Kernels.SparseBackwardDw(b, n, m, k, indices, k, values, k, x, m, dw, m);
+        Kernels.ColumnSums(dy, b, n, n, db, accumulate: true);
+    }
+
+    [Benchmark(Description = "per-example products only")]
+    public void PerExampleProducts()
+    {
+        (int b, int n, int m, int k) = (Shape.Batch, Shape.N, Shape.M, Shape.K);
+        Kernels.SparseBackwardDx(b, n, m, k, fixedIndices, k, fixedValues, k, w, m, dx, m);
+        Kernels.SparseBackwardDw(b, n, m, k, fixedIndices, k, fixedValues, k, x, m, dw, m);
         Kernels.ColumnSums(dy, b, n, n, db, accumulate: true);
     }
 
