@@ -27,13 +27,13 @@ internal static class NlpCommands
         var noProgress = new Option<bool>("--no-progress") { Description = "print one line per evaluation instead of a progress bar" };
         cmd.Options.Add(configFile);
         cmd.Options.Add(noProgress);
-        var flags = new Dictionary<NlpOption, Option>();
+        var flags = new Dictionary<ConfigOption<NlpConfig>, Option>();
         foreach (var o in NlpConfigOptions.All)
         {
             if (o.Key == "model") continue;
             Option option = o.Type == OptionType.Bool
                 ? new Option<bool>(o.Flag) { Description = o.Help }
-                : new Option<string>(o.Flag) { Description = o.Help, HelpName = HelpName(o) };
+                : new Option<string>(o.Flag) { Description = o.Help, HelpName = o.ValueName };
             if (o.Choices is { } choices && option is Option<string> s) s.AcceptOnlyFromAmong([.. choices]);
             flags[o] = option;
             cmd.Options.Add(option);
@@ -221,13 +221,4 @@ internal static class NlpCommands
             return 3;
         }
     }
-
-    private static string HelpName(NlpOption o) => o.Type switch
-    {
-        OptionType.Int or OptionType.Long => "N",
-        OptionType.Float => "X",
-        OptionType.IntList => "N[,N...]",
-        OptionType.Choice => string.Join("|", o.Choices!),
-        _ => o.Key.EndsWith("dir") || o.Key == "out" ? "DIR" : "PATH",
-    };
 }

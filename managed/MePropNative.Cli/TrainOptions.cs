@@ -9,7 +9,7 @@ internal sealed class TrainOptions
 {
     public Option<FileInfo?> Config { get; } = new("--config") { Description = "JSON config file: this program's keys (see below) or the original meProp/meSimp program's (HiddenSize, NetType, ...). Flags override it.", HelpName = "file.json" };
     public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "print one line per evaluation instead of a progress bar" };
-    public Dictionary<ConfigOption, Option> ByConfig { get; } = [];
+    public Dictionary<ConfigOption<TrainConfig>, Option> ByConfig { get; } = [];
 
     public void AddTo(Command command)
     {
@@ -19,7 +19,7 @@ internal sealed class TrainOptions
         {
             Option option = o.Type == OptionType.Bool
                 ? new Option<bool>(o.Flag) { Description = o.Help }
-                : new Option<string>(o.Flag) { Description = o.Help, HelpName = HelpName(o) };
+                : new Option<string>(o.Flag) { Description = o.Help, HelpName = o.ValueName };
             if (o.Choices is { } choices && option is Option<string> s) s.AcceptOnlyFromAmong([.. choices]);
             ByConfig[o] = option;
             command.Options.Add(option);
@@ -48,13 +48,4 @@ internal sealed class TrainOptions
         else if (flags) config.Source += " + flags";
         return config;
     }
-
-    private static string HelpName(ConfigOption o) => o.Type switch
-    {
-        OptionType.Int or OptionType.Long => "N",
-        OptionType.Float => "X",
-        OptionType.IntList => "N[,N...]",
-        OptionType.Choice => string.Join("|", o.Choices!),
-        _ => o.Key.EndsWith("dir") || o.Key == "out" ? "DIR" : "PATH",
-    };
 }

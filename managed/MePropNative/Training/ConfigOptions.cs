@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MePropNative.MeProp;
@@ -6,24 +5,10 @@ using MePropNative.Optimizers;
 
 namespace MePropNative.Training;
 
-public enum OptionType { Int, Long, Float, String, Bool, IntList, Choice }
-
-/// <summary>One configuration option: its JSON key (snake_case), CLI flag (--kebab-case), help, and how to read/write it.</summary>
-public sealed record ConfigOption(
-    string Key,
-    OptionType Type,
-    string Help,
-    Func<TrainConfig, object?> Get,
-    Action<TrainConfig, JsonElement> Set,
-    IReadOnlyList<string>? Choices = null)
-{
-    public string Flag => "--" + Key.Replace('_', '-');
-}
-
 /// <summary>The catalog of training options, shared by JSON configs and the command line.</summary>
 public static class ConfigOptions
 {
-    public static readonly IReadOnlyList<ConfigOption> All =
+    public static readonly IReadOnlyList<ConfigOption<TrainConfig>> All =
     [
         Str("model", "model to train (mlp)", c => c.Model, (c, v) => c.Model = v),
         Str("dataset", "dataset (mnist)", c => c.Dataset, (c, v) => c.Dataset = v),
@@ -74,100 +59,37 @@ public static class ConfigOptions
         Bool("resume", "continue from the checkpoint", c => c.Resume, (c, v) => c.Resume = v),
     ];
 
-    public static readonly IReadOnlyDictionary<string, ConfigOption> ByKey = All.ToDictionary(o => o.Key);
+    public static readonly IReadOnlyDictionary<string, ConfigOption<TrainConfig>> ByKey = All.ToDictionary(o => o.Key);
 
     /// <summary>Applies the properties of a JSON object; unknown keys and wrong types are one error listing them all.</summary>
-    public static void Apply(TrainConfig config, JsonElement obj, string source)
-    {
-        if (obj.ValueKind != JsonValueKind.Object) throw new ConfigException($"{source}: the config must be a JSON object.");
-        var unknown = new List<string>();
-        var errors = new List<string>();
-        foreach (var prop in obj.EnumerateObject())
-        {
-            if (!ByKey.TryGetValue(prop.Name, out var option)) { unknown.Add(prop.Name); continue; }
-            if (prop.Value.ValueKind == JsonValueKind.Null) continue; // null: keep the default
-            try { option.Set(config, prop.Value); }
-            catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentException or OverflowException)
-            {
-                errors.Add($"{prop.Name}: {e.Message}");
-            }
-        }
-        if (unknown.Count > 0)
-            errors.Insert(0, $"unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Valid keys: {string.Join(", ", All.Select(o => o.Key))}.");
-        if (errors.Count > 0) throw new ConfigException($"{source}: " + string.Join("\n  ", errors));
-    }
+    public static void Apply(TrainConfig config, JsonElement obj, string source) => OptionCatalog.Apply(All, ByKey, config, obj, source);
 
     /// <summary>A JSON value from a command-line string, by the option's type ("20,40" is a list; "true" a bool).</summary>
-    public static JsonElement ParseFlagValue(ConfigOption option, string text)
-    {
-        JsonNode? node = option.Type switch
-        {
-            OptionType.Int or OptionType.Long or OptionType.Float => JsonValue.Create(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)),
-            OptionType.Bool => JsonValue.Create(bool.Parse(text)),
-            OptionType.IntList => new JsonArray(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => (JsonNode?)JsonValue.Create(int.Parse(s, CultureInfo.InvariantCulture))).ToArray()),
-            _ => JsonValue.Create(text),
-        };
-        return JsonSerializer.SerializeToElement(node);
-    }
+    public static JsonElement ParseFlagValue(ConfigOption<TrainConfig> option, string text) => OptionCatalog.ParseFlagValue(option.Type, text);
 
     /// <summary>The config as a JSON object with every option (what results.json records).</summary>
-    public static JsonObject ToJson(TrainConfig config)
-    {
-        var o = new JsonObject();
-        foreach (var opt in All)
-        {
-            var v = opt.Get(config);
-            o[opt.Key] = v switch
-            {
-                null => null,
-                int[] a => new JsonArray(a.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
-                float f => JsonValue.Create(Math.Round((double)f, 7)),
-                _ => JsonValue.Create(v),
-            };
-        }
-        return o;
-    }
+    public static JsonObject ToJson(TrainConfig config) => OptionCatalog.ToJson(All, config);
 
     // ---- option builders -----------------------------------------------------------------------------------------
 
-    private static ConfigOption Str(string key, string help, Func<TrainConfig, string?> get, Action<TrainConfig, string> set) =>
-        new(key, OptionType.String, help, get, (c, e) => set(c, e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Wrong(e, "a string")));
+    private static ConfigOption<TrainConfig> Str(string key, string help, Func<TrainConfig, string?> get, Action<TrainConfig, string> set) =>
+        new(key, OptionType.String, help, get, (c, e) => set(c, OptionCatalog.ReadString(e)));
 
-    private static ConfigOption Choice(string key, string help, IReadOnlyList<string> choices, Func<TrainConfig, string> get, Action<TrainConfig, string> set) =>
-        new(key, OptionType.Choice, help, get, (c, e) => set(c, e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Wrong(e, "a string")), choices);
+    private static ConfigOption<TrainConfig> Choice(string key, string help, IReadOnlyList<string> choices, Func<TrainConfig, string> get, Action<TrainConfig, string> set) =>
+        new(key, OptionType.Choice, help, get, (c, e) => set(c, OptionCatalog.ReadString(e)), choices);
 
-    private static ConfigOption Int(string key, string help, Func<TrainConfig, int> get, Action<TrainConfig, int> set) =>
-        new(key, OptionType.Int, help, c => get(c), (c, e) => set(c, ReadInt(e)));
+    private static ConfigOption<TrainConfig> Int(string key, string help, Func<TrainConfig, int> get, Action<TrainConfig, int> set) =>
+        new(key, OptionType.Int, help, c => get(c), (c, e) => set(c, OptionCatalog.ReadInt(e)));
 
-    private static ConfigOption Long(string key, string help, Func<TrainConfig, long> get, Action<TrainConfig, long> set) =>
-        new(key, OptionType.Long, help, c => get(c), (c, e) => set(c, e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) ? v : throw Wrong(e, "an integer")));
+    private static ConfigOption<TrainConfig> Long(string key, string help, Func<TrainConfig, long> get, Action<TrainConfig, long> set) =>
+        new(key, OptionType.Long, help, c => get(c), (c, e) => set(c, OptionCatalog.ReadLong(e)));
 
-    private static ConfigOption Float(string key, string help, Func<TrainConfig, float> get, Action<TrainConfig, float> set) =>
-        new(key, OptionType.Float, help, c => get(c), (c, e) => set(c, e.ValueKind == JsonValueKind.Number ? (float)e.GetDouble() : throw Wrong(e, "a number")));
+    private static ConfigOption<TrainConfig> Float(string key, string help, Func<TrainConfig, float> get, Action<TrainConfig, float> set) =>
+        new(key, OptionType.Float, help, c => get(c), (c, e) => set(c, OptionCatalog.ReadFloat(e)));
 
-    private static ConfigOption Bool(string key, string help, Func<TrainConfig, bool> get, Action<TrainConfig, bool> set) =>
-        new(key, OptionType.Bool, help, c => get(c), (c, e) => set(c, e.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => throw Wrong(e, "true or false"),
-        }));
+    private static ConfigOption<TrainConfig> Bool(string key, string help, Func<TrainConfig, bool> get, Action<TrainConfig, bool> set) =>
+        new(key, OptionType.Bool, help, c => get(c), (c, e) => set(c, OptionCatalog.ReadBool(e)));
 
-    private static ConfigOption IntList(string key, string help, Func<TrainConfig, int[]> get, Action<TrainConfig, int[]> set) =>
-        new(key, OptionType.IntList, help, get, (c, e) => set(c, e.ValueKind switch
-        {
-            JsonValueKind.Number => [ReadInt(e)],
-            JsonValueKind.Array => e.EnumerateArray().Select(ReadInt).ToArray(),
-            _ => throw Wrong(e, "an integer or a list of integers"),
-        }));
-
-    private static int ReadInt(JsonElement e)
-    {
-        if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
-            return (int)d;
-        throw Wrong(e, "an integer");
-    }
-
-    private static FormatException Wrong(JsonElement e, string expected) => new($"expected {expected}, got {e.GetRawText()}");
+    private static ConfigOption<TrainConfig> IntList(string key, string help, Func<TrainConfig, int[]> get, Action<TrainConfig, int[]> set) =>
+        new(key, OptionType.IntList, help, get, (c, e) => set(c, OptionCatalog.ReadIntList(e)));
 }

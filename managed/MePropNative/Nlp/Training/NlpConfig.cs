@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MePropNative.MeProp;
@@ -122,13 +121,6 @@ public sealed class NlpConfig
     public JsonObject ToJson() => NlpConfigOptions.ToJson(this);
 }
 
-/// <summary>One option of an NLP run: JSON key, CLI flag, help, accessors (typed like <see cref="ConfigOption"/>).</summary>
-public sealed record NlpOption(string Key, OptionType Type, string Help, Func<NlpConfig, object?> Get, Action<NlpConfig, JsonElement> Set,
-    IReadOnlyList<string>? Choices = null)
-{
-    public string Flag => "--" + Key.Replace('_', '-');
-}
-
 /// <summary>The option catalog of `train tagger` and `train parser`: the shared training options of
 /// <see cref="ConfigOptions"/> (same keys, same flags) plus the NLP ones.</summary>
 public static class NlpConfigOptions
@@ -152,13 +144,13 @@ public static class NlpConfigOptions
         ["mesimp"] = "meSimp: prune LSTM hidden units (tagger) / hidden units (parser) seldom selected by top-k, in cycles",
     };
 
-    public static readonly IReadOnlyList<NlpOption> All = Build();
+    public static readonly IReadOnlyList<ConfigOption<NlpConfig>> All = Build();
 
-    public static readonly IReadOnlyDictionary<string, NlpOption> ByKey = All.ToDictionary(o => o.Key);
+    public static readonly IReadOnlyDictionary<string, ConfigOption<NlpConfig>> ByKey = All.ToDictionary(o => o.Key);
 
-    private static List<NlpOption> Build()
+    private static List<ConfigOption<NlpConfig>> Build()
     {
-        var list = new List<NlpOption>
+        var list = new List<ConfigOption<NlpConfig>>
         {
             new("model", OptionType.Choice, "model: tagger (LSTM POS tagger) or parser (arc-standard MLP parser)", c => c.Task,
                 (c, e) => { if (Str(e) != c.Task) throw new FormatException($"this command trains the {c.Task}, the config says '{Str(e)}'"); }, ["tagger", "parser"]),
@@ -179,41 +171,17 @@ public static class NlpConfigOptions
         foreach (var key in SharedKeys)
         {
             var o = ConfigOptions.ByKey[key];
-            list.Add(new NlpOption(o.Key, o.Type, HelpOverrides.GetValueOrDefault(key, o.Help), c => o.Get(c.Common), (c, e) => o.Set(c.Common, e), o.Choices));
+            list.Add(new ConfigOption<NlpConfig>(o.Key, o.Type, HelpOverrides.GetValueOrDefault(key, o.Help), c => o.Get(c.Common), (c, e) => o.Set(c.Common, e), o.Choices));
         }
         return list;
     }
 
-    private static string Str(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new FormatException($"expected a string, got {e.GetRawText()}");
-    private static bool Bool(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => throw new FormatException($"expected true or false, got {e.GetRawText()}"),
-    };
-    private static int Int(JsonElement e) =>
-        e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue
-            ? (int)d : throw new FormatException($"expected an integer, got {e.GetRawText()}");
+    private static string Str(JsonElement e) => OptionCatalog.ReadString(e);
+    private static bool Bool(JsonElement e) => OptionCatalog.ReadBool(e);
+    private static int Int(JsonElement e) => OptionCatalog.ReadInt(e);
 
     /// <summary>Applies a JSON object's properties; unknown keys and wrong types are one error listing them all.</summary>
-    public static void Apply(NlpConfig config, JsonElement obj, string source)
-    {
-        if (obj.ValueKind != JsonValueKind.Object) throw new ConfigException($"{source}: the config must be a JSON object.");
-        var unknown = new List<string>();
-        var errors = new List<string>();
-        foreach (var prop in obj.EnumerateObject())
-        {
-            if (!ByKey.TryGetValue(prop.Name, out var option)) { unknown.Add(prop.Name); continue; }
-            try { option.Set(config, prop.Value); }
-            catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentException or OverflowException)
-            {
-                errors.Add($"{prop.Name}: {e.Message}");
-            }
-        }
-        if (unknown.Count > 0)
-            errors.Insert(0, $"unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Valid keys: {string.Join(", ", All.Select(o => o.Key))}.");
-        if (errors.Count > 0) throw new ConfigException($"{source}: " + string.Join("\n  ", errors));
-    }
+    public static void Apply(NlpConfig config, JsonElement obj, string source) => OptionCatalog.Apply(All, ByKey, config, obj, source);
 
     /// <summary>Reads a JSON config file over the defaults of <paramref name="task"/>.</summary>
     public static NlpConfig Load(string path, string task)
@@ -237,33 +205,7 @@ public static class NlpConfigOptions
         }
     }
 
-    public static JsonElement ParseFlagValue(NlpOption option, string text)
-    {
-        JsonNode? node = option.Type switch
-        {
-            OptionType.Int or OptionType.Long or OptionType.Float => JsonValue.Create(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)),
-            OptionType.Bool => JsonValue.Create(bool.Parse(text)),
-            OptionType.IntList => new JsonArray(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => (JsonNode?)JsonValue.Create(int.Parse(s, CultureInfo.InvariantCulture))).ToArray()),
-            _ => JsonValue.Create(text),
-        };
-        return JsonSerializer.SerializeToElement(node);
-    }
+    public static JsonElement ParseFlagValue(ConfigOption<NlpConfig> option, string text) => OptionCatalog.ParseFlagValue(option.Type, text);
 
-    public static JsonObject ToJson(NlpConfig config)
-    {
-        var o = new JsonObject();
-        foreach (var opt in All)
-        {
-            var v = opt.Get(config);
-            o[opt.Key] = v switch
-            {
-                null => null,
-                int[] a => new JsonArray(a.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
-                float f => JsonValue.Create(Math.Round((double)f, 7)),
-                _ => JsonValue.Create(v),
-            };
-        }
-        return o;
-    }
+    public static JsonObject ToJson(NlpConfig config) => OptionCatalog.ToJson(All, config);
 }

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace MePropNative.Training;
+
+public enum OptionType { Int, Long, Float, String, Bool, IntList, Choice }
+
+/// <summary>One configuration option of a <typeparamref name="TConfig"/>: its JSON key (snake_case), CLI flag
+/// (--kebab-case), help, and how to read and write it.</summary>
+public sealed record ConfigOption<TConfig>(
+    string Key,
+    OptionType Type,
+    string Help,
+    Func<TConfig, object?> Get,
+    Action<TConfig, JsonElement> Set,
+    IReadOnlyList<string>? Choices = null)
+{
+    public string Flag => "--" + Key.Replace('_', '-');
+
+    /// <summary>The placeholder of the flag's value in help texts.</summary>
+    public string ValueName => Type switch
+    {
+        OptionType.Int or OptionType.Long => "N",
+        OptionType.Float => "X",
+        OptionType.IntList => "N[,N...]",
+        OptionType.Choice => string.Join("|", Choices!),
+        _ => Key.EndsWith("dir") || Key == "out" ? "DIR" : "PATH",
+    };
+}
+
+/// <summary>
+/// What every option catalog (<see cref="ConfigOptions"/> for `train mlp`, the NLP one for `train tagger|parser`) does
+/// the same way: apply a JSON object (unknown keys and wrong types are one error listing them all; null keeps the
+/// default), turn a command-line string into JSON, write a config as JSON, and read typed JSON values with errors that
+/// say what was expected.
+/// </summary>
+public static class OptionCatalog
+{
+    public static void Apply<TConfig>(IReadOnlyList<ConfigOption<TConfig>> all, IReadOnlyDictionary<string, ConfigOption<TConfig>> byKey,
+        TConfig config, JsonElement obj, string source)
+    {
+        if (obj.ValueKind != JsonValueKind.Object) throw new ConfigException($"{source}: the config must be a JSON object.");
+        var unknown = new List<string>();
+        var errors = new List<string>();
+        foreach (var prop in obj.EnumerateObject())
+        {
+            if (!byKey.TryGetValue(prop.Name, out var option)) { unknown.Add(prop.Name); continue; }
+            if (prop.Value.ValueKind == JsonValueKind.Null) continue;
+            try { option.Set(config, prop.Value); }
+            catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentException or OverflowException)
+            {
+                errors.Add($"{prop.Name}: {e.Message}");
+            }
+        }
+        if (unknown.Count > 0)
+            errors.Insert(0, $"unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Valid keys: {string.Join(", ", all.Select(o => o.Key))}.");
+        if (errors.Count > 0) throw new ConfigException($"{source}: " + string.Join("\n  ", errors));
+    }
+
+    /// <summary>A JSON value from a command-line string, by the option's type ("20,40" is a list; "true" a bool).</summary>
+    public static JsonElement ParseFlagValue(OptionType type, string text)
+    {
+        JsonNode? node = type switch
+        {
+            OptionType.Int or OptionType.Long or OptionType.Float => JsonValue.Create(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)),
+            OptionType.Bool => JsonValue.Create(bool.Parse(text)),
+            OptionType.IntList => new JsonArray(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => (JsonNode?)JsonValue.Create(int.Parse(s, CultureInfo.InvariantCulture))).ToArray()),
+            _ => JsonValue.Create(text),
+        };
+        return JsonSerializer.SerializeToElement(node);
+    }
+
+    /// <summary>The config as a JSON object with every option (what results.json and checkpoints record).</summary>
+    public static JsonObject ToJson<TConfig>(IReadOnlyList<ConfigOption<TConfig>> all, TConfig config)
+    {
+        var o = new JsonObject();
+        foreach (var opt in all)
+        {
+            var v = opt.Get(config);
+            o[opt.Key] = v switch
+            {
+                null => null,
+                int[] a => new JsonArray(a.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
+                float f => JsonValue.Create(Math.Round((double)f, 7)),
+                _ => JsonValue.Create(v),
+            };
+        }
+        return o;
+    }
+
+    // ---- typed JSON values ----------------------------------------------------------------------------------------
+
+    public static string ReadString(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Wrong(e, "a string");
+
+    public static int ReadInt(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue
+            ? (int)d : throw Wrong(e, "an integer");
+
+    public static long ReadLong(JsonElement e) => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) ? v : throw Wrong(e, "an integer");
+
+    public static float ReadFloat(JsonElement e) => e.ValueKind == JsonValueKind.Number ? (float)e.GetDouble() : throw Wrong(e, "a number");
+
+    public static bool ReadBool(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw Wrong(e, "true or false"),
+    };
+
+    public static int[] ReadIntList(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Number => [ReadInt(e)],
+        JsonValueKind.Array => e.EnumerateArray().Select(ReadInt).ToArray(),
+        _ => throw Wrong(e, "an integer or a list of integers"),
+    };
+
+    private static FormatException Wrong(JsonElement e, string expected) => new($"expected {expected}, got {e.GetRawText()}");
+}
