@@ -17,25 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_support.h"
 #include "meprop.h"
 
 namespace {
 
-bool BuiltWithCuda() { return std::string(mp_build_info()).find("cuda=on") != std::string::npos; }
-
-std::string NoGpuReason() {
-    if (!BuiltWithCuda()) return "CPU-only build of libmeprop (configure with -DMEPROP_CUDA=ON)";
-    if (mp_cuda_device_count() == 0) return "mp_cuda_device_count() == 0 (no driver or no device)";
-    return "";
-}
-
-#define SKIP_WITHOUT_GPU()                                                      \
-    do {                                                                        \
-        const std::string why_ = NoGpuReason();                                 \
-        if (!why_.empty()) GTEST_SKIP() << "no CUDA device: " << why_;          \
-    } while (0)
-
-#define MP_ASSERT_OK(call) ASSERT_EQ((call), MP_OK) << mp_last_error()
+using mptest_cuda::BuiltWithCuda;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
