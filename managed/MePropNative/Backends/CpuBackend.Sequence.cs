@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using MePropNative.Bindings;
@@ -178,6 +179,14 @@ public sealed partial class CpuBackend
         if (indices.Rows != x.Rows || indices.Cols != kk) throw new ArgumentException($"indices must be {x.Rows} x {kk}, not {indices.Rows} x {indices.Cols}.");
         if (values is not null && (values.Rows != x.Rows || values.Cols != kk)) throw new ArgumentException($"values must be {x.Rows} x {kk}.");
         if (x.Rows == 0) return;
+        long t0 = Stopwatch.GetTimestamp();
+        SelectGrouped(x, groups, k, indices, values);
+        CountSelection(t0);
+    }
+
+    private void SelectGrouped(Tensor x, int groups, int k, IndexTensor indices, Tensor? values)
+    {
+        int width = x.Cols / groups, kk = groups * k;
         var all = Floats(x);
         var idx = Ints(indices);
         var val = values is null ? Span<float>.Empty : Floats(values);

@@ -344,27 +344,41 @@ public sealed partial class CpuBackend : IBackend
         if (indices.Rows != x.Rows || indices.Cols != k) throw new ArgumentException($"indices must be {x.Rows} x {k}, not {indices.Rows} x {indices.Cols}.");
         if (values is not null && (values.Rows != x.Rows || values.Cols != k)) throw new ArgumentException($"values must be {x.Rows} x {k}.");
         if (x.Rows == 0) return;
+        long t0 = Stopwatch.GetTimestamp();
         Kernels.TopKAbsRows(Floats(x), x.Rows, x.Cols, x.Stride, k, Ints(indices), k,
             values is null ? default : Floats(values), values?.Stride ?? k);
+        CountSelection(t0);
+    }
+
+    private void CountSelection(long t0)
+    {
+        Counters.SelectionTicks += Stopwatch.GetTimestamp() - t0;
+        Counters.SelectionCalls++;
     }
 
     public void TopKAbsUnified(Tensor x, int k, IndexTensor indices)
     {
         if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
+        long t0 = Stopwatch.GetTimestamp();
         Kernels.TopKAbsUnified(Floats(x), x.Rows, x.Cols, x.Stride, k, Ints(indices));
+        CountSelection(t0);
     }
 
     public void RandomKRows(int n, int k, ulong seed, long firstRow, IndexTensor indices)
     {
         if (indices.Cols != k) throw new ArgumentException($"indices must have {k} columns, not {indices.Cols}.");
         if (indices.Rows == 0) return;
+        long t0 = Stopwatch.GetTimestamp();
         Kernels.RandomKRows(indices.Rows, n, k, seed, firstRow, Ints(indices), k);
+        CountSelection(t0);
     }
 
     public void RandomKUnified(int n, int k, ulong seed, IndexTensor indices)
     {
         if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
+        long t0 = Stopwatch.GetTimestamp();
         Kernels.RandomKUnified(n, k, seed, Ints(indices));
+        CountSelection(t0);
     }
 
     // ---- compaction -------------------------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ public sealed partial class CudaBackend
         if (values is not null && (values.Rows != x.Rows || values.Cols != kk)) throw new ArgumentException($"values must be {x.Rows} x {kk}.");
         if (x.Rows == 0) return;
         long bytes = CudaLaunch.TopKAbsRowsWorkspaceSize(x.Rows, width, k);
+        int mark = clock.Start();
         for (int g = 0; g < groups; g++)
         {
             ulong idx = P(indices) + (ulong)(g * k) * sizeof(int);
@@ -55,6 +56,7 @@ public sealed partial class CudaBackend
                 values is null ? 0 : P(values) + (ulong)(g * k) * sizeof(float), values?.Stride ?? kk, Workspace(bytes), bytes, Stream);
             if (g > 0) CudaLaunch.PlaceIndexColumns(idx, x.Rows, k, kk, idx, kk, g * width, Stream);
         }
+        clock.Stop(mark, KernelClock.Kind.Selection);
     }
 
     /// <summary>On the GPU the grouping buys nothing (the CPU does it for cache locality): the grouped pattern holds

@@ -323,8 +323,10 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
         if (values is not null && (values.Rows != x.Rows || values.Cols != k)) throw new ArgumentException($"values must be {x.Rows} x {k}.");
         if (x.Rows == 0) return;
         long bytes = CudaLaunch.TopKAbsRowsWorkspaceSize(x.Rows, x.Cols, k);
+        int mark = clock.Start();
         CudaLaunch.TopKAbsRows(P(x), x.Rows, x.Cols, x.Stride, k, P(indices), k, values is null ? 0 : P(values), values?.Stride ?? k,
             Workspace(bytes), bytes, Stream);
+        clock.Stop(mark, KernelClock.Kind.Selection);
     }
 
     public void TopKAbsUnified(Tensor x, int k, IndexTensor indices)
@@ -332,20 +334,26 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
         if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
         if (x.Rows == 0) throw new ArgumentException("unified top-k of an empty batch.");
         long bytes = CudaLaunch.TopKAbsUnifiedWorkspaceSize(x.Rows, x.Cols, k);
+        int mark = clock.Start();
         CudaLaunch.TopKAbsUnified(P(x), x.Rows, x.Cols, x.Stride, k, P(indices), 0, Workspace(bytes), bytes, Stream);
+        clock.Stop(mark, KernelClock.Kind.Selection);
     }
 
     public void RandomKRows(int n, int k, ulong seed, long firstRow, IndexTensor indices)
     {
         if (indices.Cols != k) throw new ArgumentException($"indices must have {k} columns, not {indices.Cols}.");
         if (indices.Rows == 0) return;
+        int mark = clock.Start();
         CudaLaunch.RandomKRows(indices.Rows, n, k, seed, firstRow, P(indices), k, Stream);
+        clock.Stop(mark, KernelClock.Kind.Selection);
     }
 
     public void RandomKUnified(int n, int k, ulong seed, IndexTensor indices)
     {
         if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
+        int mark = clock.Start();
         CudaLaunch.RandomKUnified(n, k, seed, P(indices), Stream);
+        clock.Stop(mark, KernelClock.Kind.Selection);
     }
 
     // ---- compaction -------------------------------------------------------------------------------------------------------------
@@ -522,11 +530,11 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
 
     public override string ToString() => Description;
 
-    /// <summary>Event pairs around the GEMMs and sparse kernels, read back into <see cref="Counters"/> at the next
+    /// <summary>Event pairs around the GEMMs, sparse kernels and selection kernels, read back into <see cref="Counters"/> at the next
     /// synchronization (so timing never adds a wait of its own).</summary>
     private sealed class KernelClock(CudaBackend backend) : IDisposable
     {
-        public enum Kind { Gemm, Sparse }
+        public enum Kind { Gemm, Sparse, Selection }
 
         private readonly List<(CudaEvent Start, CudaEvent End)> free = [];
         private readonly List<(CudaEvent Start, CudaEvent End, Kind Kind)> pending = [];
@@ -547,7 +555,12 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
         public void Stop(int mark, Kind kind)
         {
             var c = backend.Counters;
-            if (kind == Kind.Gemm) c.GemmCalls++; else c.SparseCalls++;
+            switch (kind)
+            {
+                case Kind.Gemm: c.GemmCalls++; break;
+                case Kind.Sparse: c.SparseCalls++; break;
+                default: c.SelectionCalls++; break;
+            }
             if (mark < 0) return;
             var p = pending[mark];
             p.End.Record(backend.Stream);
@@ -565,7 +578,12 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
                 try
                 {
                     long ticks = (long)(CudaEvent.ElapsedMilliseconds(start, end) * 1e-3 * Stopwatch.Frequency);
-                    if (kind == Kind.Gemm) c.GemmTicks += ticks; else c.SparseTicks += ticks;
+                    switch (kind)
+                    {
+                        case Kind.Gemm: c.GemmTicks += ticks; break;
+                        case Kind.Sparse: c.SparseTicks += ticks; break;
+                        default: c.SelectionTicks += ticks; break;
+                    }
                 }
                 catch (CudaException) { }
                 free.Add((start, end));

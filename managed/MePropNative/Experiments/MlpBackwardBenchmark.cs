@@ -38,6 +38,7 @@ public static class MlpBackwardBenchmark
         [property: JsonPropertyName("linear_backward_ms")] double LinearBackwardMs,
         [property: JsonPropertyName("gemm_in_backward_ms")] double GemmInBackwardMs,
         [property: JsonPropertyName("sparse_kernels_ms")] double SparseKernelsMs,
+        [property: JsonPropertyName("selection_ms")] double SelectionMs,
         [property: JsonPropertyName("backward_speedup")] double BackwardSpeedup,
         [property: JsonPropertyName("linear_backward_speedup")] double LinearBackwardSpeedup);
 
@@ -58,10 +59,10 @@ public static class MlpBackwardBenchmark
             var sb = new StringBuilder();
             sb.AppendLine($"Batch {BatchSize}, {Repetitions} repetitions (medians), {Data}; all models share the initial weights and see the same batches, in turn.");
             sb.AppendLine();
-            sb.AppendLine("| backward | forward ms | backward ms | linear layers ms | GEMM in backward ms | sparse kernels ms | backward speed-up | linear speed-up |");
-            sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            sb.AppendLine("| backward | forward ms | backward ms | linear layers ms | GEMM in backward ms | sparse kernels ms | selection ms | backward speed-up | linear speed-up |");
+            sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in Rows)
-                sb.AppendLine(string.Create(inv, $"| {r.Name} | {r.ForwardMs:F3} | {r.BackwardMs:F3} | {r.LinearBackwardMs:F3} | {r.GemmInBackwardMs:F3} | {r.SparseKernelsMs:F3} | {r.BackwardSpeedup:F1}x | {r.LinearBackwardSpeedup:F1}x |"));
+                sb.AppendLine(string.Create(inv, $"| {r.Name} | {r.ForwardMs:F3} | {r.BackwardMs:F3} | {r.LinearBackwardMs:F3} | {r.GemmInBackwardMs:F3} | {r.SparseKernelsMs:F3} | {r.SelectionMs:F3} | {r.BackwardSpeedup:F1}x | {r.LinearBackwardSpeedup:F1}x |"));
             sb.AppendLine();
             sb.AppendLine(string.Create(inv, $"A dense training step (forward, backward, Adam update) takes {DenseStepMs:F3} ms (median), of which {100 * DenseStepGemmShare:F0}% is inside SGEMM; the update alone is {DenseStepUpdateMs:F3} ms."));
             return sb.ToString();
@@ -116,8 +117,8 @@ public static class MlpBackwardBenchmark
 
         int n = models.Length;
         var forward = new List<double>[n]; var backward = new List<double>[n]; var linear = new List<double>[n];
-        var gemm = new List<double>[n]; var sparse = new List<double>[n];
-        for (int i = 0; i < n; i++) { forward[i] = []; backward[i] = []; linear[i] = []; gemm[i] = []; sparse[i] = []; }
+        var gemm = new List<double>[n]; var sparse = new List<double>[n]; var selection = new List<double>[n];
+        for (int i = 0; i < n; i++) { forward[i] = []; backward[i] = []; linear[i] = []; gemm[i] = []; sparse[i] = []; selection[i] = []; }
         double Ms(long ticks) => 1000.0 * ticks / Stopwatch.Frequency;
 
         for (int r = 0; r < s.Warmup + s.Repetitions; r++)
@@ -130,7 +131,7 @@ public static class MlpBackwardBenchmark
                 var g = loss.Forward(models[i].Forward(x, ctx), y, computeGradient: true)!;
                 long t1 = Stopwatch.GetTimestamp();
                 timings[i].Reset();
-                long gemm0 = backend.Counters.GemmTicks, sparse0 = backend.Counters.SparseTicks;
+                long gemm0 = backend.Counters.GemmTicks, sparse0 = backend.Counters.SparseTicks, selection0 = backend.Counters.SelectionTicks;
                 models[i].Backward(g);
                 backend.Synchronize();
                 long t2 = Stopwatch.GetTimestamp();
@@ -141,6 +142,7 @@ public static class MlpBackwardBenchmark
                     linear[i].Add(Ms(timings[i].LinearBackwardTicks));
                     gemm[i].Add(Ms(backend.Counters.GemmTicks - gemm0));
                     sparse[i].Add(Ms(backend.Counters.SparseTicks - sparse0));
+                    selection[i].Add(Ms(backend.Counters.SelectionTicks - selection0));
                 }
                 foreach (var p in models[i].Parameters) p.ZeroGradient();
             }
@@ -148,7 +150,7 @@ public static class MlpBackwardBenchmark
         }
         double dense = Median(backward[0]), denseLinear = Median(linear[0]);
         var rows = Enumerable.Range(0, n).Select(i => new Row(Models[i].Name, Median(forward[i]), Median(backward[i]), Median(linear[i]), Median(gemm[i]),
-            Median(sparse[i]), dense / Median(backward[i]), denseLinear / Median(linear[i]))).ToList();
+            Median(sparse[i]), Median(selection[i]), dense / Median(backward[i]), denseLinear / Median(linear[i]))).ToList();
 
         // a dense training step, with its update: the GEMM share
         var trained = new Mlp(backend, new MlpOptions { Inputs = features, Hidden = s.Hidden, Classes = classes, Strategy = StrategyKind.Dense, Seed = s.Seed });

@@ -85,8 +85,9 @@ public static class ReportWriter
                 md.AppendLine($"Where the top-20 time goes: the dense backward does {F(denseFma / 1e6, 0)}M multiply-adds in SGEMM " +
                     $"({F(denseFma / d.GemmInBackwardMs / 1e6, 1)} GFMA/s); top-20 needs {F(sparseFma / 1e6, 1)}M ({F(denseFma / sparseFma, 0)}x fewer) in the sparse " +
                     $"dW/dx kernels, which take {F(t20.SparseKernelsMs, 3)} ms ({F(sparseFma / t20.SparseKernelsMs / 1e6, 1)} GFMA/s: read-modify-write of scattered dW rows " +
-                    $"instead of register-blocked tiles); the rest of the top-20 backward ({F(t20.BackwardMs - t20.SparseKernelsMs, 3)} ms) is the top-k selection, " +
-                    "the dense output layer, the bias sums and the ReLU backward. " + Budget() +
+                    $"instead of register-blocked tiles); the rest of the top-20 backward ({F(t20.BackwardMs - t20.SparseKernelsMs, 3)} ms) is the top-k selection " +
+                    (t20.SelectionMs > 0 ? $"({F(t20.SelectionMs, 3)} ms), " : "") +
+                    $"the dense output layer ({F(t20.GemmInBackwardMs, 3)} ms of GEMM), the bias sums and the ReLU backward. " + Budget() +
                     " Unified top-20 turns the same work into two small dense GEMMs.");
                 string Budget()
                 {
