@@ -161,7 +161,7 @@ public sealed class Conv2d : ILayer
         {
             // dW[c, :] = sum_j val[c, j] * cols[idx[c, j], :] from the im2col rows: register-blocked for rows of up to 64
             // floats, else libmeprop's sparse kernel (which overwrites: accumulate through a scratch tensor)
-            bool blocked = cols.Cols <= 64;
+            bool blocked = cols.Cols <= 64 || cols.IsContiguous;
             var target = Weight.GradientIsZero || blocked ? Weight.Gradient : weightGradient.Get(Weight.Rows, Weight.Cols);
             backend.ConvSparseBackwardWeightsFromColumns(idx, val, cols, target, accumulate: blocked && !Weight.GradientIsZero);
             if (!Weight.GradientIsZero && !blocked) backend.Axpy(1f, target, Weight.Gradient);

@@ -1,0 +1,221 @@
+/* Sparse conv backward, AVX2 + FMA.
+ *
+ * dW of one channel: the entries are decoded a block at a time (window offset, top row, valid column range
+ * [lo, hi) of the filter row), then for every filter row kh and every 64-float slice of it the slice is held in
+ * eight vector accumulators while every entry of the block adds its input run (one load and one FMA per vector);
+ * entries whose window is cut by the left or right border, and slices past the end of the row (runs that are
+ * not whole vectors, e.g. 5 floats with one input channel), use lane masks (masked loads, blended FMAs, masked
+ * stores). Every dW element gets the entries' terms in entry order.
+ * dx of one example: each entry adds value * filter row onto its window's input rows (axpy, the example's dx
+ * stays in cache), channels in order, then entries, then window rows; scalar tails use fmaf. */
+#include "kernels.h"
+
+#include <immintrin.h>
+#include <math.h>
+
+enum { ENTRY_BLOCK = 256 };
+
+typedef struct {
+    int64_t off; /* x offset of the window's (ih0, iw0) pixel (may point before the row: only valid lanes are read) */
+    int32_t top; /* ih0 */
+    int32_t lo, hi;
+    float v;
+} entry;
+
+static inline __m256i lane_iota(void) { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
+
+/* Lanes q + l (l < 8) inside [lo, hi). */
+static inline __m256i range_mask(int64_t q, int32_t lo, int32_t hi) {
+    const __m256i qi = _mm256_add_epi32(_mm256_set1_epi32((int)q), lane_iota());
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), qi), _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), qi));
+}
+
+static inline __m256 masked_fma(__m256 acc, __m256 v, const float* p, __m256i mask) {
+    const __m256 x = _mm256_maskload_ps(p, mask);
+    return _mm256_blendv_ps(acc, _mm256_fmadd_ps(v, x, acc), _mm256_castsi256_ps(mask));
+}
+
+/* One pass over the entries for up to eight (kh, column q) vector slots of the filter row tails: slot s holds dW[kh,
+ * q .. q+7] (lanes past the row end are loaded as 0 and never stored). An entry whose window covers the slot's
+ * lanes adds by plain FMA (the lanes past the row end read through a mask and are discarded); one cut by the
+ * image border adds through its lane mask (blended, so a masked lane never changes). */
+static inline __attribute__((always_inline)) void rest_pass_n(const entry* e, int64_t m, const int32_t* slot_kh,
+                                                               const int64_t* slot_q, const int ns, int64_t run,
+                                                               int64_t row_stride, int32_t H, const float* x, float* dw) {
+    __m256 a[8];
+    __m256i row_mask[8];
+    for (int s = 0; s < 8; s++) {
+        if (s < ns) {
+            row_mask[s] = range_mask(slot_q[s], 0, (int32_t)run);
+            a[s] = _mm256_maskload_ps(dw + slot_kh[s] * run + slot_q[s], row_mask[s]);
+        } else {
+            row_mask[s] = _mm256_setzero_si256();
+            a[s] = _mm256_setzero_ps();
+        }
+    }
+    for (int64_t i = 0; i < m; i++) {
+        const __m256 v = _mm256_set1_ps(e[i].v);
+        const int32_t lo = e[i].lo, hi = e[i].hi, top = e[i].top;
+        const float* xe = x + e[i].off;
+#pragma GCC unroll 8
+        for (int s = 0; s < 8; s++) {
+            if (s >= ns) break;
+            if ((uint32_t)(top + slot_kh[s]) >= (uint32_t)H) continue;
+            const int64_t q = slot_q[s];
+            const float* xp = xe + slot_kh[s] * row_stride + q;
+            if (lo <= q && (hi >= q + 8 || hi == run)) {
+                const __m256 xv = q + 8 <= run ? _mm256_loadu_ps(xp) : _mm256_maskload_ps(xp, row_mask[s]);
+                a[s] = _mm256_fmadd_ps(v, xv, a[s]);
+            } else {
+                a[s] = masked_fma(a[s], v, xp, range_mask(q, lo, hi));
+            }
+        }
+    }
+    for (int s = 0; s < ns; s++) _mm256_maskstore_ps(dw + slot_kh[s] * run + slot_q[s], row_mask[s], a[s]);
+}
+
+/* rest_pass_n with the slot count a constant, so that the accumulators stay in registers. */
+static void rest_pass(const entry* e, int64_t m, const int32_t* slot_kh, const int64_t* slot_q, int ns, int64_t run,
+                      int64_t row_stride, int32_t H, const float* x, float* dw) {
+    switch (ns) {
+        case 1: rest_pass_n(e, m, slot_kh, slot_q, 1, run, row_stride, H, x, dw); break;
+        case 2: rest_pass_n(e, m, slot_kh, slot_q, 2, run, row_stride, H, x, dw); break;
+        case 3: rest_pass_n(e, m, slot_kh, slot_q, 3, run, row_stride, H, x, dw); break;
+        case 4: rest_pass_n(e, m, slot_kh, slot_q, 4, run, row_stride, H, x, dw); break;
+        case 5: rest_pass_n(e, m, slot_kh, slot_q, 5, run, row_stride, H, x, dw); break;
+        case 6: rest_pass_n(e, m, slot_kh, slot_q, 6, run, row_stride, H, x, dw); break;
+        case 7: rest_pass_n(e, m, slot_kh, slot_q, 7, run, row_stride, H, x, dw); break;
+        default: rest_pass_n(e, m, slot_kh, slot_q, 8, run, row_stride, H, x, dw); break;
+    }
+}
+
+void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t nk, const int32_t* idx, const float* val,
+                             const float* x, int64_t ldx, float* dw, int accumulate) {
+    const int64_t P = (int64_t)g->out_h * g->out_w, Cin = g->in_c, KW = g->kernel_w, KH = g->kernel_h;
+    const int64_t run = KW * Cin, row_stride = (int64_t)g->in_w * Cin;
+    const int32_t H = g->in_h, P32 = (int32_t)P, out_w = g->out_w;
+    if (!accumulate)
+        for (int64_t i = 0; i < KH * run; i++) dw[i] = 0.0f;
+    entry e[ENTRY_BLOCK];
+    for (int64_t j0 = 0; j0 < nk; j0 += ENTRY_BLOCK) {
+        const int64_t j1 = j0 + ENTRY_BLOCK < nk ? j0 + ENTRY_BLOCK : nk;
+        int64_t m = 0;
+        for (int64_t j = j0; j < j1; j++) {
+            const float v = val[j];
+            if (v == 0.0f) continue;
+            const int32_t n = idx[j] / P32, p = idx[j] - n * P32, oh = p / out_w, ow = p - oh * out_w;
+            const int64_t ih0 = oh * g->stride - g->pad_top, iw0 = ow * g->stride - g->pad_left;
+            const int64_t kw_lo = iw0 < 0 ? -iw0 : 0, kw_hi = g->in_w - iw0 < KW ? g->in_w - iw0 : KW;
+            if (kw_lo >= kw_hi) continue;
+            e[m].off = (int64_t)n * ldx + (ih0 * g->in_w + iw0) * Cin;
+            e[m].top = (int32_t)ih0;
+            e[m].lo = (int32_t)(kw_lo * Cin);
+            e[m].hi = (int32_t)(kw_hi * Cin);
+            e[m].v = v;
+            m++;
+        }
+        if (m == 0) continue;
+        for (int64_t kh = 0; kh < KH; kh++) {
+            float* drow = dw + kh * run;
+            const float* xk = x + kh * row_stride;
+            int64_t g0 = 0;
+            for (; g0 + 64 <= run; g0 += 64) {
+                __m256 a0 = _mm256_loadu_ps(drow + g0), a1 = _mm256_loadu_ps(drow + g0 + 8);
+                __m256 a2 = _mm256_loadu_ps(drow + g0 + 16), a3 = _mm256_loadu_ps(drow + g0 + 24);
+                __m256 a4 = _mm256_loadu_ps(drow + g0 + 32), a5 = _mm256_loadu_ps(drow + g0 + 40);
+                __m256 a6 = _mm256_loadu_ps(drow + g0 + 48), a7 = _mm256_loadu_ps(drow + g0 + 56);
+                for (int64_t i = 0; i < m; i++) {
+                    if ((uint32_t)(e[i].top + kh) >= (uint32_t)H) continue;
+                    const float* xp = xk + e[i].off + g0;
+                    const __m256 v = _mm256_set1_ps(e[i].v);
+                    if (e[i].lo <= g0 && e[i].hi >= g0 + 64) {
+                        a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(xp), a0);
+                        a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(xp + 8), a1);
+                        a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(xp + 16), a2);
+                        a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(xp + 24), a3);
+                        a4 = _mm256_fmadd_ps(v, _mm256_loadu_ps(xp + 32), a4);
+                        a5 = _mm256_fmadd_ps(v, _mm256_loadu_ps(xp + 40), a5);
+                        a6 = _mm256_fmadd_ps(v, _mm256_loadu_ps(xp + 48), a6);
+                        a7 = _mm256_fmadd_ps(v, _mm256_loadu_ps(xp + 56), a7);
+                    } else {
+                        const int32_t lo = e[i].lo, hi = e[i].hi;
+                        a0 = masked_fma(a0, v, xp, range_mask(g0, lo, hi));
+                        a1 = masked_fma(a1, v, xp + 8, range_mask(g0 + 8, lo, hi));
+                        a2 = masked_fma(a2, v, xp + 16, range_mask(g0 + 16, lo, hi));
+                        a3 = masked_fma(a3, v, xp + 24, range_mask(g0 + 24, lo, hi));
+                        a4 = masked_fma(a4, v, xp + 32, range_mask(g0 + 32, lo, hi));
+                        a5 = masked_fma(a5, v, xp + 40, range_mask(g0 + 40, lo, hi));
+                        a6 = masked_fma(a6, v, xp + 48, range_mask(g0 + 48, lo, hi));
+                        a7 = masked_fma(a7, v, xp + 56, range_mask(g0 + 56, lo, hi));
+                    }
+                }
+                _mm256_storeu_ps(drow + g0, a0);
+                _mm256_storeu_ps(drow + g0 + 8, a1);
+                _mm256_storeu_ps(drow + g0 + 16, a2);
+                _mm256_storeu_ps(drow + g0 + 24, a3);
+                _mm256_storeu_ps(drow + g0 + 32, a4);
+                _mm256_storeu_ps(drow + g0 + 40, a5);
+                _mm256_storeu_ps(drow + g0 + 48, a6);
+                _mm256_storeu_ps(drow + g0 + 56, a7);
+            }
+        }
+        /* The rest of every filter row (the last run % 64 floats: all of it when a row is shorter than 64 floats, e.g.
+         * 5 floats with one input channel) as (kh, column) vector slots, eight per pass over the entries, so that
+         * short rows still get eight independent accumulator chains. */
+        const int64_t r0 = run / 64 * 64;
+        if (r0 == run) continue;
+        int32_t slot_kh[8];
+        int64_t slot_q[8];
+        int ns = 0;
+        for (int64_t kh = 0; kh <= KH; kh++) {
+            if (ns == 8 || (kh == KH && ns > 0)) {
+                rest_pass(e, m, slot_kh, slot_q, ns, run, row_stride, H, x, dw);
+                ns = 0;
+            }
+            if (kh == KH) break;
+            for (int64_t q = r0; q < run; q += 8) {
+                if (ns == 8) {
+                    rest_pass(e, m, slot_kh, slot_q, ns, run, row_stride, H, x, dw);
+                    ns = 0;
+                }
+                slot_kh[ns] = (int32_t)kh;
+                slot_q[ns] = q;
+                ns++;
+            }
+        }
+    }
+}
+
+static inline void axpy(float a, const float* x, float* y, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] = fmaf(a, x[i], y[i]);
+}
+
+void mp_conv_dx_example_avx2(const mp_conv_geometry* g, int64_t n, int64_t channels, int64_t k, const int32_t* idx,
+                             int64_t ldi, const float* val, int64_t ldv, const float* w, int64_t ldw, float* dxn) {
+    const int64_t P = (int64_t)g->out_h * g->out_w, Cin = g->in_c, KW = g->kernel_w, run = KW * Cin;
+    const int64_t size = (int64_t)g->in_h * g->in_w * Cin;
+    int64_t i = 0;
+    for (; i + 8 <= size; i += 8) _mm256_storeu_ps(dxn + i, _mm256_setzero_ps());
+    for (; i < size; i++) dxn[i] = 0.0f;
+    for (int64_t c = 0; c < channels; c++) {
+        const int32_t* ir = idx + c * ldi + n * k;
+        const float* vr = val + c * ldv + n * k;
+        const float* wr = w + c * ldw;
+        for (int64_t t = 0; t < k; t++) {
+            const float v = vr[t];
+            if (v == 0.0f) continue;
+            const int64_t p = ir[t] - n * P, oh = p / g->out_w, ow = p - oh * g->out_w;
+            const int64_t ih0 = oh * g->stride - g->pad_top, iw0 = ow * g->stride - g->pad_left;
+            const int64_t kw_lo = iw0 < 0 ? -iw0 : 0, kw_hi = g->in_w - iw0 < KW ? g->in_w - iw0 : KW;
+            if (kw_lo >= kw_hi) continue;
+            for (int64_t kh = 0; kh < g->kernel_h; kh++) {
+                const int64_t ih = ih0 + kh;
+                if (ih < 0 || ih >= g->in_h) continue;
+                axpy(v, wr + kh * run + kw_lo * Cin, dxn + (ih * g->in_w + iw0 + kw_lo) * Cin, (kw_hi - kw_lo) * Cin);
+            }
+        }
+    }
+}
