@@ -9,7 +9,7 @@
 
 enum { PARALLEL_MIN_FMAS = 1 << 16 };
 
-void mp_conv_dw_channel_scalar(const mp_conv_geometry* g, int64_t nk, const int32_t* idx, const float* val,
+void mp_conv_dw_channel_scalar(const mp_conv_geometry* g, int64_t k, int64_t nk, const int32_t* idx, const float* val,
                                const float* x, int64_t ldx, float* dw, int accumulate) {
     const int64_t P = (int64_t)g->out_h * g->out_w, Cin = g->in_c, KW = g->kernel_w, run = KW * Cin;
     if (!accumulate)
@@ -17,7 +17,7 @@ void mp_conv_dw_channel_scalar(const mp_conv_geometry* g, int64_t nk, const int3
     for (int64_t j = 0; j < nk; j++) {
         const float v = val[j];
         if (v == 0.0f) continue;
-        const int64_t n = idx[j] / P, p = idx[j] - n * P, oh = p / g->out_w, ow = p - oh * g->out_w;
+        const int64_t n = j / k, p = idx[j] - n * P, oh = p / g->out_w, ow = p - oh * g->out_w;
         const int64_t ih0 = oh * g->stride - g->pad_top, iw0 = ow * g->stride - g->pad_left;
         const float* xn = x + n * ldx;
         for (int64_t kh = 0; kh < g->kernel_h; kh++) {
@@ -76,8 +76,8 @@ typedef struct {
 static void dw_task(int64_t c, void* p) {
     const conv_job* j = (const conv_job*)p;
     const int64_t nk = j->batch * j->k;
-    if (j->avx2) mp_conv_dw_channel_avx2(j->g, nk, j->idx + c * j->ldi, j->val + c * j->ldv, j->mat, j->ldm, j->out + c * j->ldo, j->accumulate);
-    else mp_conv_dw_channel_scalar(j->g, nk, j->idx + c * j->ldi, j->val + c * j->ldv, j->mat, j->ldm, j->out + c * j->ldo, j->accumulate);
+    if (j->avx2) mp_conv_dw_channel_avx2(j->g, j->k, nk, j->idx + c * j->ldi, j->val + c * j->ldv, j->mat, j->ldm, j->out + c * j->ldo, j->accumulate);
+    else mp_conv_dw_channel_scalar(j->g, j->k, nk, j->idx + c * j->ldi, j->val + c * j->ldv, j->mat, j->ldm, j->out + c * j->ldo, j->accumulate);
 }
 
 static void dx_task(int64_t n, void* p) {

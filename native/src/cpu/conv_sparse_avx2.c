@@ -89,21 +89,36 @@ static void rest_pass(const entry* e, int64_t m, const int32_t* slot_kh, const i
     }
 }
 
-void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t nk, const int32_t* idx, const float* val,
+/* p / w for 0 <= p < 2^31 without a division: the double estimate is off by at most one, then corrected. */
+static inline int32_t div_row(int32_t p, int32_t w, double inv_w) {
+    int32_t q = (int32_t)((double)p * inv_w);
+    if (q * w > p) q--;
+    else if ((q + 1) * w <= p) q++;
+    return q;
+}
+
+void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t k, int64_t nk, const int32_t* idx, const float* val,
                              const float* x, int64_t ldx, float* dw, int accumulate) {
     const int64_t P = (int64_t)g->out_h * g->out_w, Cin = g->in_c, KW = g->kernel_w, KH = g->kernel_h;
     const int64_t run = KW * Cin, row_stride = (int64_t)g->in_w * Cin;
     const int32_t H = g->in_h, P32 = (int32_t)P, out_w = g->out_w;
+    const double inv_w = 1.0 / out_w;
     if (!accumulate)
         for (int64_t i = 0; i < KH * run; i++) dw[i] = 0.0f;
     entry e[ENTRY_BLOCK];
     for (int64_t j0 = 0; j0 < nk; j0 += ENTRY_BLOCK) {
         const int64_t j1 = j0 + ENTRY_BLOCK < nk ? j0 + ENTRY_BLOCK : nk;
         int64_t m = 0;
+        int32_t n = (int32_t)(j0 / k);
+        int64_t next = ((int64_t)n + 1) * k; /* the first entry of example n + 1 */
         for (int64_t j = j0; j < j1; j++) {
+            if (j == next) {
+                n++;
+                next += k;
+            }
             const float v = val[j];
             if (v == 0.0f) continue;
-            const int32_t n = idx[j] / P32, p = idx[j] - n * P32, oh = p / out_w, ow = p - oh * out_w;
+            const int32_t p = idx[j] - n * P32, oh = div_row(p, out_w, inv_w), ow = p - oh * out_w;
             const int64_t ih0 = oh * g->stride - g->pad_top, iw0 = ow * g->stride - g->pad_left;
             const int64_t kw_lo = iw0 < 0 ? -iw0 : 0, kw_hi = g->in_w - iw0 < KW ? g->in_w - iw0 : KW;
             if (kw_lo >= kw_hi) continue;
@@ -197,6 +212,7 @@ void mp_conv_dx_example_avx2(const mp_conv_geometry* g, int64_t n, int64_t chann
                              int64_t ldi, const float* val, int64_t ldv, const float* w, int64_t ldw, float* dxn) {
     const int64_t P = (int64_t)g->out_h * g->out_w, Cin = g->in_c, KW = g->kernel_w, run = KW * Cin;
     const int64_t size = (int64_t)g->in_h * g->in_w * Cin;
+    const double inv_w = 1.0 / g->out_w;
     int64_t i = 0;
     for (; i + 8 <= size; i += 8) _mm256_storeu_ps(dxn + i, _mm256_setzero_ps());
     for (; i < size; i++) dxn[i] = 0.0f;
@@ -207,7 +223,7 @@ void mp_conv_dx_example_avx2(const mp_conv_geometry* g, int64_t n, int64_t chann
         for (int64_t t = 0; t < k; t++) {
             const float v = vr[t];
             if (v == 0.0f) continue;
-            const int64_t p = ir[t] - n * P, oh = p / g->out_w, ow = p - oh * g->out_w;
+            const int64_t p = ir[t] - n * P, oh = div_row((int32_t)p, g->out_w, inv_w), ow = p - oh * g->out_w;
             const int64_t ih0 = oh * g->stride - g->pad_top, iw0 = ow * g->stride - g->pad_left;
             const int64_t kw_lo = iw0 < 0 ? -iw0 : 0, kw_hi = g->in_w - iw0 < KW ? g->in_w - iw0 : KW;
             if (kw_lo >= kw_hi) continue;

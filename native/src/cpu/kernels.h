@@ -55,12 +55,13 @@ int64_t mp_compact_nonzero_scalar(const float* x, int64_t n, float* vals, int32_
 int64_t mp_compact_nonzero_avx2(const float* x, int64_t n, float* vals, int32_t* pos);
 
 /* ---- sparse conv backward (conv_sparse.c, conv_sparse_avx2.c) --------------------------------------------
- * One output channel's dW row (its nk entries idx/val, indices n*P + p, already checked) and one example's dx.
+ * One output channel's dW row (its nk = batch * k entries idx/val, entry j of example j / k, indices n*P + p,
+ * already checked) and one example's dx.
  * dW: every element gets the entries' terms in entry order (scalar: multiply then add; AVX2: FMA).
  * dx: channels in order, then the channel's k entries of example n in order, then window rows. */
-void mp_conv_dw_channel_scalar(const mp_conv_geometry* g, int64_t nk, const int32_t* idx, const float* val,
+void mp_conv_dw_channel_scalar(const mp_conv_geometry* g, int64_t k, int64_t nk, const int32_t* idx, const float* val,
                                const float* x, int64_t ldx, float* dw, int accumulate);
-void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t nk, const int32_t* idx, const float* val,
+void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t k, int64_t nk, const int32_t* idx, const float* val,
                              const float* x, int64_t ldx, float* dw, int accumulate);
 void mp_conv_dx_example_scalar(const mp_conv_geometry* g, int64_t n, int64_t channels, int64_t k, const int32_t* idx,
                                int64_t ldi, const float* val, int64_t ldv, const float* w, int64_t ldw, float* dxn);

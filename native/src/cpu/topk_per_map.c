@@ -1,12 +1,13 @@
 /* Per-map top-k of a channels-last conv gradient (meProp-CNN): entry points, the scalar reference kernels, the
  * per-map driver and the running-gradient update.
  *
- * Per example (one task slot of workspace per thread): its C maps are laid out as rows (a transpose, or the decay
- * score), then per map the positions whose key is not 0 are left-packed (behind ReLU and max-pooling most of a
- * conv gradient is exactly 0, and the row top-k is slow on rows full of equal keys). If at most k are left,
- * the selection is all of them plus the lowest zero positions; else the row top-k runs on the packed values and
- * its indices are mapped back. Packing keeps index order, so ties still go to the lower position and the
- * selection is exactly the row top-k of the whole map. */
+ * Per example (one task slot of workspace per thread): its maps are laid out as rows, eight channels at a time
+ * (8 x 8 transposes into an L1-sized block; with decay the score). Plain selection then left-packs each map's
+ * positions whose key is not 0 (behind ReLU and max-pooling most of a conv gradient is exactly 0, and the row
+ * top-k is slow on rows full of equal keys): if at most k are left, the selection is all of them plus the lowest
+ * zero positions; else the row top-k runs on the packed values and its indices are mapped back. Packing keeps
+ * index order, so ties still go to the lower position and the selection is exactly the row top-k of the whole
+ * map. Decay scores are rarely 0, so their maps go to the row top-k unpacked. */
 #include "kernels.h"
 
 #include <math.h>
@@ -84,6 +85,16 @@ static void select_example(const per_map_job* j, int64_t n, char* slot) {
             int32_t* out = j->idx + c * j->ldi + n * k;
             float* outv = j->val + c * j->ldv + n * k;
             const float* map = maps + (c - c0) * P;
+            if (j->running != NULL) {
+                /* decay scores are rarely 0 (the running gradient rarely is): no packing */
+                if (j->avx2) mp_topk_row_avx2(map, P, k, out, NULL, row_ws, NULL);
+                else mp_topk_row_scalar(map, P, k, out, NULL, row_ws);
+                for (int64_t t = 0; t < k; t++) {
+                    outv[t] = src[out[t] * C + c];
+                    out[t] += base;
+                }
+                continue;
+            }
             const int64_t m = j->avx2 ? mp_compact_nonzero_avx2(map, P, vals, pos) : mp_compact_nonzero_scalar(map, P, vals, pos);
             if (m <= k) {
                 /* every non-zero key, and the lowest zero positions for the rest, in position order */
@@ -121,20 +132,26 @@ static void select_task(int64_t task, void* p) {
 }
 
 /* running[c*P + p] for p in the task's range: decay * running + share * sum_n |dy|, the sum from +0 in order of n.
- * The channel sums of one position go through the slot's first C floats. */
+ * A block of B positions at a time: their B * C sums (laid out like dy, position-major) through the slot's map
+ * area, accumulated over contiguous runs of each example's row, then written channel by channel. */
 static void update_task(int64_t task, void* p) {
     const per_map_job* j = (const per_map_job*)p;
     const int64_t P = j->P, C = j->C, chunk = (P + j->slots - 1) / j->slots;
     const int64_t p0 = task * chunk, p1 = p0 + chunk < P ? p0 + chunk : P;
     float* sum = (float*)(((uintptr_t)(j->ws + task * j->slot) + 63) & ~(uintptr_t)63);
+    const int64_t B = maps_bytes(P, C) / 4 / C; /* >= 1 */
     const float decay = j->decay, share = (1.0f - decay) / (float)j->batch;
-    for (int64_t q = p0; q < p1; q++) {
-        for (int64_t c = 0; c < C; c++) sum[c] = 0.0f;
+    for (int64_t q0 = p0; q0 < p1; q0 += B) {
+        const int64_t q1 = q0 + B < p1 ? q0 + B : p1, len = (q1 - q0) * C;
+        for (int64_t i = 0; i < len; i++) sum[i] = 0.0f;
         for (int64_t n = 0; n < j->batch; n++) {
-            const float* row = j->dy + n * j->lddy + q * C;
-            for (int64_t c = 0; c < C; c++) sum[c] += fabsf(row[c]);
+            const float* row = j->dy + n * j->lddy + q0 * C;
+            for (int64_t i = 0; i < len; i++) sum[i] += fabsf(row[i]);
         }
-        for (int64_t c = 0; c < C; c++) j->update[c * P + q] = decay * j->update[c * P + q] + share * sum[c];
+        for (int64_t c = 0; c < C; c++) {
+            float* r = j->update + c * P;
+            for (int64_t q = q0; q < q1; q++) r[q] = decay * r[q] + share * sum[(q - q0) * C + c];
+        }
     }
 }
 
