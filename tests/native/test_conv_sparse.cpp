@@ -153,6 +153,10 @@ TEST(ConvSparse, MatchesIm2ColReferenceOnManyGeometries) {
         same(6, 5, 3, 3, 1),   same(7, 6, 3, 3, 2),  valid(6, 6, 2, 3, 1), same(5, 5, 9, 5, 1),
         same(7, 6, 8, 3, 2),   valid(6, 6, 16, 3, 1), same(5, 4, 40, 3, 1), same(6, 6, 3, 5, 1),
         same(9, 9, 24, 3, 1),  same(4, 4, 64, 3, 1), valid(5, 5, 1, 5, 1),
+        // 1 x 1 kernels (the pixel path): short, whole-vector, multi-slice pixels, stride 2
+        same(5, 6, 3, 1, 1),   same(4, 4, 16, 1, 1), valid(6, 5, 70, 1, 2), same(3, 3, 130, 1, 1),
+        // an im2col matrix as one row of pixels (how the CPU backend computes dW from the im2col rows)
+        mp_conv_geometry{1, 40, 25, 1, 1, 1, 0, 0, 1, 40}, mp_conv_geometry{1, 30, 75, 1, 1, 1, 0, 0, 1, 30},
     };
     for (const auto& g : geometries)
         for (bool ints : {true, false}) {

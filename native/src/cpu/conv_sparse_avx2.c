@@ -97,6 +97,59 @@ static inline int32_t div_row(int32_t p, int32_t w, double inv_w) {
     return q;
 }
 
+/* 1 x 1 kernels (e.g. the im2col matrix seen as one row of pixels): every window is one whole pixel of Cin floats,
+ * so the entries need no window decode. nv (constant per instantiation) vectors of dW[q .. q + 8 nv) in
+ * registers, the last one masked to the row; entries in order. */
+static inline __attribute__((always_inline)) void pixel_pass_n(const int32_t* idx, const float* val, int64_t nk,
+                                                                int64_t k, const mp_conv_geometry* g, const float* x,
+                                                                int64_t ldx, float* dw, int64_t q, const int nv) {
+    const int64_t Cin = g->in_c, P = (int64_t)g->out_h * g->out_w;
+    const double inv_w = 1.0 / g->out_w;
+    __m256 a[8];
+    __m256i mask[8];
+    for (int s = 0; s < nv; s++) {
+        mask[s] = range_mask(q + 8 * s, 0, (int32_t)Cin);
+        a[s] = _mm256_maskload_ps(dw + q + 8 * s, mask[s]);
+    }
+    const int whole = q + 8 * nv <= Cin;
+    int64_t n = 0, next = k;
+    for (int64_t j = 0; j < nk; j++) {
+        if (j == next) {
+            n++;
+            next += k;
+        }
+        const float v = val[j];
+        if (v == 0.0f) continue;
+        const int32_t p = (int32_t)(idx[j] - n * P);
+        const int32_t oh = g->out_h == 1 ? 0 : div_row(p, g->out_w, inv_w), ow = p - oh * g->out_w;
+        const float* xp = x + n * ldx + ((int64_t)oh * g->stride * g->in_w + (int64_t)ow * g->stride) * Cin + q;
+        const __m256 vv = _mm256_set1_ps(v);
+        for (int s = 0; s < nv; s++) {
+            const __m256 xv = (whole || s + 1 < nv) ? _mm256_loadu_ps(xp + 8 * s) : _mm256_maskload_ps(xp + 8 * s, mask[s]);
+            a[s] = _mm256_fmadd_ps(vv, xv, a[s]);
+        }
+    }
+    for (int s = 0; s < nv; s++) _mm256_maskstore_ps(dw + q + 8 * s, mask[s], a[s]);
+}
+
+static void dw_pixels(const mp_conv_geometry* g, int64_t k, int64_t nk, const int32_t* idx, const float* val,
+                      const float* x, int64_t ldx, float* dw) {
+    const int64_t Cin = g->in_c;
+    for (int64_t q = 0; q < Cin; q += 64) {
+        const int64_t left = (Cin - q + 7) / 8;
+        switch (left >= 8 ? 8 : left) {
+            case 1: pixel_pass_n(idx, val, nk, k, g, x, ldx, dw, q, 1); break;
+            case 2: pixel_pass_n(idx, val, nk, k, g, x, ldx, dw, q, 2); break;
+            case 3: pixel_pass_n(idx, val, nk, k, g, x, ldx, dw, q, 3); break;
+            case 4: pixel_pass_n(idx, val, nk, k, g, x, ldx, dw, q, 4); break;
+            case 5: pixel_pass_n(idx, val, nk, k, g, x, ldx, dw, q, 5); break;
+            case 6: pixel_pass_n(idx, val, nk, k, g, x, ldx, dw, q, 6); break;
+            case 7: pixel_pass_n(idx, val, nk, k, g, x, ldx, dw, q, 7); break;
+            default: pixel_pass_n(idx, val, nk, k, g, x, ldx, dw, q, 8); break;
+        }
+    }
+}
+
 void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t k, int64_t nk, const int32_t* idx, const float* val,
                              const float* x, int64_t ldx, float* dw, int accumulate) {
     const int64_t P = (int64_t)g->out_h * g->out_w, Cin = g->in_c, KW = g->kernel_w, KH = g->kernel_h;
@@ -105,6 +158,10 @@ void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t k, int64_t nk, c
     const double inv_w = 1.0 / out_w;
     if (!accumulate)
         for (int64_t i = 0; i < KH * run; i++) dw[i] = 0.0f;
+    if (KH == 1 && KW == 1) { /* no padding (pad < kernel): every window is one pixel inside the image */
+        dw_pixels(g, k, nk, idx, val, x, ldx, dw);
+        return;
+    }
     entry e[ENTRY_BLOCK];
     for (int64_t j0 = 0; j0 < nk; j0 += ENTRY_BLOCK) {
         const int64_t j1 = j0 + ENTRY_BLOCK < nk ? j0 + ENTRY_BLOCK : nk;
