@@ -157,6 +157,8 @@ TEST(ConvSparse, MatchesIm2ColReferenceOnManyGeometries) {
         same(5, 6, 3, 1, 1),   same(4, 4, 16, 1, 1), valid(6, 5, 70, 1, 2), same(3, 3, 130, 1, 1),
         // an im2col matrix as one row of pixels (how the CPU backend computes dW from the im2col rows)
         mp_conv_geometry{1, 40, 25, 1, 1, 1, 0, 0, 1, 40}, mp_conv_geometry{1, 30, 75, 1, 1, 1, 0, 0, 1, 30},
+        // more positions than the position-major dx buckets (the per-entry scatter)
+        same(65, 65, 2, 3, 1),
     };
     for (const auto& g : geometries)
         for (bool ints : {true, false}) {
@@ -171,6 +173,9 @@ TEST(ConvSparse, MatchesIm2ColReferenceOnManyGeometries) {
 TEST(ConvSparse, PaperSizesSplitOverThreads) {
     check(same(28, 28, 1, 5, 1), 10, 32, 40, true, 77);
     check(same(14, 14, 32, 5, 1), 10, 64, 10, false, 78);
+    // several rounds of channels in the position-major dx (C * k > 2048 entries per example)
+    check(same(14, 14, 8, 3, 1), 2, 45, 100, true, 79);
+    check(same(14, 14, 8, 3, 1), 2, 45, 100, false, 80);
 }
 
 TEST(ConvSparse, BadArgumentsNameTheArgument) {

@@ -265,6 +265,55 @@ static inline void axpy(float a, const float* x, float* y, int64_t n) {
     for (; i < n; i++) y[i] = fmaf(a, x[i], y[i]);
 }
 
+enum { DX_MAX_POSITIONS = 4096, DX_ROUND = 2048 };
+
+/* d[0 .. 8 nv) (the last vector masked to `len` floats from d) += sum over the entries (c, v) in order of v * the
+ * filter rows at offset `off` (w + c * ldw + off): the entries' sum in registers, one read-modify-write of dx. */
+static inline __attribute__((always_inline)) void seg_pass_n(const int32_t* pc, const float* pv, int64_t m,
+                                                              const float* w, int64_t ldw, int64_t off, float* d,
+                                                              int64_t len, const int nv) {
+    __m256 a[8];
+    __m256i mask[8];
+    for (int s = 0; s < nv; s++) {
+        mask[s] = range_mask(8 * s, 0, (int32_t)len);
+        a[s] = _mm256_setzero_ps();
+    }
+    const int whole = 8 * nv <= len;
+    for (int64_t i = 0; i < m; i++) {
+        const float* wr = w + pc[i] * ldw + off;
+        const __m256 v = _mm256_set1_ps(pv[i]);
+        for (int s = 0; s < nv; s++) {
+            const __m256 wv = (whole || s + 1 < nv) ? _mm256_loadu_ps(wr + 8 * s) : _mm256_maskload_ps(wr + 8 * s, mask[s]);
+            a[s] = _mm256_fmadd_ps(v, wv, a[s]);
+        }
+    }
+    for (int s = 0; s < nv; s++) {
+        if (whole || s + 1 < nv) _mm256_storeu_ps(d + 8 * s, _mm256_add_ps(_mm256_loadu_ps(d + 8 * s), a[s]));
+        else _mm256_maskstore_ps(d + 8 * s, mask[s], _mm256_add_ps(_mm256_maskload_ps(d + 8 * s, mask[s]), a[s]));
+    }
+}
+
+static void seg_pass(const int32_t* pc, const float* pv, int64_t m, const float* w, int64_t ldw, int64_t off, float* d,
+                     int64_t len) {
+    for (int64_t q = 0; q < len; q += 64) {
+        const int64_t left = len - q, nv = (left + 7) / 8;
+        switch (nv >= 8 ? 8 : nv) {
+            case 1: seg_pass_n(pc, pv, m, w, ldw, off + q, d + q, left, 1); break;
+            case 2: seg_pass_n(pc, pv, m, w, ldw, off + q, d + q, left, 2); break;
+            case 3: seg_pass_n(pc, pv, m, w, ldw, off + q, d + q, left, 3); break;
+            case 4: seg_pass_n(pc, pv, m, w, ldw, off + q, d + q, left, 4); break;
+            case 5: seg_pass_n(pc, pv, m, w, ldw, off + q, d + q, left, 5); break;
+            case 6: seg_pass_n(pc, pv, m, w, ldw, off + q, d + q, left, 6); break;
+            case 7: seg_pass_n(pc, pv, m, w, ldw, off + q, d + q, left, 7); break;
+            default: seg_pass_n(pc, pv, m, w, ldw, off + q, d + q, left, 8); break;
+        }
+    }
+}
+
+/* dx of one example, position-major: the example's entries are bucketed by position (a counting sort, a round of
+ * channels at a time), then per position its entries' filter rows are summed in registers, 64 floats at a time,
+ * and added onto the window once, instead of one read-modify-write of the window per entry. Per dx element: rounds
+ * in order, positions in order, each position's sum over its channels in order. */
 void mp_conv_dx_example_avx2(const mp_conv_geometry* g, int64_t n, int64_t channels, int64_t k, const int32_t* idx,
                              int64_t ldi, const float* val, int64_t ldv, const float* w, int64_t ldw, float* dxn) {
     const int64_t P = (int64_t)g->out_h * g->out_w, Cin = g->in_c, KW = g->kernel_w, run = KW * Cin;
@@ -273,6 +322,46 @@ void mp_conv_dx_example_avx2(const mp_conv_geometry* g, int64_t n, int64_t chann
     int64_t i = 0;
     for (; i + 8 <= size; i += 8) _mm256_storeu_ps(dxn + i, _mm256_setzero_ps());
     for (; i < size; i++) dxn[i] = 0.0f;
+    if (P <= DX_MAX_POSITIONS && k <= DX_ROUND) {
+        int32_t start[DX_MAX_POSITIONS + 1], pc[DX_ROUND];
+        float pv[DX_ROUND];
+        const int64_t per_round = DX_ROUND / k;
+        for (int64_t c0 = 0; c0 < channels; c0 += per_round) {
+            const int64_t c1 = c0 + per_round < channels ? c0 + per_round : channels;
+            for (int64_t q = 0; q <= P; q++) start[q] = 0;
+            for (int64_t c = c0; c < c1; c++)
+                for (int64_t t = 0; t < k; t++)
+                    if (val[c * ldv + n * k + t] != 0.0f) start[idx[c * ldi + n * k + t] - n * P + 1]++;
+            for (int64_t q = 0; q < P; q++) start[q + 1] += start[q];
+            for (int64_t c = c0; c < c1; c++)
+                for (int64_t t = 0; t < k; t++) {
+                    const float v = val[c * ldv + n * k + t];
+                    if (v == 0.0f) continue;
+                    const int32_t slot = start[idx[c * ldi + n * k + t] - n * P]++;
+                    pc[slot] = (int32_t)c;
+                    pv[slot] = v;
+                }
+            /* the cursors ended at the next position's start */
+            int32_t begin = 0;
+            for (int64_t p = 0; p < P; p++) {
+                const int32_t end = start[p];
+                if (end == begin) continue;
+                const int64_t oh = div_row((int32_t)p, g->out_w, inv_w), ow = p - oh * g->out_w;
+                const int64_t ih0 = oh * g->stride - g->pad_top, iw0 = ow * g->stride - g->pad_left;
+                const int64_t kw_lo = iw0 < 0 ? -iw0 : 0, kw_hi = g->in_w - iw0 < KW ? g->in_w - iw0 : KW;
+                if (kw_lo < kw_hi)
+                    for (int64_t kh = 0; kh < g->kernel_h; kh++) {
+                        const int64_t ih = ih0 + kh;
+                        if (ih < 0 || ih >= g->in_h) continue;
+                        seg_pass(pc + begin, pv + begin, end - begin, w, ldw, kh * run + kw_lo * Cin,
+                                 dxn + (ih * g->in_w + iw0 + kw_lo) * Cin, (kw_hi - kw_lo) * Cin);
+                    }
+                begin = end;
+            }
+        }
+        return;
+    }
+    /* many positions or a large k: a scatter per entry */
     for (int64_t c = 0; c < channels; c++) {
         const int32_t* ir = idx + c * ldi + n * k;
         const float* vr = val + c * ldv + n * k;
