@@ -13,7 +13,7 @@
 #include <immintrin.h>
 #include <math.h>
 
-enum { ENTRY_BLOCK = 256 };
+enum { ENTRY_BLOCK = 256, PREFETCH = 16 };
 
 typedef struct {
     int64_t off; /* x offset of the window's (ih0, iw0) pixel (may point before the row: only valid lanes are read) */
@@ -112,8 +112,17 @@ static inline __attribute__((always_inline)) void pixel_pass_n(const int32_t* id
         a[s] = _mm256_maskload_ps(dw + q + 8 * s, mask[s]);
     }
     const int whole = q + 8 * nv <= Cin;
+    /* One row of pixels (the im2col matrix seen as an image): the rows an entry reads are usually out of cache by
+     * the time of the backward pass, so the first slice prefetches the rows of the entries PREFETCH ahead. */
+    const int prefetch = q == 0 && g->out_h == 1 && g->stride == 1 && nk == k;
     int64_t n = 0, next = k;
     for (int64_t j = 0; j < nk; j++) {
+        if (prefetch && j + PREFETCH < nk) {
+            const char* ahead = (const char*)(x + (int64_t)idx[j + PREFETCH] * Cin);
+            _mm_prefetch(ahead, _MM_HINT_T0);
+            _mm_prefetch(ahead + 64, _MM_HINT_T0);
+            if (Cin > 16) _mm_prefetch(ahead + 128, _MM_HINT_T0);
+        }
         if (j == next) {
             n++;
             next += k;
