@@ -159,6 +159,36 @@ static void dw_pixels(const mp_conv_geometry* g, int64_t k, int64_t nk, const in
     }
 }
 
+/* Rows of whole vectors: dW[kh, g0 .. g0 + 8 nv) (nv <= 12, a constant per instantiation) in registers while every
+ * entry of the block adds its input run; entries cut by the image border add through lane masks. */
+static inline __attribute__((always_inline)) void slice_pass_n(const entry* e, int64_t m, int64_t kh, int64_t g0,
+                                                                int32_t H, const float* xk, float* drow, const int nv) {
+    __m256 a[12];
+    for (int s = 0; s < nv; s++) a[s] = _mm256_loadu_ps(drow + g0 + 8 * s);
+    for (int64_t i = 0; i < m; i++) {
+        if ((uint32_t)(e[i].top + kh) >= (uint32_t)H) continue;
+        const float* xp = xk + e[i].off + g0;
+        const __m256 v = _mm256_set1_ps(e[i].v);
+        if (e[i].lo <= g0 && e[i].hi >= g0 + 8 * nv) {
+            for (int s = 0; s < nv; s++) a[s] = _mm256_fmadd_ps(v, _mm256_loadu_ps(xp + 8 * s), a[s]);
+        } else {
+            for (int s = 0; s < nv; s++) a[s] = masked_fma(a[s], v, xp + 8 * s, range_mask(g0 + 8 * s, e[i].lo, e[i].hi));
+        }
+    }
+    for (int s = 0; s < nv; s++) _mm256_storeu_ps(drow + g0 + 8 * s, a[s]);
+}
+
+static void slice_pass(const entry* e, int64_t m, int64_t kh, int64_t g0, int32_t H, const float* xk, float* drow,
+                       int64_t nv) {
+    switch (nv) {
+#define MP_SLICE(c) case c: slice_pass_n(e, m, kh, g0, H, xk, drow, c); break;
+        MP_SLICE(1) MP_SLICE(2) MP_SLICE(3) MP_SLICE(4) MP_SLICE(5) MP_SLICE(6)
+        MP_SLICE(7) MP_SLICE(8) MP_SLICE(9) MP_SLICE(10) MP_SLICE(11)
+#undef MP_SLICE
+        default: slice_pass_n(e, m, kh, g0, H, xk, drow, 12); break;
+    }
+}
+
 void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t k, int64_t nk, const int32_t* idx, const float* val,
                              const float* x, int64_t ldx, float* dw, int accumulate) {
     const int64_t P = (int64_t)g->out_h * g->out_w, Cin = g->in_c, KW = g->kernel_w, KH = g->kernel_h;
@@ -196,6 +226,14 @@ void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t k, int64_t nk, c
             m++;
         }
         if (m == 0) continue;
+        if (run % 8 == 0 && run >= 64) {
+            /* whole vectors: the row in equal slices of at most 12 vectors (160 floats: two of 10), no rest */
+            const int64_t V = run / 8, S = (V + 11) / 12, nv = (V + S - 1) / S;
+            for (int64_t kh = 0; kh < KH; kh++)
+                for (int64_t v0 = 0; v0 < V; v0 += nv)
+                    slice_pass(e, m, kh, v0 * 8, H, x + kh * row_stride, dw + kh * run, V - v0 < nv ? V - v0 : nv);
+            continue;
+        }
         for (int64_t kh = 0; kh < KH; kh++) {
             float* drow = dw + kh * run;
             const float* xk = x + kh * row_stride;
