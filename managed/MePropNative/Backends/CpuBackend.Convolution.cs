@@ -9,12 +9,11 @@ namespace MePropNative.Backends;
 
 /// <summary>
 /// The convolutional operations of the CPU backend. The GEMMs of a conv layer go through libmeprop's SGEMM (the layer
-/// calls <see cref="Gemm"/>), the top-k of each feature map through libmeprop's row top-k, and the dW of a sparse
-/// backward through libmeprop's sparse kernel (<see cref="SparseBackwardDx"/> with the channels as rows); what is here
-/// is the data movement around them (im2col, col2im, the channel-major regrouping of the selection), pooling,
-/// BatchNorm and the sparse input-gradient scatter, as Vector256 C#, split over examples or channels on
-/// <see cref="ManagedKernelThreads"/> threads; every example or channel is computed by one thread in a fixed order, so
-/// results do not depend on the thread count.
+/// calls <see cref="Gemm"/>); the sparse backward — per-map top-k, sparse dW (from the input images or the im2col
+/// rows) and sparse dx — through libmeprop's meProp-CNN kernels on its thread pool. What is here is im2col, col2im,
+/// pooling and BatchNorm, as Vector256 C#, split over examples or channels on <see cref="ManagedKernelThreads"/>
+/// threads; every example or channel is computed by one thread in a fixed order, so results do not depend on the
+/// thread count.
 /// </summary>
 public sealed partial class CpuBackend
 {
@@ -108,7 +107,7 @@ public sealed partial class CpuBackend
 
         bool useDecay = running is not null && decay > 0;
         // libmeprop's per-map kernel (on its thread pool): per example the maps as rows (8 x 8 transposes, or the decay
-        // score), per map the non-zero keys packed and their row top-k, the channel-major regrouping, and the
+        // score), per map the row top-k (plain selection: of the non-zero keys, packed), the channel-major regrouping, and the
         // running-gradient update (the sum over the examples in order)
         int ldd = dy.Stride, ldv = values.Stride, nk = N * k;
         var dyView = new ReadOnlySpan<float>(Ptr(dy), (N - 1) * ldd + C * P);
@@ -116,13 +115,6 @@ public sealed partial class CpuBackend
         var idxView = new Span<int>(IntPtr(indices), C * nk);
         var valView = new Span<float>(Ptr(values), (C - 1) * ldv + nk);
         Kernels.TopKAbsPerMap(dyView, N, P, C, ldd, k, runView, useDecay ? decay : 0f, idxView, nk, valView, ldv);
-    }
-
-    /// <summary>A grow-only scratch array of the backend (its arrays are pinned, so the pointer stays valid).</summary>
-    private static unsafe float* Scratch(ref float[] array, long length)
-    {
-        if (array.Length < length) array = GC.AllocateArray<float>((int)length, pinned: true);
-        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
     }
 
     public unsafe void ConvSparseBackwardInput(IndexTensor indices, Tensor values, int k, Tensor weights, in ConvGeometry geometry, Tensor input)
@@ -518,9 +510,8 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Threads of the managed convolution kernels (im2col, col2im, pooling, the per-map selection, the sparse dW and dx):
-    /// 0 (the default) uses as many as libmeprop (<see cref="MePropLibrary.NumThreads"/>), so the dense and the sparse
-    /// backward get the same cores. On a machine crowded with other jobs a fork-join waits for its slowest (descheduled)
+    /// Threads of the managed convolution kernels (im2col, col2im, pooling, BatchNorm; the sparse backward runs on
+    /// libmeprop's pool): 0 (the default) uses as many as libmeprop (<see cref="MePropLibrary.NumThreads"/>). On a machine crowded with other jobs a fork-join waits for its slowest (descheduled)
     /// thread, and 1 can be faster.
     /// </summary>
     public static int ManagedKernelThreads { get; set; }
@@ -536,15 +527,6 @@ public sealed partial class CpuBackend
             return;
         }
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Axpy(float a, float* x, float* y, int n)
-    {
-        int i = 0;
-        var va = Vector256.Create(a);
-        for (; i <= n - 8; i += 8) Vector256.Store(Vector256.FusedMultiplyAdd(va, Vector256.Load(x + i), Vector256.Load(y + i)), y + i);
-        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(a, x[i], y[i]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
