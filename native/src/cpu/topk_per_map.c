@@ -13,7 +13,9 @@
 #include <math.h>
 #include <string.h>
 
-enum { PARALLEL_MIN_ELEMENTS = 1 << 15 };
+/* Up to TASKS_PER_THREAD tasks (workspace slots) per thread, claimed dynamically: on a machine shared with other
+ * jobs a descheduled thread then holds back less of the work. */
+enum { PARALLEL_MIN_ELEMENTS = 1 << 15, TASKS_PER_THREAD = 4 };
 
 static int64_t round64(int64_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -175,7 +177,8 @@ mp_status mp_topk_abs_per_map_workspace_size(int64_t batch, int64_t positions, i
     const mp_status st = check_shape(MP_FN, batch, positions, channels, k);
     if (st != MP_OK) return st;
     const int64_t threads = mp_get_num_threads();
-    *bytes = (threads < batch ? threads : batch) * slot_bytes(positions, channels);
+    const int64_t slots = TASKS_PER_THREAD * threads < batch ? TASKS_PER_THREAD * threads : batch;
+    *bytes = slots * slot_bytes(positions, channels);
     return mp_ok();
 }
 #undef MP_FN
@@ -201,9 +204,9 @@ mp_status mp_topk_abs_per_map_f32(const float* dy, int64_t batch, int64_t positi
 
     const int64_t threads = mp_get_num_threads();
     int64_t slots = workspace_bytes / slot;
-    if (slots > threads) slots = threads;
+    if (slots > TASKS_PER_THREAD * threads) slots = TASKS_PER_THREAD * threads;
     if (slots > batch) slots = batch;
-    if (batch * map_values < PARALLEL_MIN_ELEMENTS) slots = 1;
+    if (threads <= 1 || batch * map_values < PARALLEL_MIN_ELEMENTS) slots = 1;
     const mp_fp_mode fp = mp_fp_enter();
     per_map_job job = {mp_use_avx2(), dy, batch, positions, channels, lddy, k, decay > 0.0f ? running : NULL,
                        decay, 1.0f - decay, idx, ldi, val, ldv, (char*)workspace, slot, slots, decay, running};
