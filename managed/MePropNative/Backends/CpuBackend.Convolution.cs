@@ -160,7 +160,7 @@ public sealed partial class CpuBackend
         if (weightGradient.Cols != K) throw new ArgumentException($"sparse conv dW: the gradient must have {K} columns, not {weightGradient.Cols}.");
         if (indices.Rows != C || values.Rows != C || values.Cols != nk) throw new ArgumentException($"sparse conv dW: indices and values must be {C} x {nk}.");
         if (C == 0 || nk == 0) return;
-        if (columns.Stride == K && weightGradient.Stride >= K)
+        if (columns.Stride == K && weightGradient.Stride >= K && (long)columns.Rows * K <= int.MaxValue)
         {
             // libmeprop's sparse conv dW, the im2col matrix seen as one image of a single row of N * P pixels with K
             // channels under a 1 x 1 kernel: every entry adds its whole im2col row, in entry order, one channel per
