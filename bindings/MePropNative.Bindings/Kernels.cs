@@ -55,6 +55,93 @@ public static unsafe class Kernels
                 columnAbsSums.IsEmpty ? null : ps, pw, workspace.Length));
     }
 
+    public static long TopKAbsPerMapWorkspaceSize(int batch, int positions, int channels, int k)
+    {
+        MePropLibrary.EnsureLoaded();
+        MePropNativeException.ThrowIfFailed(NativeMethods.mp_topk_abs_per_map_workspace_size(batch, positions, channels, k, out long bytes));
+        return bytes;
+    }
+
+    /// <summary>
+    /// meProp-CNN's per-map top-k of a channels-last gradient: <paramref name="dy"/> holds <paramref name="batch"/> rows
+    /// (stride <paramref name="lddy"/>) of positions x channels floats, element (p, c) at p * channels + c. For every
+    /// map (example n, channel c) the k positions of largest |dy| (ties: lower position; NaN highest), or with
+    /// <paramref name="decay"/> &gt; 0 of decay * running[c, p] + (1 - decay) * |dy|; written channel-major:
+    /// indices[c * ldi + n * k + t] = n * positions + p (ascending p), values[c * ldv + n * k + t] = dy[n, p, c]. With
+    /// decay &gt; 0 <paramref name="running"/> (channels x positions) is then updated to decay * running + (1 - decay) *
+    /// mean_n |dy|; with decay 0 it is ignored (may be empty). See mp_topk_abs_per_map_f32 in meprop.h.
+    /// </summary>
+    public static void TopKAbsPerMap(ReadOnlySpan<float> dy, int batch, int positions, int channels, int lddy, int k,
+        Span<float> running, float decay, Span<int> indices, int ldi, Span<float> values, int ldv, Span<byte> workspace = default)
+    {
+        ShapeCheck.Positive(positions, nameof(positions));
+        ShapeCheck.Positive(channels, nameof(channels));
+        ShapeCheck.Matrix(dy.Length, batch, (long)positions * channels, lddy, nameof(dy));
+        ShapeCheck.K(k, positions, nameof(positions));
+        ShapeCheck.Matrix(indices.Length, channels, (long)batch * k, ldi, nameof(indices));
+        ShapeCheck.Matrix(values.Length, channels, (long)batch * k, ldv, nameof(values));
+        if (!(decay >= 0f && decay < 1f)) throw new ArgumentOutOfRangeException(nameof(decay), decay, $"decay = {decay} must be in [0, 1).");
+        if (decay > 0f) ShapeCheck.Length(running.Length, (long)channels * positions, nameof(running));
+        long wsBytes = TopKAbsPerMapWorkspaceSize(batch, positions, channels, k);
+        if (workspace.IsEmpty) workspace = Workspace.Get(wsBytes);
+        fixed (float* pd = dy) fixed (float* pr = running) fixed (int* pi = indices) fixed (float* pv = values) fixed (byte* pw = workspace)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_topk_abs_per_map_f32(pd, batch, positions, channels, lddy, k,
+                decay > 0f ? pr : null, decay, pi, ldi, pv, ldv, pw, workspace.Length));
+    }
+
+    /// <summary>
+    /// Sparse weight gradient of a convolution from the input images (no im2col matrix): for every output channel c,
+    /// dW[c, :] = (accumulate ? dW[c, :] : 0) + sum over c's selected entries (in order) of value * the window of
+    /// <paramref name="x"/> at the entry's position. The selection is <see cref="TopKAbsPerMap"/>'s channel-major
+    /// layout (indices n * P + p, k per example); entries with value 0 are skipped. See mp_conv_sparse_dw_f32.
+    /// </summary>
+    public static void ConvSparseWeightGradient(in ConvShape geometry, int batch, int channels, int k,
+        ReadOnlySpan<int> indices, int ldi, ReadOnlySpan<float> values, int ldv, ReadOnlySpan<float> x, int ldx,
+        Span<float> weightGradient, int lddw, bool accumulate)
+    {
+        CheckConvSelection(geometry, batch, channels, k, indices, ldi, values, ldv);
+        ShapeCheck.Matrix(x.Length, batch, geometry.InputSize, ldx, nameof(x));
+        ShapeCheck.Matrix(weightGradient.Length, channels, geometry.PatchSize, lddw, nameof(weightGradient));
+        var g = geometry;
+        fixed (int* pi = indices) fixed (float* pv = values) fixed (float* px = x) fixed (float* pw = weightGradient)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_conv_sparse_dw_f32(&g, batch, channels, k, pi, ldi, pv, ldv,
+                px, ldx, pw, lddw, accumulate ? 1 : 0));
+    }
+
+    /// <summary>
+    /// Sparse input gradient of a convolution (overwrites <paramref name="inputGradient"/>, batch x H W C): every
+    /// selected entry adds value * W[c, :] onto its window's input pixels, channels in order. See mp_conv_sparse_dx_f32.
+    /// </summary>
+    public static void ConvSparseInputGradient(in ConvShape geometry, int batch, int channels, int k,
+        ReadOnlySpan<int> indices, int ldi, ReadOnlySpan<float> values, int ldv, ReadOnlySpan<float> weights, int ldw,
+        Span<float> inputGradient, int lddx)
+    {
+        CheckConvSelection(geometry, batch, channels, k, indices, ldi, values, ldv);
+        ShapeCheck.Matrix(weights.Length, channels, geometry.PatchSize, ldw, nameof(weights));
+        ShapeCheck.Matrix(inputGradient.Length, batch, geometry.InputSize, lddx, nameof(inputGradient));
+        var g = geometry;
+        fixed (int* pi = indices) fixed (float* pv = values) fixed (float* pw = weights) fixed (float* pd = inputGradient)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_conv_sparse_dx_f32(&g, batch, channels, k, pi, ldi, pv, ldv,
+                pw, ldw, pd, lddx));
+    }
+
+    private static void CheckConvSelection(in ConvShape g, int batch, int channels, int k, ReadOnlySpan<int> indices, int ldi,
+        ReadOnlySpan<float> values, int ldv)
+    {
+        ShapeCheck.Positive(batch, nameof(batch));
+        ShapeCheck.Positive(channels, nameof(channels));
+        ShapeCheck.Positive(g.OutputHeight, "geometry.OutputHeight");
+        ShapeCheck.Positive(g.OutputWidth, "geometry.OutputWidth");
+        ShapeCheck.Positive(g.InputHeight, "geometry.InputHeight");
+        ShapeCheck.Positive(g.InputWidth, "geometry.InputWidth");
+        ShapeCheck.Positive(g.InputChannels, "geometry.InputChannels");
+        ShapeCheck.Positive(g.KernelHeight, "geometry.KernelHeight");
+        ShapeCheck.Positive(g.KernelWidth, "geometry.KernelWidth");
+        ShapeCheck.K(k, g.Positions, "positions");
+        ShapeCheck.Matrix(indices.Length, channels, (long)batch * k, ldi, nameof(indices));
+        ShapeCheck.Matrix(values.Length, channels, (long)batch * k, ldv, nameof(values));
+    }
+
     // ---- random-k ---------------------------------------------------------------------------------------
 
     public static long RandomKWorkspaceSize(int n, int k)

@@ -30,6 +30,19 @@ internal static unsafe partial class NativeMethods
     internal static partial int mp_topk_abs_unified_f32(float* x, long rows, long n, long ldx, long k,
         int* idx, float* colAbsSums, void* workspace, long workspaceBytes);
 
+    [LibraryImport(Lib)]
+    internal static partial int mp_topk_abs_per_map_workspace_size(long batch, long positions, long channels, long k, out long bytes);
+    [LibraryImport(Lib)]
+    internal static partial int mp_topk_abs_per_map_f32(float* dy, long batch, long positions, long channels, long lddy, long k,
+        float* running, float decay, int* idx, long ldi, float* val, long ldv, void* workspace, long workspaceBytes);
+
+    [LibraryImport(Lib)]
+    internal static partial int mp_conv_sparse_dw_f32(ConvShape* geometry, long batch, long channels, long k, int* idx, long ldi,
+        float* val, long ldv, float* x, long ldx, float* dw, long lddw, int accumulate);
+    [LibraryImport(Lib)]
+    internal static partial int mp_conv_sparse_dx_f32(ConvShape* geometry, long batch, long channels, long k, int* idx, long ldi,
+        float* val, long ldv, float* w, long ldw, float* dx, long lddx);
+
     [LibraryImport(Lib)] internal static partial int mp_randk_workspace_size(long n, long k, out long bytes);
     [LibraryImport(Lib)]
     internal static partial int mp_randk_rows(long rows, long n, long k, ulong seed, long firstRow,

@@ -93,6 +93,56 @@ MP_API mp_status mp_topk_abs_unified_f32(const float* x, int64_t rows, int64_t n
                                          int32_t* idx, float* col_abs_sums,
                                          void* workspace, int64_t workspace_bytes);
 
+/* ---- per-map top-k of a conv layer's output gradient (meProp-CNN) ------------------------------------------
+ * dy holds `batch` examples (row n at dy + n*lddy), each a channels-last block of positions x channels floats:
+ * element (p, c) at p*channels + c. A feature map is one (example n, channel c): its `positions` values
+ * dy[n, p, c]. For every map the k positions of largest score are selected under the top-k contract above
+ * (ties: lower position; NaN highest; ascending), the score being |dy[n, p, c]|, or with decay > 0 (decay
+ * selection) decay * running[c*positions + p] + (1 - decay) * |dy[n, p, c]| (two products and a sum, no FMA).
+ * Output channel-major, k per example: idx[c*ldi + n*k + t] = n*positions + p_t (a row of the layer's im2col
+ * matrix) and val[c*ldv + n*k + t] = dy[n, p_t, c] (the gradient itself, also with decay).
+ * With decay > 0, running (channels x positions, contiguous; required) is read for the scores of every
+ * example and then updated: running = decay * running + ((1 - decay) / batch) * sum_n |dy[n, p, c]|, the sum
+ * taken in order of n from +0. With decay == 0 running is ignored (may be NULL). decay must be in [0, 1).
+ * Examples are split over mp_get_num_threads() threads, each map computed by one; results do not depend on
+ * the thread count. Workspace: mp_topk_abs_per_map_workspace_size bytes (a smaller one, still holding one
+ * slot, uses fewer threads). */
+MP_API mp_status mp_topk_abs_per_map_workspace_size(int64_t batch, int64_t positions, int64_t channels, int64_t k,
+                                                    int64_t* bytes);
+MP_API mp_status mp_topk_abs_per_map_f32(const float* dy, int64_t batch, int64_t positions, int64_t channels,
+                                         int64_t lddy, int64_t k, float* running, float decay, int32_t* idx,
+                                         int64_t ldi, float* val, int64_t ldv, void* workspace,
+                                         int64_t workspace_bytes);
+
+/* ---- sparse backward of a convolution (meProp-CNN) --------------------------------------------------------
+ * Images are channels-last: example n of x (or dx) is a row of in_h * in_w * in_c floats, pixel (h, w) at
+ * (h * in_w + w) * in_c. Output position p = oh * out_w + ow has the window of input rows ih = oh * stride -
+ * pad_top + kh (kh < kernel_h) and columns iw = ow * stride - pad_left + kw (kw < kernel_w); window pixels outside
+ * the image are zero padding. A filter (a row of W or dW, K = kernel_h * kernel_w * in_c floats) is ordered
+ * (kh, kw, ci). The selection is the channel-major output of mp_topk_abs_per_map_f32: for output channel c,
+ * entries j < batch * k, idx[c*ldi + j] = n * P + p with n = j / k (P = out_h * out_w) and val[c*ldv + j] the
+ * gradient there; every index is checked (MP_ERR_INVALID_ARGUMENT naming idx and its position). Entries with a
+ * value of exactly 0 are skipped. Channels (dW) or examples (dx) are split over mp_get_num_threads() threads, each
+ * computed by one in a fixed order, so results do not depend on the thread count. */
+typedef struct mp_conv_geometry {
+    int32_t in_h, in_w, in_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride, pad_top, pad_left;
+    int32_t out_h, out_w;
+} mp_conv_geometry;
+
+/* dW[c, :] = (accumulate ? dW[c, :] : 0) + sum over channel c's entries j in order of val * (the window of x at
+ * the entry's position): the weight gradient from the input images, without an im2col matrix. dw: channels x K
+ * (lddw >= K); x: batch x (in_h * in_w * in_c) (ldx). */
+MP_API mp_status mp_conv_sparse_dw_f32(const mp_conv_geometry* geometry, int64_t batch, int64_t channels, int64_t k,
+                                       const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
+                                       const float* x, int64_t ldx, float* dw, int64_t lddw, int32_t accumulate);
+/* dx[n] = sum over channels c in order, then c's entries of example n in order, of val * W[c, :] added onto the
+ * window's input pixels (overwrites dx: batch x (in_h * in_w * in_c), lddx); w: channels x K (ldw). */
+MP_API mp_status mp_conv_sparse_dx_f32(const mp_conv_geometry* geometry, int64_t batch, int64_t channels, int64_t k,
+                                       const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
+                                       const float* w, int64_t ldw, float* dx, int64_t lddx);
+
 /* ---- random-k (the paper's control) ---------------------------------------------------------------- */
 
 /* Workspace (bytes) for the random-k kernels: n int32 values. */

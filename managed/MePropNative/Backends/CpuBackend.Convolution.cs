@@ -9,12 +9,11 @@ namespace MePropNative.Backends;
 
 /// <summary>
 /// The convolutional operations of the CPU backend. The GEMMs of a conv layer go through libmeprop's SGEMM (the layer
-/// calls <see cref="Gemm"/>), the top-k of each feature map through libmeprop's row top-k, and the dW of a sparse
-/// backward through libmeprop's sparse kernel (<see cref="SparseBackwardDx"/> with the channels as rows); what is here
-/// is the data movement around them (im2col, col2im, the channel-major regrouping of the selection), pooling,
-/// BatchNorm and the sparse input-gradient scatter, as Vector256 C#, split over examples or channels on
-/// <see cref="ManagedKernelThreads"/> threads; every example or channel is computed by one thread in a fixed order, so
-/// results do not depend on the thread count.
+/// calls <see cref="Gemm"/>); the sparse backward — per-map top-k, sparse dW (from the input images or the im2col
+/// rows) and sparse dx — through libmeprop's meProp-CNN kernels on its thread pool. What is here is im2col, col2im,
+/// pooling and BatchNorm, as Vector256 C#, split over examples or channels on <see cref="ManagedKernelThreads"/>
+/// threads; every example or channel is computed by one thread in a fixed order, so results do not depend on the
+/// thread count.
 /// </summary>
 public sealed partial class CpuBackend
 {
@@ -107,69 +106,15 @@ public sealed partial class CpuBackend
         if (N == 0) return;
 
         bool useDecay = running is not null && decay > 0;
-        long cp = (long)C * P;
-        float* q = useDecay ? Scratch(ref decayScores, N * cp) : null;
-        nint pd = (nint)Ptr(dy), ps = (nint)Ptr(scores), pq = (nint)q, pr = useDecay ? (nint)Ptr(running!) : 0;
-        nint pm = (nint)IntPtr(mapIndices), pi = (nint)IntPtr(indices), pv = (nint)Ptr(values);
+        // libmeprop's per-map kernel (on its thread pool): per example the maps as rows (8 x 8 transposes, or the decay
+        // score), per map the row top-k (plain selection: of the non-zero keys, packed), the channel-major regrouping, and the
+        // running-gradient update (the sum over the examples in order)
         int ldd = dy.Stride, ldv = values.Stride, nk = N * k;
-        float keep = decay, fresh = 1f - decay;
-        // per example: its maps as rows (scores[n * C + c, p] = dy[n, p, c], 8 x 8 register transposes), with decay
-        // selection the scores decay * run_grad + (1 - decay) * |dy| (run_grad is only read here), libmeprop's row top-k,
-        // and the channel-major regrouping of its k entries per channel
-        ForEachExample(N, cp, n =>
-        {
-            float* dn = (float*)pd + (long)n * ldd, sn = (float*)ps + n * cp;
-            TransposeToMaps(dn, sn, P, C);
-            float* rank = sn;
-            if (useDecay)
-            {
-                rank = (float*)pq + n * cp;
-                float* r = (float*)pr;
-                var vk = Vector256.Create(keep);
-                var vf = Vector256.Create(fresh);
-                long i = 0;
-                for (; i <= cp - 8; i += 8) Vector256.Store(vk * Vector256.Load(r + i) + vf * Vector256.Abs(Vector256.Load(sn + i)), rank + i);
-                for (; i < cp; i++) rank[i] = keep * r[i] + fresh * MathF.Abs(sn[i]);
-            }
-            int* mn = (int*)pm + (long)n * C * k;
-            Kernels.TopKAbsRows(new ReadOnlySpan<float>(rank, (int)cp), C, P, P, k, new Span<int>(mn, C * k), k, default, k);
-            for (int c = 0; c < C; c++)
-            {
-                int* ir = (int*)pi + (long)c * nk + n * k;
-                float* vr = (float*)pv + (long)c * ldv + n * k;
-                int* mr = mn + c * k;
-                for (int t = 0; t < k; t++)
-                {
-                    int p = mr[t];
-                    ir[t] = n * P + p;
-                    vr[t] = dn[p * C + c];
-                }
-            }
-        });
-        if (useDecay)
-        {
-            // run_grad = decay * run_grad + (1 - decay) * mean_n |dy|, the sum taken over the examples in order
-            float* r = (float*)pr, sum = Scratch(ref decaySums, cp), sp = (float*)ps;
-            new Span<float>(sum, (int)cp).Clear();
-            for (int n = 0; n < N; n++)
-            {
-                float* sn = sp + n * cp;
-                long i = 0;
-                for (; i <= cp - 8; i += 8) Vector256.Store(Vector256.Load(sum + i) + Vector256.Abs(Vector256.Load(sn + i)), sum + i);
-                for (; i < cp; i++) sum[i] += MathF.Abs(sn[i]);
-            }
-            float share = (1f - decay) / N;
-            for (long i = 0; i < cp; i++) r[i] = decay * r[i] + share * sum[i];
-        }
-    }
-
-    private float[] decayScores = [], decaySums = [];
-
-    /// <summary>A grow-only scratch array of the backend (its arrays are pinned, so the pointer stays valid).</summary>
-    private static unsafe float* Scratch(ref float[] array, long length)
-    {
-        if (array.Length < length) array = GC.AllocateArray<float>((int)length, pinned: true);
-        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        var dyView = new ReadOnlySpan<float>(Ptr(dy), (N - 1) * ldd + C * P);
+        var runView = useDecay ? new Span<float>(Ptr(running!), C * P) : default;
+        var idxView = new Span<int>(IntPtr(indices), C * nk);
+        var valView = new Span<float>(Ptr(values), (C - 1) * ldv + nk);
+        Kernels.TopKAbsPerMap(dyView, N, P, C, ldd, k, runView, useDecay ? decay : 0f, idxView, nk, valView, ldv);
     }
 
     public unsafe void ConvSparseBackwardInput(IndexTensor indices, Tensor values, int k, Tensor weights, in ConvGeometry geometry, Tensor input)
@@ -181,57 +126,16 @@ public sealed partial class CpuBackend
         if (indices.Rows != C || indices.Cols != nk || values.Rows != C || values.Cols != nk)
             throw new ArgumentException($"sparse conv dx: indices and values must be {C} x {nk} (k = {k} per example and channel).");
         if (N == 0) return;
-        CheckSelection(indices, N, P, k);
-        nint pi = (nint)IntPtr(indices), pv = (nint)Ptr(values), pw = (nint)Ptr(weights), px = (nint)Ptr(input);
+        // libmeprop (its thread pool, one example per task): each selected entry adds v * W[c, window] onto its window's
+        // input pixels (the example's dx stays in L1); the indices are checked there before anything is written
         int ldv = values.Stride, ldw = weights.Stride, ldx = input.Stride;
-        // a scatter: each selected entry adds v * W[c, window row] onto its window's input rows (the example's dx stays in
-        // L1). A gather per input pixel (channel vector in registers) measured slower: its W reads jump between channels.
-        ForEachExample(N, (long)C * k * g.PatchSize, n =>
-            SparseInputScatter((int*)pi, (float*)pv, ldv, nk, n, k, C, (float*)pw, ldw, g, (float*)px + (long)n * ldx));
+        Kernels.ConvSparseInputGradient(Shape(g), N, C, k, new ReadOnlySpan<int>(IntPtr(indices), C * nk), nk,
+            new ReadOnlySpan<float>(Ptr(values), (C - 1) * ldv + nk), ldv, new ReadOnlySpan<float>(Ptr(weights), (C - 1) * ldw + g.PatchSize), ldw,
+            new Span<float>(Ptr(input), (N - 1) * ldx + g.InputSize), ldx);
     }
 
-    /// <summary>dx of one example as a scatter: every selected entry adds v * W[c, window row] onto its window's input rows.</summary>
-    private static unsafe void SparseInputScatter(int* idx, float* val, int ldv, int nk, int n, int k, int C, float* w, int ldw, in ConvGeometry g, float* dx)
-    {
-        new Span<float>(dx, g.InputSize).Clear();
-        int P = g.Positions, W = g.InputWidth, H = g.InputHeight, Cin = g.InputChannels, KW = g.KernelWidth, run = KW * Cin;
-        for (int c = 0; c < C; c++)
-        {
-            int* ir = idx + (long)c * nk + n * k;
-            float* vr = val + (long)c * ldv + n * k;
-            float* wr = w + (long)c * ldw;
-            for (int t = 0; t < k; t++)
-            {
-                float x = vr[t];
-                if (x == 0f) continue;
-                int p = ir[t] - n * P;
-                int oh = p / g.OutputWidth, ow = p - oh * g.OutputWidth;
-                int iw0 = ow * g.Stride - g.PadLeft;
-                int kwLo = Math.Max(0, -iw0), kwHi = Math.Min(KW, W - iw0);
-                if (kwLo >= kwHi) continue;
-                for (int kh = 0; kh < g.KernelHeight; kh++)
-                {
-                    int ih = oh * g.Stride - g.PadTop + kh;
-                    if (ih < 0 || ih >= H) continue;
-                    Axpy(x, wr + kh * run + kwLo * Cin, dx + ((long)ih * W + iw0 + kwLo) * Cin, (kwHi - kwLo) * Cin);
-                }
-            }
-        }
-    }
-
-    /// <summary>Every index of the channel-major selection must be a row n * P + p of example n's block (k per example).</summary>
-    private void CheckSelection(IndexTensor indices, int N, int P, int k)
-    {
-        var ir = Ints(indices);
-        int nk = N * k;
-        for (int r = 0; r < indices.Rows; r++)
-            for (int j = 0; j < nk; j++)
-            {
-                int n = j / k, i = ir[r * nk + j];
-                if (i < n * P || i >= (n + 1) * P)
-                    throw new ArgumentOutOfRangeException(nameof(indices), i, $"index {i} of channel {r}, entry {j} is not a position of example {n} (rows [{n * P}, {(n + 1) * P})).");
-            }
-    }
+    private static ConvShape Shape(in ConvGeometry g) => new(g.InputHeight, g.InputWidth, g.InputChannels, g.KernelHeight, g.KernelWidth,
+        g.Stride, g.PadTop, g.PadLeft, g.OutputHeight, g.OutputWidth);
 
     public unsafe void ConvSparseBackwardWeights(IndexTensor indices, Tensor values, int k, Tensor input, in ConvGeometry geometry, Tensor weightGradient, bool accumulate)
     {
@@ -242,125 +146,12 @@ public sealed partial class CpuBackend
         if (indices.Rows != C || indices.Cols != nk || values.Rows != C || values.Cols != nk)
             throw new ArgumentException($"sparse conv dW: indices and values must be {C} x {nk} (k = {k} per example and channel).");
         if (N == 0 || C == 0) return;
-        CheckSelection(indices, N, P, k);
-        nint pi = (nint)IntPtr(indices), pv = (nint)Ptr(values), px = (nint)Ptr(input), pw = (nint)Ptr(weightGradient);
+        // libmeprop (its thread pool, one output channel per task): the channel's dW row gathers its entries' windows
+        // straight from the input images, register-blocked 64 floats at a time, masked at borders and row ends
         int ldv = values.Stride, ldx = input.Stride, ldw = weightGradient.Stride;
-        ForEachExample(C, (long)nk * g.PatchSize, c =>
-        {
-            float* dw = (float*)pw + (long)c * ldw;
-            if (!accumulate) new Span<float>(dw, g.PatchSize).Clear();
-            SparseWeightsChannel((int*)pi + (long)c * nk, (float*)pv + (long)c * ldv, nk, (float*)px, ldx, g, dw);
-        });
-    }
-
-    /// <summary>
-    /// dW of one output channel. Entries whose window lies inside the image horizontally are register-blocked: for each
-    /// kernel row kh the dW run (KW * Cin floats) is held 64 floats at a time in eight vector accumulators while every entry adds its
-    /// input run (one load per multiply-add); entries at the left or right border (and runs that are not whole vectors)
-    /// take the axpy path.
-    /// </summary>
-    private static unsafe void SparseWeightsChannel(int* ir, float* vr, int nk, float* x, int ldx, in ConvGeometry g, float* dw)
-    {
-        int P = g.Positions, W = g.InputWidth, H = g.InputHeight, Cin = g.InputChannels, KW = g.KernelWidth, KH = g.KernelHeight, run = KW * Cin;
-        long rowStride = (long)W * Cin;
-        bool blocked = run % 8 == 0;
-        long* off = (long*)NativeMemory.Alloc((nuint)Math.Max(1, nk), sizeof(long));
-        int* top = (int*)NativeMemory.Alloc((nuint)Math.Max(1, nk), sizeof(int));
-        float* v = (float*)NativeMemory.Alloc((nuint)Math.Max(1, nk), sizeof(float));
-        try
-        {
-            int m = 0;
-            for (int j = 0; j < nk; j++)
-            {
-                float val = vr[j];
-                if (val == 0f) continue;
-                int n = ir[j] / P, p = ir[j] - n * P;
-                int oh = p / g.OutputWidth, ow = p - oh * g.OutputWidth;
-                int iw0 = ow * g.Stride - g.PadLeft, ih0 = oh * g.Stride - g.PadTop;
-                int kwLo = Math.Max(0, -iw0), kwHi = Math.Min(KW, W - iw0);
-                if (kwLo >= kwHi) continue;
-                float* xn = x + (long)n * ldx;
-                if (blocked && kwLo == 0 && kwHi == KW)
-                {
-                    off[m] = (long)n * ldx + ((long)ih0 * W + iw0) * Cin;
-                    top[m] = ih0;
-                    v[m] = val;
-                    m++;
-                    continue;
-                }
-                for (int kh = 0; kh < KH; kh++)
-                {
-                    int ih = ih0 + kh;
-                    if (ih < 0 || ih >= H) continue;
-                    Axpy(val, xn + ((long)ih * W + iw0 + kwLo) * Cin, dw + kh * run + kwLo * Cin, (kwHi - kwLo) * Cin);
-                }
-            }
-            if (m == 0) return;
-            for (int kh = 0; kh < KH; kh++)
-            {
-                float* drow = dw + kh * run;
-                long khOff = kh * rowStride;
-                int g0 = 0;
-                for (; g0 + 64 <= run; g0 += 64)
-                {
-                    var a0 = Vector256.Load(drow + g0); var a1 = Vector256.Load(drow + g0 + 8);
-                    var a2 = Vector256.Load(drow + g0 + 16); var a3 = Vector256.Load(drow + g0 + 24);
-                    var a4 = Vector256.Load(drow + g0 + 32); var a5 = Vector256.Load(drow + g0 + 40);
-                    var a6 = Vector256.Load(drow + g0 + 48); var a7 = Vector256.Load(drow + g0 + 56);
-                    for (int e = 0; e < m; e++)
-                    {
-                        if ((uint)(top[e] + kh) >= (uint)H) continue;
-                        float* xp = x + off[e] + khOff + g0;
-                        var vv = Vector256.Create(v[e]);
-                        a0 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp), a0);
-                        a1 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 8), a1);
-                        a2 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 16), a2);
-                        a3 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 24), a3);
-                        a4 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 32), a4);
-                        a5 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 40), a5);
-                        a6 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 48), a6);
-                        a7 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 56), a7);
-                    }
-                    Vector256.Store(a0, drow + g0); Vector256.Store(a1, drow + g0 + 8);
-                    Vector256.Store(a2, drow + g0 + 16); Vector256.Store(a3, drow + g0 + 24);
-                    Vector256.Store(a4, drow + g0 + 32); Vector256.Store(a5, drow + g0 + 40);
-                    Vector256.Store(a6, drow + g0 + 48); Vector256.Store(a7, drow + g0 + 56);
-                }
-                for (; g0 + 32 <= run; g0 += 32)
-                {
-                    var a0 = Vector256.Load(drow + g0); var a1 = Vector256.Load(drow + g0 + 8);
-                    var a2 = Vector256.Load(drow + g0 + 16); var a3 = Vector256.Load(drow + g0 + 24);
-                    for (int e = 0; e < m; e++)
-                    {
-                        if ((uint)(top[e] + kh) >= (uint)H) continue;
-                        float* xp = x + off[e] + khOff + g0;
-                        var vv = Vector256.Create(v[e]);
-                        a0 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp), a0);
-                        a1 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 8), a1);
-                        a2 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 16), a2);
-                        a3 = Vector256.FusedMultiplyAdd(vv, Vector256.Load(xp + 24), a3);
-                    }
-                    Vector256.Store(a0, drow + g0); Vector256.Store(a1, drow + g0 + 8);
-                    Vector256.Store(a2, drow + g0 + 16); Vector256.Store(a3, drow + g0 + 24);
-                }
-                for (; g0 < run; g0 += 8)
-                {
-                    var a0 = Vector256.Load(drow + g0);
-                    for (int e = 0; e < m; e++)
-                    {
-                        if ((uint)(top[e] + kh) >= (uint)H) continue;
-                        a0 = Vector256.FusedMultiplyAdd(Vector256.Create(v[e]), Vector256.Load(x + off[e] + khOff + g0), a0);
-                    }
-                    Vector256.Store(a0, drow + g0);
-                }
-            }
-        }
-        finally
-        {
-            NativeMemory.Free(off);
-            NativeMemory.Free(top);
-            NativeMemory.Free(v);
-        }
+        Kernels.ConvSparseWeightGradient(Shape(g), N, C, k, new ReadOnlySpan<int>(IntPtr(indices), C * nk), nk,
+            new ReadOnlySpan<float>(Ptr(values), (C - 1) * ldv + nk), ldv, new ReadOnlySpan<float>(Ptr(input), (N - 1) * ldx + g.InputSize), ldx,
+            new Span<float>(Ptr(weightGradient), (C - 1) * ldw + g.PatchSize), ldw, accumulate);
     }
 
     public unsafe void ConvSparseBackwardWeightsFromColumns(IndexTensor indices, Tensor values, Tensor columns, Tensor weightGradient, bool accumulate)
@@ -369,6 +160,18 @@ public sealed partial class CpuBackend
         if (weightGradient.Cols != K) throw new ArgumentException($"sparse conv dW: the gradient must have {K} columns, not {weightGradient.Cols}.");
         if (indices.Rows != C || values.Rows != C || values.Cols != nk) throw new ArgumentException($"sparse conv dW: indices and values must be {C} x {nk}.");
         if (C == 0 || nk == 0) return;
+        if (columns.Stride == K && weightGradient.Stride >= K && (long)columns.Rows * K <= int.MaxValue)
+        {
+            // libmeprop's sparse conv dW, the im2col matrix seen as one image of a single row of N * P pixels with K
+            // channels under a 1 x 1 kernel: every entry adds its whole im2col row, in entry order, one channel per
+            // task on libmeprop's pool (no .NET fork-join next to the pool's spinning workers)
+            int rows = columns.Rows, ldvals = values.Stride, ldgrad = weightGradient.Stride;
+            var shape = new ConvShape(1, rows, K, 1, 1, 1, 0, 0, 1, rows);
+            Kernels.ConvSparseWeightGradient(shape, 1, C, nk, new ReadOnlySpan<int>(IntPtr(indices), C * nk), nk,
+                new ReadOnlySpan<float>(Ptr(values), (C - 1) * ldvals + nk), ldvals, new ReadOnlySpan<float>(Ptr(columns), rows * K), rows * K,
+                new Span<float>(Ptr(weightGradient), (C - 1) * ldgrad + K), ldgrad, accumulate);
+            return;
+        }
         if (K > 64)
         {
             // wide rows: libmeprop's sparse kernel (channels as its batch rows, the im2col rows as its weight rows)
@@ -705,46 +508,9 @@ public sealed partial class CpuBackend
         return b.Pointer(t.Offset);
     }
 
-    /// <summary>dst (C x P) = src (P x C) transposed, through 8 x 8 register blocks (scalar edges).</summary>
-    private static unsafe void TransposeToMaps(float* src, float* dst, int P, int C)
-    {
-        int p0 = 0;
-        if (Avx.IsSupported)
-        {
-            for (; p0 <= P - 8; p0 += 8)
-            {
-                int c0 = 0;
-                for (; c0 <= C - 8; c0 += 8)
-                {
-                    float* a = src + (long)p0 * C + c0;
-                    var r0 = Avx.LoadVector256(a); var r1 = Avx.LoadVector256(a + C); var r2 = Avx.LoadVector256(a + 2 * C); var r3 = Avx.LoadVector256(a + 3 * C);
-                    var r4 = Avx.LoadVector256(a + 4 * C); var r5 = Avx.LoadVector256(a + 5 * C); var r6 = Avx.LoadVector256(a + 6 * C); var r7 = Avx.LoadVector256(a + 7 * C);
-                    var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1); var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-                    var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5); var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-                    var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE); var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-                    var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE); var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-                    float* o = dst + (long)c0 * P + p0;
-                    Avx.Store(o, Avx.Permute2x128(u0, u4, 0x20));
-                    Avx.Store(o + P, Avx.Permute2x128(u1, u5, 0x20));
-                    Avx.Store(o + 2L * P, Avx.Permute2x128(u2, u6, 0x20));
-                    Avx.Store(o + 3L * P, Avx.Permute2x128(u3, u7, 0x20));
-                    Avx.Store(o + 4L * P, Avx.Permute2x128(u0, u4, 0x31));
-                    Avx.Store(o + 5L * P, Avx.Permute2x128(u1, u5, 0x31));
-                    Avx.Store(o + 6L * P, Avx.Permute2x128(u2, u6, 0x31));
-                    Avx.Store(o + 7L * P, Avx.Permute2x128(u3, u7, 0x31));
-                }
-                for (; c0 < C; c0++)
-                    for (int p = p0; p < p0 + 8; p++) dst[(long)c0 * P + p] = src[(long)p * C + c0];
-            }
-        }
-        for (int p = p0; p < P; p++)
-            for (int c = 0; c < C; c++) dst[(long)c * P + p] = src[(long)p * C + c];
-    }
-
     /// <summary>
-    /// Threads of the managed convolution kernels (im2col, col2im, pooling, the per-map selection, the sparse dW and dx):
-    /// 0 (the default) uses as many as libmeprop (<see cref="MePropLibrary.NumThreads"/>), so the dense and the sparse
-    /// backward get the same cores. On a machine crowded with other jobs a fork-join waits for its slowest (descheduled)
+    /// Threads of the managed convolution kernels (im2col, col2im, pooling, BatchNorm; the sparse backward runs on
+    /// libmeprop's pool): 0 (the default) uses as many as libmeprop (<see cref="MePropLibrary.NumThreads"/>). On a machine crowded with other jobs a fork-join waits for its slowest (descheduled)
     /// thread, and 1 can be faster.
     /// </summary>
     public static int ManagedKernelThreads { get; set; }
@@ -760,15 +526,6 @@ public sealed partial class CpuBackend
             return;
         }
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Axpy(float a, float* x, float* y, int n)
-    {
-        int i = 0;
-        var va = Vector256.Create(a);
-        for (; i <= n - 8; i += 8) Vector256.Store(Vector256.FusedMultiplyAdd(va, Vector256.Load(x + i), Vector256.Load(y + i)), y + i);
-        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(a, x[i], y[i]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

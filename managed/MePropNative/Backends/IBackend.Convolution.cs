@@ -29,7 +29,8 @@ public partial interface IBackend
     /// decay * running + (1 - decay) * mean_n |dy[n, :, c]|.
     /// Writes, channel-major for the sparse backward: indices (C x N k): row c holds for n = 0..N-1 in turn the k
     /// selected rows n * P + p of the im2col matrix, p ascending; values (C x N k): dy at those entries (signed).
-    /// Ties: lower position wins; NaN ranks highest. scores ((N * C) x P) and mapIndices ((N * C) x k) are workspace.
+    /// Ties: lower position wins; NaN ranks highest. scores ((N * C) x P) and mapIndices ((N * C) x k) are workspace
+    /// (the CPU backend, whose libmeprop kernel has its own, leaves them untouched).
     /// </summary>
     void TopKPerMap(Tensor dy, int channels, int k, Tensor? running, float decay, Tensor scores, IndexTensor mapIndices,
         IndexTensor indices, Tensor values);

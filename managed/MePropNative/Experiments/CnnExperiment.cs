@@ -257,12 +257,13 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
         sb.AppendLine("## Conv backward benchmark (one process, same weights and batches)");
         sb.AppendLine();
         sb.AppendLine("`meprop bench cnn`: every repetition runs a training step (no update) of each configuration on the same MNIST batch of 10; " +
-            "the median per layer. conv1 has no input gradient (first layer). The selection (transpose, top-k, regrouping) is included in the sparse times.");
+            "the median per layer. conv1 has no input gradient (first layer). The selection (libmeprop's per-map top-k; with decay also the running-gradient update) is included in the sparse times.");
         sb.AppendLine();
-        sb.AppendLine("How to read it: the machine's 2 cores are shared with other jobs (the training runs above saw load averages up to " +
-            "about 15; the committed benchmark was started when the 1-minute load had fallen below 1), so a step can be descheduled part-way. The **medians** are what training sees on this machine; the **minima** are the least disturbed " +
-            "repetitions. Dense and sparse use the same threads: libmeprop's pool for the SGEMMs and the top-k, as many .NET threads " +
-            "for the managed kernels (selection per example, dW per channel, dx per example); the second table runs everything on one " +
+        sb.AppendLine("How to read it: the machine (2 cores of an AMD EPYC, Zen 5) is shared with other jobs (the training runs above saw load averages up to " +
+            "about 15; the committed benchmark was run while no other job was running), so a step can be descheduled part-way. The **medians** are what training sees on this machine; the **minima** are the least disturbed " +
+            "repetitions. Dense and sparse use the same threads: libmeprop's pool for the dense SGEMMs and for the whole sparse backward " +
+            "(per-map top-k per example, sparse dW per channel, sparse dx per example), as many .NET threads for the managed kernels " +
+            "(im2col, col2im, pooling, BatchNorm); the second table runs everything on one " +
             "thread. The fc layers are dense in every row (only conv1 and conv2 are sparsified), so the whole-backward speedup is " +
             "bounded by fc1's dense backward.");
         sb.AppendLine();

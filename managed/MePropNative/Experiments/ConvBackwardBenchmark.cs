@@ -29,7 +29,6 @@ public sealed class ConvBackwardBenchmark
         public ulong Seed { get; init; } = 1;
     }
 
-    /// <summary>One configuration's medians (milliseconds per step).</summary>
     /// <summary>One configuration's medians (milliseconds per step), and the minima of the conv layers' time and of the
     /// whole backward (on a machine shared with other jobs the minimum is the least disturbed repetition).</summary>
     public sealed record Row(string Name, float Ratio, IReadOnlyDictionary<string, double> LayerMs, double ConvMs, double BackwardMs, double ForwardMs,
@@ -55,7 +54,7 @@ public sealed class ConvBackwardBenchmark
                     string.Create(inv, $" | {r.BackwardMs:F3} | {Dense.BackwardMs / r.BackwardMs:F2}x | {r.BackwardMinMs:F3} | {Dense.BackwardMinMs / r.BackwardMinMs:F2}x | {r.ForwardMs:F3} |"));
             var phases = Dense.PhaseMs.Keys.ToList();
             sb.AppendLine();
-            sb.AppendLine("Where the conv backward time goes (median ms; selection = transpose, per-map top-k and regrouping; dW includes db):");
+            sb.AppendLine("Where the conv backward time goes (median ms; selection = libmeprop's per-map top-k, with decay including the running-gradient update; dW includes db):");
             sb.AppendLine();
             sb.AppendLine("| backward | " + string.Join(" | ", phases) + " |");
             sb.AppendLine("|---|" + string.Concat(phases.Select(_ => "---:|")));

@@ -15,11 +15,12 @@ namespace MePropNative.Layers;
 /// <list type="bullet">
 /// <item>dW[c, :] = sum over the N k selected (row, value) of channel c of value * cols[row, :] (k/P of the dense GEMM's
 /// work): read from the input images window row by window row when those rows are long enough to vectorize
-/// (<see cref="ImplicitWeightGradientMinRun"/>), else from the im2col rows (register-blocked for rows of up to 64 floats,
-/// libmeprop's sparse kernel with the channels as its rows beyond);</item>
+/// (<see cref="ImplicitWeightGradientMinRun"/>), else from the im2col rows (on the CPU both through libmeprop's
+/// mp_conv_sparse_dw_f32);</item>
 /// <item>db[c] = sum of channel c's selected values;</item>
-/// <item>dx: each selected entry adds value * W[c, window] straight onto the input pixels of its window — no dcols
-/// matrix and no col2im over untouched positions (k/P of the dense work).</item>
+/// <item>dx: the selected entries add value * W[c, window] straight onto the input pixels of their windows (on the CPU
+/// position by position, libmeprop's mp_conv_sparse_dx_f32) — no dcols matrix and no col2im over untouched positions
+/// (k/P of the dense work).</item>
 /// </list>
 /// </summary>
 public sealed class Conv2d : ILayer
@@ -159,9 +160,9 @@ public sealed class Conv2d : ILayer
         }
         else
         {
-            // dW[c, :] = sum_j val[c, j] * cols[idx[c, j], :] from the im2col rows: register-blocked for rows of up to 64
-            // floats, else libmeprop's sparse kernel (which overwrites: accumulate through a scratch tensor)
-            bool blocked = cols.Cols <= 64;
+            // dW[c, :] = sum_j val[c, j] * cols[idx[c, j], :] from the im2col rows; the backend accumulates itself for
+            // contiguous columns or rows of up to 64 floats, else (a kernel that overwrites) through a scratch tensor
+            bool blocked = cols.Cols <= 64 || cols.IsContiguous;
             var target = Weight.GradientIsZero || blocked ? Weight.Gradient : weightGradient.Get(Weight.Rows, Weight.Cols);
             backend.ConvSparseBackwardWeightsFromColumns(idx, val, cols, target, accumulate: blocked && !Weight.GradientIsZero);
             if (!Weight.GradientIsZero && !blocked) backend.Axpy(1f, target, Weight.Gradient);

@@ -41,6 +41,33 @@ void mp_topk_row_avx2(const float* x, int64_t n, int64_t k, int32_t* idx, float*
 /* Left-pack permutations: for an 8-bit mask m, lanes with their bit set first (in order), then the others. */
 extern const int32_t mp_compress_lut[256][8];
 
+/* ---- per-map top-k (topk_per_map.c, topk_per_map_avx2.c) ------------------------------------------------
+ * The maps of channels [c0, c1) (row c - c0 = map c, P floats) from one example's channels-last block src (P x C,
+ * contiguous): maps[(c - c0)*P + p] = src[p*C + c]; with running != NULL instead keep * running[c*P + p] + fresh *
+ * |src[p*C + c]| (multiply, multiply, add: no FMA, so both families agree bitwise). */
+void mp_maps_from_nhwc_scalar(const float* src, int64_t P, int64_t C, int64_t c0, int64_t c1, const float* running,
+                              float keep, float fresh, float* maps);
+void mp_maps_from_nhwc_avx2(const float* src, int64_t P, int64_t C, int64_t c0, int64_t c1, const float* running,
+                            float keep, float fresh, float* maps);
+/* Left-packs the elements of x[0..n) whose key (bits & 0x7fffffff) is not 0, in index order: pos[j] = index,
+ * vals[j] = x[index]; returns their number. vals and pos need room for n + 8. */
+int64_t mp_compact_nonzero_scalar(const float* x, int64_t n, float* vals, int32_t* pos);
+int64_t mp_compact_nonzero_avx2(const float* x, int64_t n, float* vals, int32_t* pos);
+
+/* ---- sparse conv backward (conv_sparse.c, conv_sparse_avx2.c) --------------------------------------------
+ * One output channel's dW row (its nk = batch * k entries idx/val, entry j of example j / k, indices n*P + p,
+ * already checked) and one example's dx.
+ * dW: every element gets the entries' terms in entry order (scalar: multiply then add; AVX2: FMA).
+ * dx: channels in order, then the channel's k entries of example n in order, then window rows. */
+void mp_conv_dw_channel_scalar(const mp_conv_geometry* g, int64_t k, int64_t nk, const int32_t* idx, const float* val,
+                               const float* x, int64_t ldx, float* dw, int accumulate);
+void mp_conv_dw_channel_avx2(const mp_conv_geometry* g, int64_t k, int64_t nk, const int32_t* idx, const float* val,
+                             const float* x, int64_t ldx, float* dw, int accumulate);
+void mp_conv_dx_example_scalar(const mp_conv_geometry* g, int64_t n, int64_t channels, int64_t k, const int32_t* idx,
+                               int64_t ldi, const float* val, int64_t ldv, const float* w, int64_t ldw, float* dxn);
+void mp_conv_dx_example_avx2(const mp_conv_geometry* g, int64_t n, int64_t channels, int64_t k, const int32_t* idx,
+                             int64_t ldi, const float* val, int64_t ldv, const float* w, int64_t ldw, float* dxn);
+
 /* ---- column sums (col_sums.c, col_sums_avx2.c) ----------------------------------------------------------
  * out[c] starts at (accumulate ? out[c] : +0) and gets x[r, c] (or |x[r, c]|) added for r = 0, 1, ... in order,
  * so both families give bitwise equal results. */
