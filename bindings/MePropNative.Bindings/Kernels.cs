@@ -289,6 +289,30 @@ public static unsafe class Kernels
                 pw, workspace.Length));
     }
 
+    /// <summary>Both products of one pattern in one call: dx as <see cref="SparseBackwardDx"/> (skipped when
+    /// <paramref name="dx"/> is empty; <paramref name="w"/> is then not read) and dW as <see cref="SparseBackwardDw"/>,
+    /// with one index check and the column tasks of both sharing the threads. Same results as the two calls.</summary>
+    public static void SparseBackward(int batch, int n, int m, int k, ReadOnlySpan<int> indices, int ldi, ReadOnlySpan<float> values, int ldv,
+        ReadOnlySpan<float> w, int ldw, Span<float> dx, int lddx, ReadOnlySpan<float> x, int ldx, Span<float> dw, int lddw,
+        Span<byte> workspace = default)
+    {
+        ShapeCheck.K(k, n);
+        ShapeCheck.Matrix(indices.Length, batch, k, ldi, nameof(indices));
+        ShapeCheck.Matrix(values.Length, batch, k, ldv, nameof(values));
+        ShapeCheck.Matrix(x.Length, batch, m, ldx, nameof(x));
+        ShapeCheck.Matrix(dw.Length, n, m, lddw, nameof(dw));
+        if (!dx.IsEmpty)
+        {
+            ShapeCheck.Matrix(w.Length, n, m, ldw, nameof(w));
+            ShapeCheck.Matrix(dx.Length, batch, m, lddx, nameof(dx));
+        }
+        if (workspace.IsEmpty) workspace = Workspace.Get(SparseBackwardDwWorkspaceSize(batch, n, k));
+        fixed (int* pi = indices) fixed (float* pv = values) fixed (float* pw = w) fixed (float* pdx = dx) fixed (float* px = x)
+        fixed (float* pd = dw) fixed (byte* pws = workspace)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sparse_backward_f32(batch, n, m, k, pi, ldi, pv, ldv,
+                dx.IsEmpty ? null : pw, dx.IsEmpty ? m : ldw, dx.IsEmpty ? null : pdx, dx.IsEmpty ? m : lddx, px, ldx, pd, lddw, pws, workspace.Length));
+    }
+
     // ---- dense SGEMM --------------------------------------------------------------------------------------
 
     /// <summary>C (m x n) = alpha * op(A) * op(B) + beta * C; op(A) is m x k, op(B) is k x n. beta = 0 ignores C's contents.</summary>

@@ -201,6 +201,13 @@ MP_API mp_status mp_sparse_backward_dw_ws_f32(int64_t batch, int64_t n, int64_t 
                                               const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
                                               const float* x, int64_t ldx, float* dw, int64_t lddw,
                                               void* workspace, int64_t workspace_bytes);
+/* Both products of one pattern in one call: dx as mp_sparse_backward_dx_f32 (skipped when dx is NULL; w, ldw and lddx
+ * are then not used) and dW as mp_sparse_backward_dw_ws_f32 (same workspace), with one index check and one parallel
+ * region whose column tasks of the two products share the threads. Same results as the separate calls. */
+MP_API mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
+                                        const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx,
+                                        int64_t lddx, const float* x, int64_t ldx, float* dw, int64_t lddw,
+                                        void* workspace, int64_t workspace_bytes);
 
 /* ---- dense SGEMM ------------------------------------------------------------------------------------
  * C (M x N, ldc) = alpha * op(A) * op(B) + beta * C, row-major; op(A) is M x K (A is K x M when trans_a),

@@ -1,6 +1,7 @@
 // mp_sparse_backward_dx_f32 / mp_sparse_backward_dw_f32: the scalar family bitwise equal to plain loops (multiply
 // then add, t and b in order), AVX2 within FMA rounding of it, results bitwise independent of the thread count,
-// padding untouched, dW reduced in order of b, and every bad index (range, per-row duplicate) reported first.
+// padding untouched, dW reduced in order of b, and every bad index (range, per-row duplicate) reported first. The
+// workspace dW (mp_sparse_backward_dw_ws_f32) and the fused call (mp_sparse_backward_f32) give the same bits.
 #include <algorithm>
 #include <numeric>
 
@@ -318,4 +319,60 @@ TEST(SparseBackward, WorkspaceDwChecksItsWorkspace) {
                            {"mp_sparse_backward_dw_workspace_size", "k = 51"}));
     EXPECT_TRUE(fails_with(mp_sparse_backward_dw_workspace_size(int64_t{1} << 30, 50, 8, &bytes), MP_ERR_INVALID_ARGUMENT,
                            {"pairs", "int32"}));
+}
+
+TEST(SparseBackward, FusedCallEqualsTheSeparateCallsBitwise) {
+    const int64_t shapes[][4] = {{100, 500, 784, 20}, {64, 300, 301, 16}, {3, 9, 7, 2}, {1, 1, 1, 1}, {700, 40, 33, 9}};
+    for (int32_t isa : isas()) {
+        IsaScope scope(isa);
+        for (const auto& s : shapes) {
+            const Problem p = make_problem(s[0], s[1], s[2], s[3], s[1] * 7 + s[2], true);
+            int64_t bytes = 0;
+            ASSERT_EQ(mp_sparse_backward_dw_workspace_size(p.batch, p.n, p.k, &bytes), MP_OK);
+            std::vector<unsigned char> ws(static_cast<size_t>(bytes));
+            for (int32_t threads : {1, 2, 3}) {
+                ThreadScope t(threads);
+                const std::vector<float> dx_want = run_dx(p), dw_want = run_dw(p);
+                std::vector<float> dx = poisoned(dx_want.size()), dw = p.dw0, dw_only = p.dw0;
+                for (int64_t r = 0; r < p.n; r++)
+                    for (int64_t c = p.m; c < p.ldo; c++) dw[r * p.ldo + c] = dw_only[r * p.ldo + c] = poison();
+                ASSERT_EQ(mp_sparse_backward_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, p.w.data(), p.ldw,
+                                                 dx.data(), p.ldo, p.x.data(), p.ldx, dw.data(), p.ldo, ws.data(), bytes),
+                          MP_OK)
+                    << mp_last_error();
+                ASSERT_EQ(mp_sparse_backward_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, nullptr, 0,
+                                                 nullptr, 0, p.x.data(), p.ldx, dw_only.data(), p.ldo, ws.data(), bytes),
+                          MP_OK)
+                    << mp_last_error();
+                for (size_t i = 0; i < dx.size(); i++) ASSERT_TRUE(same_bits(dx[i], dx_want[i])) << isa_name(isa) << " dx at " << i;
+                for (size_t i = 0; i < dw.size(); i++) {
+                    ASSERT_TRUE(same_bits(dw[i], dw_want[i])) << isa_name(isa) << " dW at " << i;
+                    ASSERT_TRUE(same_bits(dw_only[i], dw_want[i])) << isa_name(isa) << " dW (no dx) at " << i;
+                }
+            }
+        }
+    }
+}
+
+TEST(SparseBackward, FusedCallNamesItsBadArguments) {
+    const Problem p = make_problem(4, 50, 9, 5, 11);
+    int64_t bytes = 0;
+    ASSERT_EQ(mp_sparse_backward_dw_workspace_size(p.batch, p.n, p.k, &bytes), MP_OK);
+    std::vector<unsigned char> ws(static_cast<size_t>(bytes));
+    std::vector<float> dx = poisoned(static_cast<size_t>(p.batch * p.ldo)), dw = poisoned(static_cast<size_t>(p.n * p.ldo));
+    const char* fn = "mp_sparse_backward_f32";
+    EXPECT_TRUE(fails_with(mp_sparse_backward_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, nullptr, p.ldw,
+                                                  dx.data(), p.ldo, p.x.data(), p.ldx, dw.data(), p.ldo, ws.data(), bytes),
+                           MP_ERR_INVALID_ARGUMENT, {fn, "w is NULL"}));
+    EXPECT_TRUE(fails_with(mp_sparse_backward_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, p.w.data(), p.m - 1,
+                                                  dx.data(), p.ldo, p.x.data(), p.ldx, dw.data(), p.ldo, ws.data(), bytes),
+                           MP_ERR_INVALID_ARGUMENT, {"ldw = " + std::to_string(p.m - 1)}));
+    EXPECT_TRUE(fails_with(mp_sparse_backward_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, p.w.data(), p.ldw,
+                                                  dx.data(), p.ldo, p.x.data(), p.ldx, dw.data(), p.ldo, ws.data(), bytes - 1),
+                           MP_ERR_WORKSPACE_TOO_SMALL, {fn, "workspace_bytes"}));
+    EXPECT_TRUE(fails_with(mp_sparse_backward_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, p.w.data(), p.ldw,
+                                                  dx.data(), p.ldo, nullptr, p.ldx, dw.data(), p.ldo, ws.data(), bytes),
+                           MP_ERR_INVALID_ARGUMENT, {fn, "x is NULL"}));
+    for (float v : dx) EXPECT_EQ(bits_of(v), kPoisonBits);
+    for (float v : dw) EXPECT_EQ(bits_of(v), kPoisonBits);
 }

@@ -497,6 +497,23 @@ public sealed partial class CpuBackend : IBackend
         Counters.SparseCalls++;
     }
 
+    /// <summary>dW and dx in one libmeprop call (one index check; the column tasks of both share the threads).</summary>
+    public void SparseBackward(IndexTensor indices, Tensor values, Tensor x, Tensor dw, Tensor w, Tensor? dx)
+    {
+        int batch = indices.Rows, k = indices.Cols;
+        if (values.Rows != batch || values.Cols != k || x.Rows != batch || x.Cols != dw.Cols)
+            throw new ArgumentException("sparse backward dW: values must match indices and x must be batch x m.");
+        if (dx is not null && (dx.Rows != batch || dx.Cols != w.Cols || w.Rows != dw.Rows || w.Cols != dw.Cols))
+            throw new ArgumentException("sparse backward dx: dx must be batch x m and W the shape of dW.");
+        if (batch == 0) return;
+        long t0 = Stopwatch.GetTimestamp();
+        Kernels.SparseBackward(batch, dw.Rows, dw.Cols, k, Ints(indices), k, Floats(values), values.Stride,
+            dx is null ? default : Floats(w), w.Stride, dx is null ? default : Floats(dx), dx?.Stride ?? dw.Cols,
+            Floats(x), x.Stride, Floats(dw), dw.Stride);
+        Counters.SparseTicks += Stopwatch.GetTimestamp() - t0;
+        Counters.SparseCalls++;
+    }
+
     // ---- optimizer steps -----------------------------------------------------------------------------------------------------------
 
     // ---- spans over tensors (the only place tensor data becomes reachable) -------------------------------------------------------

@@ -125,6 +125,13 @@ public partial interface IBackend : IDisposable
     void SparseBackwardDx(IndexTensor indices, Tensor values, Tensor w, Tensor dx);
     /// <summary>dW[indices[b, t], :] += values[b, t] * x[b, :] (accumulates into dW, n x m).</summary>
     void SparseBackwardDw(IndexTensor indices, Tensor values, Tensor x, Tensor dw);
+    /// <summary>Both: <see cref="SparseBackwardDw"/>, then <see cref="SparseBackwardDx"/> when <paramref name="dx"/> is
+    /// not null (a backend may run them together).</summary>
+    void SparseBackward(IndexTensor indices, Tensor values, Tensor x, Tensor dw, Tensor w, Tensor? dx)
+    {
+        SparseBackwardDw(indices, values, x, dw);
+        if (dx is not null) SparseBackwardDx(indices, values, w, dx);
+    }
 
     // ---- optimizer steps (each consumes the gradient: it is zero afterwards) ----------------------------------------------
 

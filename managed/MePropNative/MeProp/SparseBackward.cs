@@ -21,11 +21,9 @@ public static class SparseBackward
     /// example, for dW, db and dx.</summary>
     public static void PerRow(in LinearGradientRequest r, IndexTensor indices, Tensor values)
     {
-        var b = r.Backend;
-        b.SparseBackwardDw(indices, values, r.X, r.Weight.Gradient);
+        r.Backend.SparseBackward(indices, values, r.X, r.Weight.Gradient, r.Weight.Value, r.Dx);
         r.Weight.GradientIsZero = false;
         DenseBiasGradient(r);
-        if (r.Dx is not null) b.SparseBackwardDx(indices, values, r.Weight.Value, r.Dx);
         r.Statistics.Record(r.Batch, indices.Cols, indices, perRow: true);
     }
 

@@ -81,21 +81,25 @@ static void dw_grouped_task(int64_t task, void* p) {
     mp_sparse_dw_grouped_avx2(c0, c1, j->n, j->start, j->pair_b, j->pair_v, j->mat, j->ldm, j->out, j->ldo);
 }
 
-/* Runs job over `extent` columns in tasks of whole quanta; serially when the work is small. */
-static void run(sparse_job* job, mp_task_fn fn, int64_t extent, int64_t quantum) {
+/* Splits job's `extent` columns into tasks of whole quanta (one task when not `parallel`); returns the task count. */
+static int64_t plan(sparse_job* job, int64_t extent, int64_t quantum, int parallel) {
     const int64_t threads = mp_get_num_threads();
     job->extent = extent;
-    const int64_t fmas = job->batch * job->k * job->m;
-    if (threads <= 1 || fmas < PARALLEL_MIN_FMAS || extent <= quantum) {
+    if (!parallel || threads <= 1 || extent <= quantum) {
         job->chunk = extent;
-        fn(0, job);
-        return;
+        return 1;
     }
     const int64_t units = (extent + quantum - 1) / quantum;
-    int64_t tasks = 4 * threads < units ? 4 * threads : units;
+    const int64_t tasks = 4 * threads < units ? 4 * threads : units;
     job->chunk = (units + tasks - 1) / tasks * quantum;
-    tasks = (extent + job->chunk - 1) / job->chunk;
-    mp_parallel_for(tasks, fn, job);
+    return (extent + job->chunk - 1) / job->chunk;
+}
+
+/* Runs job over `extent` columns in tasks of whole quanta; serially when the work is small. */
+static void run(sparse_job* job, mp_task_fn fn, int64_t extent, int64_t quantum) {
+    const int64_t tasks = plan(job, extent, quantum, job->batch * job->k * job->m >= PARALLEL_MIN_FMAS);
+    if (tasks == 1) fn(0, job);
+    else mp_parallel_for(tasks, fn, job);
 }
 
 #define MP_FN "mp_sparse_backward_dx_f32"
@@ -125,9 +129,9 @@ mp_status mp_sparse_backward_dx_f32(int64_t batch, int64_t n, int64_t m, int64_t
 }
 #undef MP_FN
 
-/* Counting sort of the pairs of examples [b0, b1) by row (start: n + 1 row starts; pair_b, pair_v: room for
- * (b1 - b0) * k pairs), then the grouped dW over every column. */
-static void dw_grouped_round(sparse_job* job, int64_t b0, int64_t b1, int32_t* start, int32_t* pair_b, float* pair_v) {
+/* Counting sort of the pairs of examples [b0, b1) by row into start (n + 1 row starts), pair_b and pair_v (room for
+ * (b1 - b0) * k pairs); points job's grouped-dW fields at them. */
+static void group_pairs(sparse_job* job, int64_t b0, int64_t b1, int32_t* start, int32_t* pair_b, float* pair_v) {
     const int64_t n = job->n, k = job->k, ldi = job->ldi, ldv = job->ldv;
     const int32_t* idx = job->idx;
     for (int64_t i = 0; i <= n; i++) start[i] = 0;
@@ -142,12 +146,32 @@ static void dw_grouped_round(sparse_job* job, int64_t b0, int64_t b1, int32_t* s
         }
     for (int64_t i = n; i > 0; i--) start[i] = start[i - 1]; /* the cursors ended at the next row's start */
     start[0] = 0;
+    job->start = start;
+    job->pair_b = pair_b;
+    job->pair_v = pair_v;
+}
+
+/* Grouped dW of the examples [b0, b1) over every column. */
+static void dw_grouped_round(sparse_job* job, int64_t b0, int64_t b1, int32_t* start, int32_t* pair_b, float* pair_v) {
     sparse_job round = *job;
     round.batch = b1 - b0;
-    round.start = start;
-    round.pair_b = pair_b;
-    round.pair_v = pair_v;
+    group_pairs(&round, b0, b1, start, pair_b, pair_v);
     run(&round, dw_grouped_task, job->m, COLUMN_QUANTUM);
+}
+
+/* The grouped-dW workspace: row starts, then the pairs' examples and values, each 64-byte aligned. */
+static int64_t align64(int64_t bytes) { return (bytes + 63) & ~(int64_t)63; }
+
+static int64_t dw_workspace_bytes(int64_t batch, int64_t n, int64_t k) {
+    return 64 + align64(4 * (n + 1)) + 2 * align64(4 * batch * k);
+}
+
+static void dw_workspace_layout(void* workspace, int64_t batch, int64_t n, int64_t k, int32_t** start, int32_t** pair_b,
+                                float** pair_v) {
+    char* base = (char*)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
+    *start = (int32_t*)base;
+    *pair_b = (int32_t*)(base + align64(4 * (n + 1)));
+    *pair_v = (float*)(base + align64(4 * (n + 1)) + align64(4 * batch * k));
 }
 
 /* Argument checks shared by both dW entry points. */
@@ -189,12 +213,6 @@ mp_status mp_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_t m, int64_t
 }
 #undef MP_FN
 
-static int64_t align64(int64_t bytes) { return (bytes + 63) & ~(int64_t)63; }
-
-static int64_t dw_workspace_bytes(int64_t batch, int64_t n, int64_t k) {
-    return 64 + align64(4 * (n + 1)) + 2 * align64(4 * batch * k);
-}
-
 #define MP_FN "mp_sparse_backward_dw_workspace_size"
 mp_status mp_sparse_backward_dw_workspace_size(int64_t batch, int64_t n, int64_t k, int64_t* bytes) {
     MP_CHECK_PTR(bytes);
@@ -222,14 +240,65 @@ mp_status mp_sparse_backward_dw_ws_f32(int64_t batch, int64_t n, int64_t m, int6
     const mp_fp_mode fp = mp_fp_enter();
     sparse_job job = {mp_use_avx2(), batch, m, k, idx, ldi, val, ldv, x, ldx, dw, lddw, 0, 0, n, NULL, NULL, NULL};
     if (job.avx2) {
-        char* base = (char*)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
-        int32_t* start = (int32_t*)base;
-        int32_t* pair_b = (int32_t*)(base + align64(4 * (n + 1)));
-        float* pair_v = (float*)(base + align64(4 * (n + 1)) + align64(4 * pairs));
+        int32_t *start, *pair_b;
+        float* pair_v;
+        dw_workspace_layout(workspace, batch, n, k, &start, &pair_b, &pair_v);
         dw_grouped_round(&job, 0, batch, start, pair_b, pair_v);
     } else {
         run(&job, dw_task, m, COLUMN_QUANTUM);
     }
+    mp_fp_leave(fp);
+    return mp_ok();
+}
+#undef MP_FN
+
+/* dx and dW in one parallel region: the column tasks of both kernels share the threads. */
+typedef struct {
+    sparse_job dx, dw;
+    int64_t dx_tasks;
+    mp_task_fn dw_fn;
+} fused_job;
+
+static void fused_task(int64_t task, void* p) {
+    fused_job* f = (fused_job*)p;
+    if (task < f->dx_tasks) dx_task(task, &f->dx);
+    else f->dw_fn(task - f->dx_tasks, &f->dw);
+}
+
+#define MP_FN "mp_sparse_backward_f32"
+mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
+                                 const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx, int64_t lddx,
+                                 const float* x, int64_t ldx, float* dw, int64_t lddw, void* workspace,
+                                 int64_t workspace_bytes) {
+    CHECK_DW_ARGUMENTS();
+    if (dx != NULL) {
+        MP_CHECK_PTR(w);
+        MP_CHECK_LD(ldw, m);
+        MP_CHECK_LD(lddx, m);
+    }
+    const int64_t pairs = batch * k;
+    MP_CHECK_INT32_RANGE(pairs);
+    MP_CHECK_WORKSPACE(workspace, workspace_bytes, dw_workspace_bytes(batch, n, k));
+    const mp_status st = mp_check_indices_2d_distinct(MP_FN, idx, batch, ldi, k, n, "n");
+    if (st != MP_OK) return st;
+    const mp_fp_mode fp = mp_fp_enter();
+    const int avx2 = mp_use_avx2();
+    fused_job f = {{avx2, batch, m, k, idx, ldi, val, ldv, w, ldw, dx, lddx, 0, 0, n, NULL, NULL, NULL},
+                   {avx2, batch, m, k, idx, ldi, val, ldv, x, ldx, dw, lddw, 0, 0, n, NULL, NULL, NULL},
+                   0, dw_task};
+    if (avx2) {
+        int32_t *start, *pair_b;
+        float* pair_v;
+        dw_workspace_layout(workspace, batch, n, k, &start, &pair_b, &pair_v);
+        group_pairs(&f.dw, 0, batch, start, pair_b, pair_v);
+        f.dw_fn = dw_grouped_task;
+    }
+    const int parallel = (dx != NULL ? 2 : 1) * batch * k * m >= PARALLEL_MIN_FMAS;
+    f.dx_tasks = dx != NULL ? plan(&f.dx, m, COLUMN_QUANTUM, parallel) : 0;
+    const int64_t tasks = f.dx_tasks + plan(&f.dw, m, COLUMN_QUANTUM, parallel);
+    if (tasks == 1) fused_task(0, &f);
+    else if (!parallel) for (int64_t t = 0; t < tasks; t++) fused_task(t, &f);
+    else mp_parallel_for(tasks, fused_task, &f);
     mp_fp_leave(fp);
     return mp_ok();
 }

@@ -73,4 +73,25 @@ public class SparseBackwardTests
         Assert.Contains("workspace_bytes", ex.Message);
         Kernels.SparseBackwardDw(batch, n, m, k, idx, k, val, k, x, m, dw, m, new byte[need]);
     }
+
+    [Theory]
+    [InlineData(100, 500, 784, 20)]
+    [InlineData(2, 9, 5, 3)]
+    public void TheFusedCallEqualsTheSeparateCalls(int batch, int n, int m, int k)
+    {
+        var random = new Random(n + k);
+        float[] dy = Reference.RandomMatrix(random, batch * n), w = Reference.RandomMatrix(random, n * m), x = Reference.RandomMatrix(random, batch * m);
+        int[] idx = new int[batch * k];
+        float[] val = new float[batch * k];
+        Kernels.TopKAbsRows(dy, batch, n, n, k, idx, k, val, k);
+        float[] dx1 = new float[batch * m], dw1 = Reference.Filled(n * m, 0.25f), dx2 = Reference.Filled(batch * m, float.NaN), dw2 = Reference.Filled(n * m, 0.25f);
+        Kernels.SparseBackwardDx(batch, n, m, k, idx, k, val, k, w, m, dx1, m);
+        Kernels.SparseBackwardDw(batch, n, m, k, idx, k, val, k, x, m, dw1, m);
+        Kernels.SparseBackward(batch, n, m, k, idx, k, val, k, w, m, dx2, m, x, m, dw2, m);
+        Assert.Equal(dx1, dx2);
+        Assert.Equal(dw1, dw2);
+        float[] dw3 = Reference.Filled(n * m, 0.25f);
+        Kernels.SparseBackward(batch, n, m, k, idx, k, val, k, default, 0, default, 0, x, m, dw3, m);
+        Assert.Equal(dw1, dw3);
+    }
 }

@@ -162,6 +162,7 @@ public class AutoStrategyTests
                 case "set_SparseAlgorithm": Algorithm = (SparseBackwardAlgorithm)args![0]!; return null;
                 case "get_Name": return "fake-gpu";
                 case "SparseBackwardDx": SparseCalls.Add(Algorithm); break;
+                case "SparseBackward" when args![5] is not null: SparseCalls.Add(Algorithm); break; // dW and dx in one call
             }
             // buffers must belong to the inner backend, which owns every tensor this test allocates through the proxy
             return typeof(CpuBackend).GetMethod(method.Name, method.GetParameters().Select(p => p.ParameterType).ToArray())!.Invoke(Inner, args);
