@@ -56,8 +56,7 @@ public class BackwardBenchmarks
     {
         (int b, int n, int m, int k) = (Shape.Batch, Shape.N, Shape.M, Shape.K);
         Kernels.TopKAbsRows(dy, b, n, n, k, indices, k, values, k, workspace);
-        Kernels.SparseBackwardDx(b, n, m, k, indices, k, values, k, w, m, dx, m);
-        Kernels.SparseBackwardDw(b, n, m, k, indices, k, values, k, x, m, dw, m);
+        Kernels.SparseBackward(b, n, m, k, indices, k, values, k, w, m, dx, m, x, m, dw, m);
         Kernels.ColumnSums(dy, b, n, n, db, accumulate: true);
     }
 
@@ -65,8 +64,7 @@ public class BackwardBenchmarks
     public void PerExampleProducts()
     {
         (int b, int n, int m, int k) = (Shape.Batch, Shape.N, Shape.M, Shape.K);
-        Kernels.SparseBackwardDx(b, n, m, k, fixedIndices, k, fixedValues, k, w, m, dx, m);
-        Kernels.SparseBackwardDw(b, n, m, k, fixedIndices, k, fixedValues, k, x, m, dw, m);
+        Kernels.SparseBackward(b, n, m, k, fixedIndices, k, fixedValues, k, w, m, dx, m, x, m, dw, m);
         Kernels.ColumnSums(dy, b, n, n, db, accumulate: true);
     }
 
