@@ -60,7 +60,7 @@ public sealed class ExperimentRunner(ExperimentSettings settings, Func<TrainConf
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException) { return null; }
         var want = ConfigOptions.ToJson(config);
         foreach (var (key, value) in want)
-            if (!Ignored.Contains(key) && !JsonNode.DeepEquals(value, r.Config[key])) return null;
+            if (!Ignored.Contains(key) && !OptionCatalog.SameValue(value, r.Config[key])) return null;
         return r.Epochs.Count > 0 ? r : null;
     }
 }

@@ -72,7 +72,18 @@ public static class OptionCatalog
         return JsonSerializer.SerializeToElement(node);
     }
 
-    /// <summary>The config as a JSON object with every option (what results.json and checkpoints record).</summary>
+    /// <summary>Whether two recorded option values are the same setting. Floats are written as their shortest round-trip
+    /// decimal; files of earlier versions rounded them to 7 decimals (an Adam epsilon of 1e-8 read 0), so numbers that
+    /// agree to 7 decimals count as the same.</summary>
+    public static bool SameValue(JsonNode? a, JsonNode? b)
+    {
+        if (JsonNode.DeepEquals(a, b)) return true;
+        return a is JsonValue va && b is JsonValue vb && va.TryGetValue(out double x) && vb.TryGetValue(out double y)
+            && Math.Round(x, 7) == Math.Round(y, 7);
+    }
+
+    /// <summary>The config as a JSON object with every option (what results.json and checkpoints record); floats as their
+    /// shortest round-trip decimal, so a recorded config reads back to the same values.</summary>
     public static JsonObject ToJson<TConfig>(IReadOnlyList<ConfigOption<TConfig>> all, TConfig config)
     {
         var o = new JsonObject();
@@ -83,7 +94,7 @@ public static class OptionCatalog
             {
                 null => null,
                 int[] a => new JsonArray(a.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
-                float f => JsonValue.Create(Math.Round((double)f, 7)),
+                float f => JsonValue.Create(double.Parse(f.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)),
                 _ => JsonValue.Create(v),
             };
         }

@@ -96,7 +96,7 @@ public static class TrainingCheckpoint
         if (header["kind"]?.GetValue<string>() != kind) throw new ConfigException($"{path} is not a {what} checkpoint.");
         var saved = header["config"]!.AsObject();
         savedValue ??= (s, key) => s[key];
-        var differences = config.Where(p => !mayDiffer.Contains(p.Key) && !JsonNode.DeepEquals(p.Value, savedValue(saved, p.Key)))
+        var differences = config.Where(p => !mayDiffer.Contains(p.Key) && !OptionCatalog.SameValue(p.Value, savedValue(saved, p.Key)))
             .Select(p => $"{p.Key}: checkpoint {savedValue(saved, p.Key)?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();
         if (differences.Count > 0)
             throw new ConfigException($"{path} was written by a run with another configuration; resume with the same options " +

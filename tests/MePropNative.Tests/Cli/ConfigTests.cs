@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using MePropNative.MeProp;
 using MePropNative.Optimizers;
 using MePropNative.Training;
@@ -16,6 +17,27 @@ public class ConfigTests : IDisposable
         string p = Path.Combine(dir, Guid.NewGuid().ToString("N") + ".json");
         File.WriteAllText(p, json);
         return p;
+    }
+
+    [Fact]
+    public void ARecordedConfigReadsBackToTheSameValues()
+    {
+        // results.json records the config; feeding it back must give the same run (an Adam epsilon of 1e-8 once read 0)
+        var original = new TrainConfig { AdamEpsilon = 1e-8f, LearningRate = 0.001f, MemoryRatio = 0.8f, Dropout = 0.1f };
+        var json = ConfigOptions.ToJson(original);
+        Assert.Equal(1e-8, json["adam_eps"]!.GetValue<double>());
+        var back = ConfigLoader.Load(Write(json.ToJsonString()));
+        Assert.Equal(1e-8f, back.AdamEpsilon);
+        Assert.True(JsonNode.DeepEquals(ConfigOptions.ToJson(back), json));
+    }
+
+    [Fact]
+    public void OptionValuesOfEarlierFilesRoundedTo7DecimalsStillMatch()
+    {
+        Assert.True(OptionCatalog.SameValue(JsonValue.Create(1e-8), JsonNode.Parse("0")));
+        Assert.True(OptionCatalog.SameValue(JsonValue.Create(0.1), JsonNode.Parse("0.1")));
+        Assert.False(OptionCatalog.SameValue(JsonValue.Create(0.001), JsonNode.Parse("0.002")));
+        Assert.False(OptionCatalog.SameValue(JsonValue.Create("adam"), JsonNode.Parse("\"sgd\"")));
     }
 
     [Fact]

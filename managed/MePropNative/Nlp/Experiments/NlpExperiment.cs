@@ -155,7 +155,7 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
         try { r = NlpRunResult.Read(path); }
         catch (Exception e) when (e is JsonException or InvalidDataException) { return null; }
         foreach (var (key, value) in config.ToJson())
-            if (!Ignored.Contains(key) && !JsonNode.DeepEquals(value, r.Common.Config[key])) return null;
+            if (!Ignored.Contains(key) && !OptionCatalog.SameValue(value, r.Common.Config[key])) return null;
         return r.Common.Epochs.Count > 0 ? r : null;
     }
 
