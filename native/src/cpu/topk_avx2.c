@@ -521,14 +521,13 @@ static inline int take_bits(__m256i k, __m256i t, int64_t* quota) {
     return gt | eq;
 }
 
-/* Stores the first `count` lanes of v at dst (count <= room); all 8 lanes when they fit before the end. */
+/* Stores the first `count` lanes of v at dst (count <= room); all 8 lanes when they fit before the end, else a
+ * masked store (a variable-length memcpy there cost more than the rest of the emission). */
 static inline void store_first(int32_t* dst, __m256i v, int count, int64_t room) {
     if (room >= 8) {
         _mm256_storeu_si256((__m256i*)dst, v);
     } else {
-        int32_t tmp[8];
-        _mm256_storeu_si256((__m256i*)tmp, v);
-        memcpy(dst, tmp, (size_t)count * sizeof(int32_t));
+        _mm256_maskstore_epi32(dst, first_lanes(count), v);
     }
 }
 
