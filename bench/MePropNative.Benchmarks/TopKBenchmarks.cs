@@ -38,7 +38,7 @@ public class TopKBenchmarks
         workspace = new byte[Kernels.TopKAbsRowsWorkspaceSize(Shape.N, Shape.K)];
     }
 
-    [Benchmark(Baseline = true, Description = "binary min-heap (C#, 1 thread)")]
+    [Benchmark(Baseline = true, Description = "binary min-heap (C# 1 thread)")]
     public void MinHeap()
     {
         for (int r = 0; r < Shape.Batch; r++)
@@ -53,7 +53,7 @@ public class TopKBenchmarks
         MePropLibrary.Isa = Isa.Auto;
     }
 
-    [Benchmark(Description = "libmeprop AVX2, 1 thread")]
+    [Benchmark(Description = "libmeprop AVX2 (1 thread)")]
     public void Avx2OneThread()
     {
         int threads = MePropLibrary.NumThreads;
@@ -62,13 +62,13 @@ public class TopKBenchmarks
         MePropLibrary.NumThreads = threads;
     }
 
-    [Benchmark(Description = "libmeprop AVX2, library threads")]
+    [Benchmark(Description = "libmeprop AVX2 (library threads)")]
     public void Avx2() =>
         Kernels.TopKAbsRows(dy, Shape.Batch, Shape.N, Shape.N, Shape.K, indices, Shape.K, values, Shape.K, workspace);
 
-    [Benchmark(Description = "abs-sum pass, 1 thread")]
+    [Benchmark(Description = "abs-sum pass (1 thread)")]
     public float StreamingAbsSum() => AbsSumPass.Sum(dy);
 
-    [Benchmark(Description = "abs-sum pass, library threads")]
+    [Benchmark(Description = "abs-sum pass (library threads)")]
     public float StreamingAbsSumThreaded() => AbsSumPass.SumRows(dy, Shape.Batch, Shape.N, partialSums);
 }

@@ -24,7 +24,7 @@
  *  4. Emit every key > T and the first (k - #{key > T}) keys == T in index order, left-packed straight into
  *     idx: from the candidate list (no hi: indices and raw values packed by one table permutation) or by a
  *     second pass over the row (with hi), values by lane permute.
- * Stores into idx/val never go past k (the last partial vector goes through a buffer). */
+ * Stores into idx/val never go past k (the last partial vector is a masked store). */
 #include "kernels.h"
 
 #include <immintrin.h>
