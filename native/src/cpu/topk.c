@@ -5,9 +5,10 @@
 #include <stdatomic.h>
 
 /* Rows are split over threads only when the batch holds at least this many elements (below it, waking a worker
- * costs more than it saves); threads claim ROW_CHUNK_ELEMENTS-sized runs of rows (at least one row) from a
- * shared counter, so a late or busy thread takes fewer. */
-enum { PARALLEL_MIN_ELEMENTS = 16384, ROW_CHUNK_ELEMENTS = 4096 };
+ * costs more than it saves). Threads claim runs of rows from a shared counter, so a late or busy thread takes
+ * fewer: runs of up to ROW_CHUNK_ELEMENTS elements (at least one row; within a run the next row's sample is
+ * prefetched), and at least 4 runs per thread. */
+enum { PARALLEL_MIN_ELEMENTS = 16384, ROW_CHUNK_ELEMENTS = 32768, RUNS_PER_THREAD = 4 };
 
 static int64_t unified_sums_bytes(int64_t n) { return (n * 4 + 63) / 64 * 64 + 64; }
 
@@ -77,10 +78,12 @@ mp_status mp_topk_abs_rows_f32(const float* x, int64_t rows, int64_t n, int64_t 
 
     const mp_fp_mode fp = mp_fp_enter();
     rows_job job = {x, rows, n, ldx, k, idx, ldi, val, ldv, (char*)workspace, slice, 1, 0, mp_use_avx2()};
-    job.chunk_rows = ROW_CHUNK_ELEMENTS > n ? ROW_CHUNK_ELEMENTS / n : 1;
-    const int64_t chunks = (rows + job.chunk_rows - 1) / job.chunk_rows;
     int64_t tasks = mp_get_num_threads();
     if (tasks > workspace_bytes / slice) tasks = workspace_bytes / slice;
+    const int64_t rows_per_run = (rows + RUNS_PER_THREAD * tasks - 1) / (RUNS_PER_THREAD * tasks);
+    job.chunk_rows = ROW_CHUNK_ELEMENTS > n ? ROW_CHUNK_ELEMENTS / n : 1;
+    if (job.chunk_rows > rows_per_run) job.chunk_rows = rows_per_run;
+    const int64_t chunks = (rows + job.chunk_rows - 1) / job.chunk_rows;
     if (tasks > chunks) tasks = chunks;
     if (tasks <= 1 || rows * n < PARALLEL_MIN_ELEMENTS) rows_range(&job, 0, rows, workspace);
     else mp_parallel_for(tasks, rows_task, &job);
