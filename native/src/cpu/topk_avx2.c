@@ -2,9 +2,10 @@
  * (key = IEEE bits & 0x7fffffff orders like |x| with NaN on top; ties go to the lower index).
  *
  *  1. A bound lo (and for k > n/4 a band [lo, hi)) around the k-th largest key T:
- *     - short rows (n < 4096), k <= 64: split the row into 8*ceil(k/8) interleaved groups (vector lanes x
- *       accumulators); lo = min over the groups of the group's max key. Those maxima are >= k distinct elements
- *       with key >= lo, so T >= lo: guaranteed, and ~3k candidates at n = 500, k = 20.
+ *     - short rows (n < 4096), k <= 64: split the row into 64 interleaved groups (8 vector lanes x 8
+ *       accumulators); lo = min over the lanes of the ceil(k/8)-th largest group max key of the lane. The groups
+ *       above it hold >= k distinct elements with key >= lo, so T >= lo: guaranteed, and ~2k candidates at
+ *       n = 500, k = 20.
  *     - long rows (n >= 2048): a systematic sample of s ~ 0.6 n^(2/3) keys (8-key chunks, prefetched one row
  *       ahead); lo and hi are the sample's order statistics 2 standard deviations of the sample count around
  *       k/n. A wrong guess (~1% of rows) is detected from the counts and repaired with one more pass (with a
@@ -236,8 +237,9 @@ static kth_result select_kth(uint32_t* keys, int64_t m, int64_t rank, uint32_t m
 
 /* ---- phase 1: bounds ------------------------------------------------------------------------------------- */
 
-/* A key lo with at least k elements >= lo (k <= 64): min over 8*ceil(k/8) disjoint groups of the group max.
- * Vector v feeds accumulator v % 8; the accumulators are then folded to ceil(k/8). */
+/* A key lo with at least k elements >= lo (k <= 64): the row is split into 64 disjoint groups (vector v feeds
+ * accumulator v % 8, one group per accumulator lane); with r = ceil(k/8), lo = min over the 8 lanes of the r-th
+ * largest of the lane's 8 group maxima. Each lane has r groups with a max >= lo: 8r >= k distinct elements. */
 static uint32_t group_max_bound(const float* x, int64_t n, int64_t k) {
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     int64_t i = 0;
@@ -251,21 +253,38 @@ static uint32_t group_max_bound(const float* x, int64_t n, int64_t k) {
         a6 = _mm256_max_epi32(a6, load_keys(x + i + 48));
         a7 = _mm256_max_epi32(a7, load_keys(x + i + 56));
     }
-    /* The last < 64 elements: whole vectors, then a partial one; absent lanes read -1. An empty group keeps 0,
-     * which makes lo = 0: still a valid bound. */
+    /* The last < 64 elements: whole vectors, then a partial one; absent lanes read -1. An empty group keeps the
+     * max 0, which can only lower lo: still a valid bound. */
     __m256i rest[8];
     for (int v = 0; v < 8; v++) {
         const int64_t at = i + 8 * v;
         __m256i raw;
         rest[v] = at + 8 <= n ? load_keys(x + at) : at < n ? load_keys_tail(x + at, n - at, &raw) : _mm256_set1_epi32(-1);
     }
-    __m256i acc[8] = {_mm256_max_epi32(a0, rest[0]), _mm256_max_epi32(a1, rest[1]), _mm256_max_epi32(a2, rest[2]),
-                      _mm256_max_epi32(a3, rest[3]), _mm256_max_epi32(a4, rest[4]), _mm256_max_epi32(a5, rest[5]),
-                      _mm256_max_epi32(a6, rest[6]), _mm256_max_epi32(a7, rest[7])};
-    const int groups = (int)((k + 7) / 8);
-    for (int a = groups; a < 8; a++) acc[a % groups] = _mm256_max_epi32(acc[a % groups], acc[a]);
-    __m256i lo = acc[0];
-    for (int a = 1; a < groups; a++) lo = _mm256_min_epi32(lo, acc[a]);
+    a0 = _mm256_max_epi32(a0, rest[0]);
+    a1 = _mm256_max_epi32(a1, rest[1]);
+    a2 = _mm256_max_epi32(a2, rest[2]);
+    a3 = _mm256_max_epi32(a3, rest[3]);
+    a4 = _mm256_max_epi32(a4, rest[4]);
+    a5 = _mm256_max_epi32(a5, rest[5]);
+    a6 = _mm256_max_epi32(a6, rest[6]);
+    a7 = _mm256_max_epi32(a7, rest[7]);
+    /* Sort each lane's 8 group maxima into a0 >= a1 >= ... >= a7 (Batcher's 19-comparator network). */
+#define SORT2(a, b)                          \
+    do {                                     \
+        const __m256i hi_ = _mm256_max_epi32(a, b); \
+        b = _mm256_min_epi32(a, b);          \
+        a = hi_;                             \
+    } while (0)
+    SORT2(a0, a1); SORT2(a2, a3); SORT2(a4, a5); SORT2(a6, a7);
+    SORT2(a0, a2); SORT2(a1, a3); SORT2(a4, a6); SORT2(a5, a7);
+    SORT2(a1, a2); SORT2(a5, a6);
+    SORT2(a0, a4); SORT2(a1, a5); SORT2(a2, a6); SORT2(a3, a7);
+    SORT2(a2, a4); SORT2(a3, a5);
+    SORT2(a1, a2); SORT2(a3, a4); SORT2(a5, a6);
+#undef SORT2
+    const __m256i sorted[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    const __m256i lo = sorted[(k + 7) / 8 - 1];
     __m128i s = _mm_min_epi32(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
     s = _mm_min_epi32(s, _mm_shuffle_epi32(s, 0x4e));
     s = _mm_min_epi32(s, _mm_shuffle_epi32(s, 0xb1));
