@@ -444,8 +444,8 @@ TEST(TopkRows, WorkspaceHoldsOneRowWorkspacePerThread) {
     for (int32_t v : untouched) EXPECT_EQ(v, kPoisonIndex);
 }
 
-// Long rows with small k take the AVX2 sparse filter (64-element masks scanned bit by bit, 4 writes per block
-// unconditionally): blocks with 0, 1, 4, 5 and all 64 survivors (bit 63 included), clustered NaNs, ties at the
+// Long rows with small k take the AVX2 sparse filter (64-element masks scanned bit by bit, the first write per
+// block unconditional): blocks with 0, 1, 4, 5 and all 64 survivors (bit 63 included), clustered NaNs, ties at the
 // threshold, all-equal rows and lengths with a partial last block.
 TEST(TopkRows, SparseFilterBlocksOfEveryDensityAreExact) {
     const float nan = std::numeric_limits<float>::quiet_NaN();
