@@ -4,7 +4,7 @@
  *  1. A bound lo (and for k > n/4 a band [lo, hi)) around the k-th largest key T:
  *     - short rows (n < 4096), k <= 64: split the row into 64 interleaved groups (8 vector lanes x 8
  *       accumulators); lo = min over the lanes of the ceil(k/8)-th largest group max key of the lane. The groups
- *       above it hold >= k distinct elements with key >= lo, so T >= lo: guaranteed, and ~2k candidates at
+ *       above it hold >= k distinct elements with key >= lo, so T >= lo: guaranteed, and ~2.5k candidates at
  *       n = 500, k = 20.
  *     - long rows (n >= 2048): a systematic sample of s ~ 0.6 n^(2/3) keys (8-key chunks, prefetched one row
  *       ahead); lo and hi are the sample's order statistics 2 standard deviations of the sample count around
