@@ -22,4 +22,19 @@ internal static class AbsSumPass
         for (; i < data.Length; i++) sum += MathF.Abs(data[i]);
         return sum;
     }
+
+    /// <summary>The same pass over a rows x n matrix, its rows split into <paramref name="partial"/>.Length
+    /// contiguous blocks summed in parallel (Parallel.For), as a multi-threaded top-k splits them.</summary>
+    public static float SumRows(float[] data, int rows, int n, float[] partial)
+    {
+        int threads = partial.Length;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            int r0 = (int)((long)rows * t / threads), r1 = (int)((long)rows * (t + 1) / threads);
+            partial[t] = Sum(data.AsSpan(r0 * n, (r1 - r0) * n));
+        });
+        float sum = 0;
+        foreach (float p in partial) sum += p;
+        return sum;
+    }
 }

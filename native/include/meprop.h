@@ -77,10 +77,14 @@ MP_API int32_t mp_get_num_threads(void);
 
 /* ---- top-k -------------------------------------------------------------------------------------- */
 
-/* Workspace (bytes) mp_topk_abs_rows_f32 needs for rows of length n. */
+/* Workspace (bytes) for mp_topk_abs_rows_f32 on rows of length n: one row workspace per thread of
+ * mp_get_num_threads() at the time of the query. */
 MP_API mp_status mp_topk_abs_rows_workspace_size(int64_t n, int64_t k, int64_t* bytes);
 /* For each of `rows` rows of x (length n, stride ldx) the k indices of largest |x| (see the contract above),
- * written to idx[r*ldi + 0..k-1]; if val != NULL the signed values x[r, idx] go to val[r*ldv + 0..k-1]. */
+ * written to idx[r*ldi + 0..k-1]; if val != NULL the signed values x[r, idx] go to val[r*ldv + 0..k-1].
+ * Large batches (rows * n >= 16384) are split by rows over up to mp_get_num_threads() threads, as many as the
+ * workspace has row workspaces for; fewer than one row workspace is MP_ERR_WORKSPACE_TOO_SMALL. The result does
+ * not depend on the thread count. */
 MP_API mp_status mp_topk_abs_rows_f32(const float* x, int64_t rows, int64_t n, int64_t ldx, int64_t k,
                                       int32_t* idx, int64_t ldi, float* val, int64_t ldv,
                                       void* workspace, int64_t workspace_bytes);

@@ -265,6 +265,7 @@ TEST(TopkRows, WorkspaceSizeQuery) {
 }
 
 TEST(TopkRows, EveryBadArgumentIsNamedAndNothingIsWritten) {
+    ThreadScope threads(1);  // the size query then asks for exactly the one row workspace the call needs
     const int64_t rows = 2, n = 50, k = 5;
     const std::vector<float> x = random_floats(static_cast<size_t>(rows * n), 9);
     int64_t bytes = 0;
@@ -382,31 +383,69 @@ TEST(TopkUnified, EveryBadArgumentIsNamedAndNothingIsWritten) {
     for (float v : sums) EXPECT_EQ(bits_of(v), kPoisonBits);
 }
 
+// Batches large enough to be split over threads (short rows in runs of several, long rows one by one) and one too
+// small to be: the same bits with 1 and 2 threads.
 TEST(TopkRows, ResultsDoNotDependOnTheThreadCount) {
-    const int64_t rows = 3, n = 8193, k = 300;
-    std::vector<float> x(static_cast<size_t>(rows * n));
-    for (int64_t r = 0; r < rows; r++) {
-        const std::vector<float> row = make_row(static_cast<Kind>(r + 1), n, 900 + r);
-        std::copy(row.begin(), row.end(), x.begin() + r * n);
-    }
-    for (int32_t isa : isas()) {
-        IsaScope scope(isa);
-        TopkRun one, two;
-        {
-            ThreadScope t(1);
-            one = run_topk(x, rows, n, n, k, true);
+    struct Shape { int64_t rows, n, k; };
+    for (const Shape& s : {Shape{3, 8193, 300}, Shape{100, 500, 20}, Shape{41, 777, 1}, Shape{9, 2048, 2048}, Shape{5, 500, 7}}) {
+        std::vector<float> x(static_cast<size_t>(s.rows * s.n));
+        for (int64_t r = 0; r < s.rows; r++) {
+            const std::vector<float> row = make_row(static_cast<Kind>(r % (kKinds - 1) + 1), s.n, 900 + r);
+            std::copy(row.begin(), row.end(), x.begin() + r * s.n);
         }
-        {
-            ThreadScope t(2);
-            two = run_topk(x, rows, n, n, k, true);
+        for (int32_t isa : isas()) {
+            IsaScope scope(isa);
+            TopkRun one, two;
+            {
+                ThreadScope t(1);
+                one = run_topk(x, s.rows, s.n, s.n, s.k, true);
+            }
+            {
+                ThreadScope t(2);
+                two = run_topk(x, s.rows, s.n, s.n, s.k, true);
+            }
+            EXPECT_EQ(one.idx, two.idx) << isa_name(isa) << " rows=" << s.rows << " n=" << s.n << " k=" << s.k;
+            for (size_t i = 0; i < one.val.size(); i++) ASSERT_TRUE(same_bits(one.val[i], two.val[i]));
         }
-        EXPECT_EQ(one.idx, two.idx) << isa_name(isa);
-        for (size_t i = 0; i < one.val.size(); i++) ASSERT_TRUE(same_bits(one.val[i], two.val[i]));
     }
 }
 
-// Long rows with small k take the AVX2 sparse filter (64-element masks scanned bit by bit, 4 writes per block
-// unconditionally): blocks with 0, 1, 4, 5 and all 64 survivors (bit 63 included), clustered NaNs, ties at the
+// The size query covers one row workspace per thread; a workspace with room for fewer runs on fewer threads, and
+// one smaller than a single row workspace is an error.
+TEST(TopkRows, WorkspaceHoldsOneRowWorkspacePerThread) {
+    const int64_t rows = 64, n = 1000, k = 20;
+    int64_t one = 0, two = 0;
+    {
+        ThreadScope t(1);
+        ASSERT_EQ(mp_topk_abs_rows_workspace_size(n, k, &one), MP_OK);
+    }
+    ThreadScope t(2);
+    ASSERT_EQ(mp_topk_abs_rows_workspace_size(n, k, &two), MP_OK);
+    EXPECT_EQ(two, 2 * one);
+
+    std::vector<float> x(static_cast<size_t>(rows * n));
+    for (int64_t r = 0; r < rows; r++) {
+        const std::vector<float> row = make_row(kUniform, n, 77 + r);
+        std::copy(row.begin(), row.end(), x.begin() + r * n);
+    }
+    const TopkRun want = run_topk(x, rows, n, n, k, false);
+    std::vector<unsigned char> ws(static_cast<size_t>(one));
+    std::vector<int32_t> idx = poisoned_idx(static_cast<size_t>(rows * k));
+    ASSERT_EQ(mp_topk_abs_rows_f32(x.data(), rows, n, n, k, idx.data(), k, nullptr, 0, ws.data(), one), MP_OK)
+        << mp_last_error();
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < k; j++) ASSERT_EQ(idx[r * k + j], want.idx[r * (k + 2) + j]);
+
+    std::vector<int32_t> untouched = poisoned_idx(static_cast<size_t>(rows * k));
+    EXPECT_TRUE(fails_with(mp_topk_abs_rows_f32(x.data(), rows, n, n, k, untouched.data(), k, nullptr, 0, ws.data(), one - 1),
+                           MP_ERR_WORKSPACE_TOO_SMALL,
+                           {"workspace_bytes = " + std::to_string(one - 1) + " is less than the " + std::to_string(one) +
+                            " bytes needed"}));
+    for (int32_t v : untouched) EXPECT_EQ(v, kPoisonIndex);
+}
+
+// Long rows with small k take the AVX2 sparse filter (64-element masks scanned bit by bit, the first write per
+// block unconditional): blocks with 0, 1, 4, 5 and all 64 survivors (bit 63 included), clustered NaNs, ties at the
 // threshold, all-equal rows and lengths with a partial last block.
 TEST(TopkRows, SparseFilterBlocksOfEveryDensityAreExact) {
     const float nan = std::numeric_limits<float>::quiet_NaN();

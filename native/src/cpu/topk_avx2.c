@@ -2,9 +2,10 @@
  * (key = IEEE bits & 0x7fffffff orders like |x| with NaN on top; ties go to the lower index).
  *
  *  1. A bound lo (and for k > n/4 a band [lo, hi)) around the k-th largest key T:
- *     - short rows (n < 4096), k <= 64: split the row into 8*ceil(k/8) interleaved groups (vector lanes x
- *       accumulators); lo = min over the groups of the group's max key. Those maxima are >= k distinct elements
- *       with key >= lo, so T >= lo: guaranteed, and ~3k candidates at n = 500, k = 20.
+ *     - short rows (n < 4096), k <= 64: split the row into 64 interleaved groups (8 vector lanes x 8
+ *       accumulators); lo = min over the lanes of the ceil(k/8)-th largest group max key of the lane. The groups
+ *       above it hold >= k distinct elements with key >= lo, so T >= lo: guaranteed, and ~2.5k candidates at
+ *       n = 500, k = 20.
  *     - long rows (n >= 2048): a systematic sample of s ~ 0.6 n^(2/3) keys (8-key chunks, prefetched one row
  *       ahead); lo and hi are the sample's order statistics 2 standard deviations of the sample count around
  *       k/n. A wrong guess (~1% of rows) is detected from the counts and repaired with one more pass (with a
@@ -14,7 +15,7 @@
  *     instruction). Without hi: the indices of every key >= lo, in index order, and their raw values. When the
  *     sample expects <= 1 survivor per 16 elements (k up to ~2% of n) the pass is "sparse": one 64-bit mask per
  *     64 elements (four compares packed to bytes, one movemask per 32), whose bits are written out as indices
- *     by bit scans, 4 unconditionally, so the typical block costs no branch miss, no table and no permute; the
+ *     by bit scans (the first unconditionally), so the typical block costs no table and no permute; the
  *     few survivors' values are gathered after. Otherwise movemask + a 256-entry lane permutation table per
  *     vector packs indices (base + table entry) and raw values (lane permute) together. With hi: the keys in
  *     [lo, hi) while counting the keys >= hi.
@@ -24,7 +25,7 @@
  *  4. Emit every key > T and the first (k - #{key > T}) keys == T in index order, left-packed straight into
  *     idx: from the candidate list (no hi: indices and raw values packed by one table permutation) or by a
  *     second pass over the row (with hi), values by lane permute.
- * Stores into idx/val never go past k (the last partial vector goes through a buffer). */
+ * Stores into idx/val never go past k (the last partial vector is a masked store). */
 #include "kernels.h"
 
 #include <immintrin.h>
@@ -236,8 +237,9 @@ static kth_result select_kth(uint32_t* keys, int64_t m, int64_t rank, uint32_t m
 
 /* ---- phase 1: bounds ------------------------------------------------------------------------------------- */
 
-/* A key lo with at least k elements >= lo (k <= 64): min over 8*ceil(k/8) disjoint groups of the group max.
- * Vector v feeds accumulator v % 8; the accumulators are then folded to ceil(k/8). */
+/* A key lo with at least k elements >= lo (k <= 64): the row is split into 64 disjoint groups (vector v feeds
+ * accumulator v % 8, one group per accumulator lane); with r = ceil(k/8), lo = min over the 8 lanes of the r-th
+ * largest of the lane's 8 group maxima. Each lane has r groups with a max >= lo: 8r >= k distinct elements. */
 static uint32_t group_max_bound(const float* x, int64_t n, int64_t k) {
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     int64_t i = 0;
@@ -251,21 +253,38 @@ static uint32_t group_max_bound(const float* x, int64_t n, int64_t k) {
         a6 = _mm256_max_epi32(a6, load_keys(x + i + 48));
         a7 = _mm256_max_epi32(a7, load_keys(x + i + 56));
     }
-    /* The last < 64 elements: whole vectors, then a partial one; absent lanes read -1. An empty group keeps 0,
-     * which makes lo = 0: still a valid bound. */
+    /* The last < 64 elements: whole vectors, then a partial one; absent lanes read -1. An empty group keeps the
+     * max 0, which can only lower lo: still a valid bound. */
     __m256i rest[8];
     for (int v = 0; v < 8; v++) {
         const int64_t at = i + 8 * v;
         __m256i raw;
         rest[v] = at + 8 <= n ? load_keys(x + at) : at < n ? load_keys_tail(x + at, n - at, &raw) : _mm256_set1_epi32(-1);
     }
-    __m256i acc[8] = {_mm256_max_epi32(a0, rest[0]), _mm256_max_epi32(a1, rest[1]), _mm256_max_epi32(a2, rest[2]),
-                      _mm256_max_epi32(a3, rest[3]), _mm256_max_epi32(a4, rest[4]), _mm256_max_epi32(a5, rest[5]),
-                      _mm256_max_epi32(a6, rest[6]), _mm256_max_epi32(a7, rest[7])};
-    const int groups = (int)((k + 7) / 8);
-    for (int a = groups; a < 8; a++) acc[a % groups] = _mm256_max_epi32(acc[a % groups], acc[a]);
-    __m256i lo = acc[0];
-    for (int a = 1; a < groups; a++) lo = _mm256_min_epi32(lo, acc[a]);
+    a0 = _mm256_max_epi32(a0, rest[0]);
+    a1 = _mm256_max_epi32(a1, rest[1]);
+    a2 = _mm256_max_epi32(a2, rest[2]);
+    a3 = _mm256_max_epi32(a3, rest[3]);
+    a4 = _mm256_max_epi32(a4, rest[4]);
+    a5 = _mm256_max_epi32(a5, rest[5]);
+    a6 = _mm256_max_epi32(a6, rest[6]);
+    a7 = _mm256_max_epi32(a7, rest[7]);
+    /* Sort each lane's 8 group maxima into a0 >= a1 >= ... >= a7 (Batcher's 19-comparator network). */
+#define SORT2(a, b)                          \
+    do {                                     \
+        const __m256i hi_ = _mm256_max_epi32(a, b); \
+        b = _mm256_min_epi32(a, b);          \
+        a = hi_;                             \
+    } while (0)
+    SORT2(a0, a1); SORT2(a2, a3); SORT2(a4, a5); SORT2(a6, a7);
+    SORT2(a0, a2); SORT2(a1, a3); SORT2(a4, a6); SORT2(a5, a7);
+    SORT2(a1, a2); SORT2(a5, a6);
+    SORT2(a0, a4); SORT2(a1, a5); SORT2(a2, a6); SORT2(a3, a7);
+    SORT2(a2, a4); SORT2(a3, a5);
+    SORT2(a1, a2); SORT2(a3, a4); SORT2(a5, a6);
+#undef SORT2
+    const __m256i sorted[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    const __m256i lo = sorted[(k + 7) / 8 - 1];
     __m128i s = _mm_min_epi32(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
     s = _mm_min_epi32(s, _mm_shuffle_epi32(s, 0x4e));
     s = _mm_min_epi32(s, _mm_shuffle_epi32(s, 0xb1));
@@ -425,9 +444,11 @@ static inline uint32_t mask32_above(const float* p, __m256i thr) {
 }
 
 /* compress_at_least for a bound that leaves few survivors (<= ~4 per 64 elements): per 64 elements one 64-bit
- * mask, whose set bits are written out as indices by bit scans, 4 unconditionally (writes past the survivors land
- * in the padding and are overwritten later), more only in the rare denser blocks. No table, no lane permutes.
- * Bit 63 is or-ed into the scanned word so that the scan of an exhausted mask is defined (it yields 63, a write
+ * mask, whose set bits are written out as indices by bit scans: the first unconditionally (a write past the
+ * survivors lands in the padding and is overwritten later), the others in a loop. No table, no lane permutes.
+ * (More unconditional writes, which avoid the loop's branch misses, measured slower on Zen 5 at every density
+ * this filter is used for: 4 of them cost ~45% more at 1 survivor per block and ~7% more at 3.)
+ * Bit 63 is or-ed into the scanned word so that the scan of an empty mask is defined (it yields 63, a write
  * past the survivors) and a genuine bit 63 still scans as 63. */
 static int64_t compress_at_least_sparse(const float* x, int64_t n, uint32_t lo, int32_t* ci) {
     const __m256i thr = _mm256_set1_epi32((int)lo - 1);
@@ -440,18 +461,9 @@ static int64_t compress_at_least_sparse(const float* x, int64_t n, uint32_t lo, 
         const int32_t base = (int32_t)i;
         o[0] = base + __builtin_ctzll(m | top);
         m &= m - 1;
-        o[1] = base + __builtin_ctzll(m | top);
-        m &= m - 1;
-        o[2] = base + __builtin_ctzll(m | top);
-        m &= m - 1;
-        o[3] = base + __builtin_ctzll(m | top);
-        m &= m - 1;
-        if (__builtin_expect(cnt > 4, 0)) {
-            o += 4;
-            while (m != 0) {
-                *o++ = base + __builtin_ctzll(m);
-                m &= m - 1;
-            }
+        while (m != 0) {
+            *++o = base + __builtin_ctzll(m);
+            m &= m - 1;
         }
         pos += cnt;
     }
@@ -521,14 +533,13 @@ static inline int take_bits(__m256i k, __m256i t, int64_t* quota) {
     return gt | eq;
 }
 
-/* Stores the first `count` lanes of v at dst (count <= room); all 8 lanes when they fit before the end. */
+/* Stores the first `count` lanes of v at dst (count <= room); all 8 lanes when they fit before the end, else a
+ * masked store (a variable-length memcpy there cost more than the rest of the emission). */
 static inline void store_first(int32_t* dst, __m256i v, int count, int64_t room) {
     if (room >= 8) {
         _mm256_storeu_si256((__m256i*)dst, v);
     } else {
-        int32_t tmp[8];
-        _mm256_storeu_si256((__m256i*)tmp, v);
-        memcpy(dst, tmp, (size_t)count * sizeof(int32_t));
+        _mm256_maskstore_epi32(dst, first_lanes(count), v);
     }
 }
 

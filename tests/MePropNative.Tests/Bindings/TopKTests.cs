@@ -30,6 +30,30 @@ public class TopKTests
         }
     }
 
+    [Theory]
+    [InlineData(100, 500, 20)]
+    [InlineData(9, 8192, 160)]
+    public void RowsSplitOverTwoThreadsGiveTheSameResultAsOne(int rows, int n, int k)
+    {
+        var random = new Random(n + k);
+        float[] x = Reference.RandomMatrix(random, rows * n);
+        int before = MePropLibrary.NumThreads;
+        try
+        {
+            int[] idxOne = new int[rows * k], idxTwo = new int[rows * k];
+            float[] valOne = new float[rows * k], valTwo = new float[rows * k];
+            MePropLibrary.NumThreads = 1;
+            long oneThreadBytes = Kernels.TopKAbsRowsWorkspaceSize(n, k);
+            Kernels.TopKAbsRows(x, rows, n, n, k, idxOne, k, valOne, k);
+            MePropLibrary.NumThreads = 2;
+            Assert.Equal(2 * oneThreadBytes, Kernels.TopKAbsRowsWorkspaceSize(n, k)); // one row workspace per thread
+            Kernels.TopKAbsRows(x, rows, n, n, k, idxTwo, k, valTwo, k);
+            Assert.Equal(idxOne, idxTwo);
+            Assert.Equal(valOne, valTwo);
+        }
+        finally { MePropLibrary.NumThreads = before; }
+    }
+
     [Fact]
     public void TiesGoToTheLowerIndexAndNaNRanksFirst()
     {
