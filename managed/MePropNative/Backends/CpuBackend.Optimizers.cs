@@ -1,39 +1,26 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using MePropNative.Bindings;
 using MePropNative.Tensors;
 
 namespace MePropNative.Backends;
 
-// Optimizer steps. Each reads the gradient once and leaves it zeroed (the next backward accumulates into it). Parameters
-// of ParallelUpdateMinElements or more are split over libmeprop's threads (MePropLibrary.NumThreads, the cores the
-// kernels use); every element is updated on its own, so the results do not depend on the split.
+// Optimizer steps. Each reads the gradient once and leaves it zeroed in the same pass (the next backward accumulates
+// into it). They are bound by memory bandwidth (Adam reads four arrays and writes four), so they run on the calling
+// thread: splitting them over a second core measured no faster on the 2-core development machine.
 public sealed partial class CpuBackend
 {
-    private const int ParallelUpdateMinElements = 1 << 15;
-
-    private AdamWork? adamWork;
-    private AdaGradWork? adaGradWork;
-    private SgdWork? sgdWork;
-
     public void AdamStep(Tensor weights, Tensor gradient, Tensor firstMoment, Tensor secondMoment, in AdamStepArguments args)
     {
         int length = Contiguous(weights).Length;
         CheckParameterShapes(length, Contiguous(gradient).Length, Contiguous(firstMoment).Length, Contiguous(secondMoment).Length);
-        var work = adamWork ??= new AdamWork(this);
-        (work.W, work.G, work.M, work.V, work.Args) = (weights, gradient, firstMoment, secondMoment, args);
-        ParallelPieces.Shared.Run(length, MePropLibrary.NumThreads, ParallelUpdateMinElements, work);
-        (work.W, work.G, work.M, work.V) = (null!, null!, null!, null!);
+        AdamUpdate(Contiguous(weights), Contiguous(gradient), Contiguous(firstMoment), Contiguous(secondMoment), args);
     }
 
     public void AdaGradStep(Tensor weights, Tensor gradient, Tensor squaredSum, in AdaGradStepArguments args)
     {
         int length = Contiguous(weights).Length;
         CheckParameterShapes(length, Contiguous(gradient).Length, Contiguous(squaredSum).Length, Contiguous(squaredSum).Length);
-        var work = adaGradWork ??= new AdaGradWork(this);
-        (work.W, work.G, work.H, work.Args) = (weights, gradient, squaredSum, args);
-        ParallelPieces.Shared.Run(length, MePropLibrary.NumThreads, ParallelUpdateMinElements, work);
-        (work.W, work.G, work.H) = (null!, null!, null!);
+        AdaGradUpdate(Contiguous(weights), Contiguous(gradient), Contiguous(squaredSum), args);
     }
 
     public void SgdStep(Tensor weights, Tensor gradient, Tensor? velocity, in SgdStepArguments args)
@@ -41,10 +28,7 @@ public sealed partial class CpuBackend
         bool momentum = velocity is not null && args.Momentum != 0;
         int length = Contiguous(weights).Length;
         CheckParameterShapes(length, Contiguous(gradient).Length, momentum ? Contiguous(velocity!).Length : length, length);
-        var work = sgdWork ??= new SgdWork(this);
-        (work.W, work.G, work.Velocity, work.Args) = (weights, gradient, momentum ? velocity : null, args);
-        ParallelPieces.Shared.Run(length, MePropLibrary.NumThreads, ParallelUpdateMinElements, work);
-        (work.W, work.G, work.Velocity) = (null!, null!, null);
+        SgdUpdate(Contiguous(weights), Contiguous(gradient), momentum ? Contiguous(velocity!) : default, momentum, args);
     }
 
     private static void CheckParameterShapes(int w, int g, int s1, int s2)
@@ -52,35 +36,7 @@ public sealed partial class CpuBackend
         if (g != w || s1 != w || s2 != w) throw new ArgumentException($"parameter, gradient and optimizer state differ in length ({w}, {g}, {s1}, {s2}).");
     }
 
-    private sealed class AdamWork(CpuBackend backend) : IPieceWork
-    {
-        public Tensor W = null!, G = null!, M = null!, V = null!;
-        public AdamStepArguments Args;
-
-        public void Run(int start, int count) => AdamRange(backend.Contiguous(W).Slice(start, count), backend.Contiguous(G).Slice(start, count),
-            backend.Contiguous(M).Slice(start, count), backend.Contiguous(V).Slice(start, count), Args);
-    }
-
-    private sealed class AdaGradWork(CpuBackend backend) : IPieceWork
-    {
-        public Tensor W = null!, G = null!, H = null!;
-        public AdaGradStepArguments Args;
-
-        public void Run(int start, int count) => AdaGradRange(backend.Contiguous(W).Slice(start, count), backend.Contiguous(G).Slice(start, count),
-            backend.Contiguous(H).Slice(start, count), Args);
-    }
-
-    private sealed class SgdWork(CpuBackend backend) : IPieceWork
-    {
-        public Tensor W = null!, G = null!;
-        public Tensor? Velocity;
-        public SgdStepArguments Args;
-
-        public void Run(int start, int count) => SgdRange(backend.Contiguous(W).Slice(start, count), backend.Contiguous(G).Slice(start, count),
-            Velocity is null ? default : backend.Contiguous(Velocity).Slice(start, count), Velocity is not null, Args);
-    }
-
-    private static void AdamRange(Span<float> w, Span<float> g, Span<float> m, Span<float> v, in AdamStepArguments args)
+    private static void AdamUpdate(Span<float> w, Span<float> g, Span<float> m, Span<float> v, in AdamStepArguments args)
     {
         var t = args.Transform;
         float b1 = args.Beta1, b2 = args.Beta2, c1 = 1 - b1, c2 = 1 - b2, step = args.StepSize, eps = args.Epsilon;
@@ -108,7 +64,7 @@ public sealed partial class CpuBackend
         }
     }
 
-    private static void AdaGradRange(Span<float> w, Span<float> g, Span<float> h, in AdaGradStepArguments args)
+    private static void AdaGradUpdate(Span<float> w, Span<float> g, Span<float> h, in AdaGradStepArguments args)
     {
         var t = args.Transform;
         var vlr = new Vector<float>(args.LearningRate); var veps = new Vector<float>(args.Epsilon);
@@ -132,7 +88,7 @@ public sealed partial class CpuBackend
         }
     }
 
-    private static void SgdRange(Span<float> w, Span<float> g, Span<float> vel, bool momentum, in SgdStepArguments args)
+    private static void SgdUpdate(Span<float> w, Span<float> g, Span<float> vel, bool momentum, in SgdStepArguments args)
     {
         var t = args.Transform;
         var vlr = new Vector<float>(args.LearningRate); var vmu = new Vector<float>(args.Momentum);

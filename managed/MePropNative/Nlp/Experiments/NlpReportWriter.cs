@@ -189,16 +189,15 @@ public static class NlpReportWriter
         md.AppendLine();
         md.AppendLine("The selected multiply-adds are 2-4% of the dense ones, but the sparse path runs at a fraction of the speed of libmeprop's " +
                       "SGEMM, which is close to the machine's peak: per selected (example, row) pair the sparse kernels stream one row of W (dx) or of " +
-                      "x (dW) for as many multiply-adds as loads, where the GEMM reuses every load many times; libmeprop's dW kernel groups the pairs " +
-                      "by row in rounds of at most 4096 pairs (its counting sort lives on the stack), and every round reads and writes the touched dW " +
-                      "rows again; and the LSTM's per-step calls are short, so the hand-off to a second kernel thread is a visible cost " +
-                      "(one kernel thread is faster for the tagger's top-k but slows the dense GEMMs more). What was tried on the managed side: the " +
-                      "LSTM's dW accumulated once per sequence instead of per step, one gate's slice of dW at a time (`SparseBackwardDwGrouped`), one " +
-                      "top-k call for all four gates, the input part of dx deferred to one pass, batches of 32 and 64 sentences (no gain in the " +
-                      "interleaved benchmark), one kernel thread. Unified top-k, whose backward is two small GEMMs, gets 7-10x. Reaching 8x with " +
-                      "per-example top-k needs faster native kernels (`native/src/cpu/sparse_backward*.c`): a dW with caller-provided workspace so a " +
-                      "whole batch is one round, dx and dW fused in one pass over each column block, and a higher work threshold before using a " +
-                      "second thread.");
+                      "x (dW) for as many multiply-adds as loads, where the GEMM reuses every load many times, so they run at the speed of the cache " +
+                      "level that holds W, x and dW (about one 8-wide multiply-add per cycle from L2, less from L3; see docs/benchmarks/cpu.md). " +
+                      "libmeprop's dW groups the pairs of a whole batch by row in a caller's workspace (each touched dW row is read and written once " +
+                      "per call, its rows prefetched ahead), and dx and dW of a feed-forward layer run in one call; the LSTM's recurrent dx is one short " +
+                      "call per time step, where handing work to a second kernel thread is a visible cost on a shared machine (one kernel thread is " +
+                      "faster for the tagger's top-k). What was tried on the managed side: the LSTM's dW accumulated once per sequence instead of per " +
+                      "step, one gate's slice of dW at a time (`SparseBackwardDwGrouped`), one top-k call for all four gates, the input part of dx " +
+                      "deferred to one pass, batches of 32 and 64 sentences (no gain in the interleaved benchmark), one kernel thread. Unified top-k, " +
+                      "whose backward is two small GEMMs, gets the largest speedups.");
         md.AppendLine();
     }
 
