@@ -273,13 +273,7 @@ public sealed partial class CpuBackend : IBackend
         SameShape(x, mask); SameShape(x, y);
         if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
         float keep = 1f / (1f - rate);
-        for (int r = 0; r < x.Rows; r++)
-        {
-            var sm = Row(mask, r);
-            ulong rowStart = (ulong)r * (ulong)x.Cols;
-            for (int i = 0; i < sm.Length; i++)
-                sm[i] = CounterRandom.Uniform(seed, stream, rowStart + (ulong)i) < rate ? 0f : keep;
-        }
+        for (int r = 0; r < x.Rows; r++) CounterRandom.DropoutMask(seed, stream, (ulong)r * (ulong)x.Cols, rate, keep, Row(mask, r));
         Multiply(x, mask, y);
     }
 
