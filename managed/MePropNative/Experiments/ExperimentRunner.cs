@@ -52,6 +52,9 @@ public sealed class ExperimentRunner(ExperimentSettings settings, Func<TrainConf
 
     private static readonly HashSet<string> Ignored = ["out", "checkpoint", "resume", "threads", "data_dir"];
 
+    /// <summary>What a key missing from an older results.json meant: the default of the option added since.</summary>
+    private static readonly JsonObject Defaults = ConfigOptions.ToJson(new TrainConfig());
+
     private static RunResult? Cached(string path, TrainConfig config)
     {
         if (!File.Exists(path)) return null;
@@ -60,7 +63,7 @@ public sealed class ExperimentRunner(ExperimentSettings settings, Func<TrainConf
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException) { return null; }
         var want = ConfigOptions.ToJson(config);
         foreach (var (key, value) in want)
-            if (!Ignored.Contains(key) && !OptionCatalog.SameValue(value, r.Config[key])) return null;
+            if (!Ignored.Contains(key) && !OptionCatalog.SameValue(value, OptionCatalog.SavedValue(r.Config, key, Defaults))) return null;
         return r.Epochs.Count > 0 ? r : null;
     }
 }

@@ -82,6 +82,10 @@ public static class OptionCatalog
             && Math.Round(x, 7) == Math.Round(y, 7);
     }
 
+    /// <summary>A key of a saved config, or, when the file predates the option, its default in <paramref name="defaults"/>.</summary>
+    public static JsonNode? SavedValue(JsonObject saved, string key, JsonObject defaults) =>
+        saved.TryGetPropertyValue(key, out var v) ? v : defaults[key];
+
     /// <summary>The config as a JSON object with every option (what results.json and checkpoints record); floats as their
     /// shortest round-trip decimal, so a recorded config reads back to the same values.</summary>
     public static JsonObject ToJson<TConfig>(IReadOnlyList<ConfigOption<TConfig>> all, TConfig config)

@@ -323,7 +323,8 @@ public sealed class Trainer
     }
 
     private (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny() =>
-        TrainingCheckpoint.ReadIfPresent(config.CheckpointPath()!, "meprop-checkpoint", "training", ConfigOptions.ToJson(config), ResumableKeys, observer.OnMessage);
+        TrainingCheckpoint.ReadIfPresent(config.CheckpointPath()!, "meprop-checkpoint", "training", ConfigOptions.ToJson(config), ResumableKeys, observer.OnMessage,
+            (saved, key) => OptionCatalog.SavedValue(saved, key, ConfigOptions.ToJson(new TrainConfig())));
 
     private void Restore(JsonObject header, Dictionary<string, TensorFile.Entry> tensors)
     {
