@@ -227,31 +227,6 @@ mp_status mp_sparse_backward_dw_workspace_size(int64_t batch, int64_t n, int64_t
 }
 #undef MP_FN
 
-#define MP_FN "mp_sparse_backward_dw_ws_f32"
-mp_status mp_sparse_backward_dw_ws_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx,
-                                       int64_t ldi, const float* val, int64_t ldv, const float* x, int64_t ldx,
-                                       float* dw, int64_t lddw, void* workspace, int64_t workspace_bytes) {
-    CHECK_DW_ARGUMENTS();
-    const int64_t pairs = batch * k;
-    MP_CHECK_INT32_RANGE(pairs);
-    MP_CHECK_WORKSPACE(workspace, workspace_bytes, dw_workspace_bytes(batch, n, k));
-    const mp_status st = mp_check_indices_2d_distinct(MP_FN, idx, batch, ldi, k, n, "n");
-    if (st != MP_OK) return st;
-    const mp_fp_mode fp = mp_fp_enter();
-    sparse_job job = {mp_use_avx2(), batch, m, k, idx, ldi, val, ldv, x, ldx, dw, lddw, 0, 0, n, NULL, NULL, NULL};
-    if (job.avx2) {
-        int32_t *start, *pair_b;
-        float* pair_v;
-        dw_workspace_layout(workspace, batch, n, k, &start, &pair_b, &pair_v);
-        dw_grouped_round(&job, 0, batch, start, pair_b, pair_v);
-    } else {
-        run(&job, dw_task, m, COLUMN_QUANTUM);
-    }
-    mp_fp_leave(fp);
-    return mp_ok();
-}
-#undef MP_FN
-
 /* dx and dW in one parallel region: the column tasks of both kernels share the threads. */
 typedef struct {
     sparse_job dx, dw;
@@ -265,10 +240,12 @@ static void fused_task(int64_t task, void* p) {
     else f->dw_fn(task - f->dx_tasks, &f->dw);
 }
 
-#define MP_FN "mp_sparse_backward_f32"
-mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
-                                 const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx, int64_t lddx,
-                                 const float* x, int64_t ldx, float* dw, int64_t lddw, void* workspace,
+/* The whole-batch dW (and dx unless it is NULL) of mp_sparse_backward_dw_ws_f32 and mp_sparse_backward_f32; `fn`
+ * names the entry point in error messages. */
+#define MP_FN fn
+static mp_status sparse_backward(const char* fn, int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx,
+                                 int64_t ldi, const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx,
+                                 int64_t lddx, const float* x, int64_t ldx, float* dw, int64_t lddw, void* workspace,
                                  int64_t workspace_bytes) {
     CHECK_DW_ARGUMENTS();
     if (dx != NULL) {
@@ -303,3 +280,18 @@ mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k,
     return mp_ok();
 }
 #undef MP_FN
+
+mp_status mp_sparse_backward_dw_ws_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx,
+                                       int64_t ldi, const float* val, int64_t ldv, const float* x, int64_t ldx,
+                                       float* dw, int64_t lddw, void* workspace, int64_t workspace_bytes) {
+    return sparse_backward("mp_sparse_backward_dw_ws_f32", batch, n, m, k, idx, ldi, val, ldv, NULL, 0, NULL, 0, x, ldx, dw,
+                           lddw, workspace, workspace_bytes);
+}
+
+mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
+                                 const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx, int64_t lddx,
+                                 const float* x, int64_t ldx, float* dw, int64_t lddw, void* workspace,
+                                 int64_t workspace_bytes) {
+    return sparse_backward("mp_sparse_backward_f32", batch, n, m, k, idx, ldi, val, ldv, w, ldw, dx, lddx, x, ldx, dw, lddw,
+                           workspace, workspace_bytes);
+}
