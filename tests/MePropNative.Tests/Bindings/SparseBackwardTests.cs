@@ -1,7 +1,9 @@
 using MePropNative.Bindings;
+using MePropNative.Tests.Support;
 
 namespace MePropNative.Tests.Bindings;
 
+[Collection(nameof(ThreadCountCollection))]
 public class SparseBackwardTests
 {
     [Theory]

@@ -6,6 +6,7 @@ using static MePropNative.Tests.Cnn.CnnTestSupport;
 
 namespace MePropNative.Tests.Cnn;
 
+[Collection(nameof(ThreadCountCollection))]
 public class ConvolutionTests
 {
     private readonly CpuBackend backend = new();
