@@ -276,18 +276,8 @@ public static unsafe class Kernels
     /// reduced in order of b). The pairs are grouped by row in <paramref name="workspace"/> (a per-thread buffer when
     /// empty), so every touched dW row is read and written once.</summary>
     public static void SparseBackwardDw(int batch, int n, int m, int k, ReadOnlySpan<int> indices, int ldi,
-        ReadOnlySpan<float> values, int ldv, ReadOnlySpan<float> x, int ldx, Span<float> dw, int lddw, Span<byte> workspace = default)
-    {
-        ShapeCheck.K(k, n);
-        ShapeCheck.Matrix(indices.Length, batch, k, ldi, nameof(indices));
-        ShapeCheck.Matrix(values.Length, batch, k, ldv, nameof(values));
-        ShapeCheck.Matrix(x.Length, batch, m, ldx, nameof(x));
-        ShapeCheck.Matrix(dw.Length, n, m, lddw, nameof(dw));
-        if (workspace.IsEmpty) workspace = Workspace.Get(SparseBackwardDwWorkspaceSize(batch, n, k));
-        fixed (int* pi = indices) fixed (float* pv = values) fixed (float* px = x) fixed (float* pd = dw) fixed (byte* pw = workspace)
-            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sparse_backward_dw_ws_f32(batch, n, m, k, pi, ldi, pv, ldv, px, ldx, pd, lddw,
-                pw, workspace.Length));
-    }
+        ReadOnlySpan<float> values, int ldv, ReadOnlySpan<float> x, int ldx, Span<float> dw, int lddw, Span<byte> workspace = default) =>
+        SparseBackward(batch, n, m, k, indices, ldi, values, ldv, default, 0, default, 0, x, ldx, dw, lddw, workspace);
 
     /// <summary>Both products of one pattern in one call: dx as <see cref="SparseBackwardDx"/> (skipped when
     /// <paramref name="dx"/> is empty; <paramref name="w"/> is then not read) and dW as <see cref="SparseBackwardDw"/>,

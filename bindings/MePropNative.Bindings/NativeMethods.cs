@@ -79,9 +79,6 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)]
     internal static partial int mp_sparse_backward_dw_workspace_size(long batch, long n, long k, out long bytes);
     [LibraryImport(Lib)]
-    internal static partial int mp_sparse_backward_dw_ws_f32(long batch, long n, long m, long k, int* idx, long ldi,
-        float* val, long ldv, float* x, long ldx, float* dw, long lddw, byte* workspace, long workspaceBytes);
-    [LibraryImport(Lib)]
     internal static partial int mp_sparse_backward_f32(long batch, long n, long m, long k, int* idx, long ldi, float* val, long ldv,
         float* w, long ldw, float* dx, long lddx, float* x, long ldx, float* dw, long lddw, byte* workspace, long workspaceBytes);
 

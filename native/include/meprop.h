@@ -197,17 +197,13 @@ MP_API mp_status mp_sparse_backward_dx_f32(int64_t batch, int64_t n, int64_t m, 
 MP_API mp_status mp_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_t m, int64_t k,
                                            const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
                                            const float* x, int64_t ldx, float* dw, int64_t lddw);
-/* The same dW update with a caller-provided workspace (mp_sparse_backward_dw_workspace_size bytes): the pairs of the
- * whole batch are grouped by row at once, so every touched dW row is read and written once per call (without it they
- * are grouped in rounds of at most 4096 pairs, each of which reads and writes its rows again). Same results. */
+/* dx and dW of one pattern in one call, with a caller-provided workspace (mp_sparse_backward_dw_workspace_size
+ * bytes): dx as mp_sparse_backward_dx_f32, skipped when dx is NULL (w, ldw and lddx are then not used), and dW as
+ * mp_sparse_backward_dw_f32, its pairs grouped by row for the whole batch at once, so every touched dW row is read and
+ * written once per call (mp_sparse_backward_dw_f32 groups them in rounds of at most 4096 pairs, each of which reads
+ * and writes its rows again). One index check and one parallel region whose column tasks of the two products share
+ * the threads. Same results as the separate calls. */
 MP_API mp_status mp_sparse_backward_dw_workspace_size(int64_t batch, int64_t n, int64_t k, int64_t* bytes);
-MP_API mp_status mp_sparse_backward_dw_ws_f32(int64_t batch, int64_t n, int64_t m, int64_t k,
-                                              const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
-                                              const float* x, int64_t ldx, float* dw, int64_t lddw,
-                                              void* workspace, int64_t workspace_bytes);
-/* Both products of one pattern in one call: dx as mp_sparse_backward_dx_f32 (skipped when dx is NULL; w, ldw and lddx
- * are then not used) and dW as mp_sparse_backward_dw_ws_f32 (same workspace), with one index check and one parallel
- * region whose column tasks of the two products share the threads. Same results as the separate calls. */
 MP_API mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
                                         const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx,
                                         int64_t lddx, const float* x, int64_t ldx, float* dw, int64_t lddw,

@@ -1,7 +1,7 @@
 // mp_sparse_backward_dx_f32 / mp_sparse_backward_dw_f32: the scalar family bitwise equal to plain loops (multiply
 // then add, t and b in order), AVX2 within FMA rounding of it, results bitwise independent of the thread count,
 // padding untouched, dW reduced in order of b, and every bad index (range, per-row duplicate) reported first. The
-// workspace dW (mp_sparse_backward_dw_ws_f32) and the fused call (mp_sparse_backward_f32) give the same bits.
+// whole-batch call (mp_sparse_backward_f32, dW alone or with dx) gives the same bits.
 #include <algorithm>
 #include <numeric>
 
@@ -266,15 +266,15 @@ TEST(SparseBackward, EveryBadArgumentIsNamed) {
 
 namespace {
 
-std::vector<float> run_dw_ws(const Problem& p) {
+std::vector<float> run_dw_whole_batch(const Problem& p) {
     int64_t bytes = 0;
     EXPECT_EQ(mp_sparse_backward_dw_workspace_size(p.batch, p.n, p.k, &bytes), MP_OK) << mp_last_error();
     std::vector<unsigned char> ws(static_cast<size_t>(bytes) + 1, 0xAB);
     std::vector<float> dw = p.dw0;
     for (int64_t r = 0; r < p.n; r++)
         for (int64_t c = p.m; c < p.ldo; c++) dw[r * p.ldo + c] = poison();
-    EXPECT_EQ(mp_sparse_backward_dw_ws_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, p.x.data(),
-                                           p.ldx, dw.data(), p.ldo, ws.data() + 1, bytes),  // a misaligned start
+    EXPECT_EQ(mp_sparse_backward_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, nullptr, 0, nullptr, 0,
+                                     p.x.data(), p.ldx, dw.data(), p.ldo, ws.data() + 1, bytes),  // a misaligned start
               MP_OK)
         << mp_last_error();
     return dw;
@@ -282,7 +282,7 @@ std::vector<float> run_dw_ws(const Problem& p) {
 
 }  // namespace
 
-TEST(SparseBackward, WorkspaceDwEqualsTheRoundsBitwise) {
+TEST(SparseBackward, WholeBatchDwEqualsTheRoundsBitwise) {
     // Shapes with more than 4096 pairs (several rounds without a workspace, one with it), n not a multiple of 8.
     const int64_t shapes[][4] = {{300, 500, 784, 20}, {64, 2000, 33, 100}, {9, 37, 70, 5}, {1, 1, 1, 1}, {5000, 13, 8, 1}};
     for (int32_t isa : isas()) {
@@ -291,7 +291,7 @@ TEST(SparseBackward, WorkspaceDwEqualsTheRoundsBitwise) {
             const Problem p = make_problem(s[0], s[1], s[2], s[3], s[0] + s[1], true);
             for (int32_t threads : {1, 2}) {
                 ThreadScope t(threads);
-                const std::vector<float> rounds = run_dw(p), whole = run_dw_ws(p);
+                const std::vector<float> rounds = run_dw(p), whole = run_dw_whole_batch(p);
                 for (size_t i = 0; i < rounds.size(); i++)
                     ASSERT_TRUE(same_bits(whole[i], rounds[i])) << isa_name(isa) << " shape " << s[0] << "x" << s[1] << " at " << i;
                 EXPECT_TRUE(padding_untouched(whole, p.n, p.m, p.ldo));
@@ -300,19 +300,19 @@ TEST(SparseBackward, WorkspaceDwEqualsTheRoundsBitwise) {
     }
 }
 
-TEST(SparseBackward, WorkspaceDwChecksItsWorkspace) {
+TEST(SparseBackward, WholeBatchCallChecksItsWorkspace) {
     const Problem p = make_problem(4, 50, 9, 5, 7);
     int64_t bytes = 0;
     ASSERT_EQ(mp_sparse_backward_dw_workspace_size(p.batch, p.n, p.k, &bytes), MP_OK);
     EXPECT_GE(bytes, 4 * (p.n + 1) + 8 * p.batch * p.k);
     std::vector<unsigned char> ws(static_cast<size_t>(bytes));
     std::vector<float> dw = poisoned(static_cast<size_t>(p.n * p.ldo));
-    const char* fn = "mp_sparse_backward_dw_ws_f32";
-    EXPECT_TRUE(fails_with(mp_sparse_backward_dw_ws_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv,
-                                                        p.x.data(), p.ldx, dw.data(), p.ldo, nullptr, bytes),
+    const char* fn = "mp_sparse_backward_f32";
+    EXPECT_TRUE(fails_with(mp_sparse_backward_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, nullptr, 0,
+                                                  nullptr, 0, p.x.data(), p.ldx, dw.data(), p.ldo, nullptr, bytes),
                            MP_ERR_INVALID_ARGUMENT, {fn, "workspace is NULL"}));
-    EXPECT_TRUE(fails_with(mp_sparse_backward_dw_ws_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv,
-                                                        p.x.data(), p.ldx, dw.data(), p.ldo, ws.data(), bytes - 1),
+    EXPECT_TRUE(fails_with(mp_sparse_backward_f32(p.batch, p.n, p.m, p.k, p.idx.data(), p.ldi, p.val.data(), p.ldv, nullptr, 0,
+                                                  nullptr, 0, p.x.data(), p.ldx, dw.data(), p.ldo, ws.data(), bytes - 1),
                            MP_ERR_WORKSPACE_TOO_SMALL, {fn, "workspace_bytes = " + std::to_string(bytes - 1)}));
     for (float v : dw) EXPECT_EQ(bits_of(v), kPoisonBits);
     EXPECT_TRUE(fails_with(mp_sparse_backward_dw_workspace_size(4, 50, 51, &bytes), MP_ERR_INVALID_ARGUMENT,

@@ -5,7 +5,7 @@
  * slice stays in cache across the batch), and every task applies all (b, t) pairs in the same order, so each
  * output element sees the same sequence of operations whatever the thread count: results are bitwise independent
  * of it. The AVX2 dW first sorts the pairs by row (a counting sort: in the caller's workspace for the whole batch
- * with mp_sparse_backward_dw_ws_f32, else on the stack for rounds of examples in order of b), so that each dW row
+ * with mp_sparse_backward_f32, else on the stack for rounds of examples in order of b), so that each dW row
  * block is read and written once per round instead of once per pair; the per-element sequence of FMAs is unchanged,
  * so both entry points give the same bits. Indices are range- and duplicate-checked before any write. */
 #include "kernels.h"
@@ -174,7 +174,7 @@ static void dw_workspace_layout(void* workspace, int64_t batch, int64_t n, int64
     *pair_v = (float*)(base + align64(4 * (n + 1)) + align64(4 * batch * k));
 }
 
-/* Argument checks shared by both dW entry points. */
+/* Argument checks shared by both entry points that compute dW. */
 #define CHECK_DW_ARGUMENTS()                                                                                      \
     MP_CHECK_PTR(idx);                                                                                            \
     MP_CHECK_PTR(val);                                                                                            \
@@ -240,12 +240,10 @@ static void fused_task(int64_t task, void* p) {
     else f->dw_fn(task - f->dx_tasks, &f->dw);
 }
 
-/* The whole-batch dW (and dx unless it is NULL) of mp_sparse_backward_dw_ws_f32 and mp_sparse_backward_f32; `fn`
- * names the entry point in error messages. */
-#define MP_FN fn
-static mp_status sparse_backward(const char* fn, int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx,
-                                 int64_t ldi, const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx,
-                                 int64_t lddx, const float* x, int64_t ldx, float* dw, int64_t lddw, void* workspace,
+#define MP_FN "mp_sparse_backward_f32"
+mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
+                                 const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx, int64_t lddx,
+                                 const float* x, int64_t ldx, float* dw, int64_t lddw, void* workspace,
                                  int64_t workspace_bytes) {
     CHECK_DW_ARGUMENTS();
     if (dx != NULL) {
@@ -273,25 +271,9 @@ static mp_status sparse_backward(const char* fn, int64_t batch, int64_t n, int64
     const int parallel = (dx != NULL ? 2 : 1) * batch * k * m >= PARALLEL_MIN_FMAS;
     f.dx_tasks = dx != NULL ? plan(&f.dx, m, COLUMN_QUANTUM, parallel) : 0;
     const int64_t tasks = f.dx_tasks + plan(&f.dw, m, COLUMN_QUANTUM, parallel);
-    if (tasks == 1) fused_task(0, &f);
-    else if (!parallel) for (int64_t t = 0; t < tasks; t++) fused_task(t, &f);
-    else mp_parallel_for(tasks, fused_task, &f);
+    if (parallel && tasks > 1) mp_parallel_for(tasks, fused_task, &f);
+    else for (int64_t t = 0; t < tasks; t++) fused_task(t, &f);
     mp_fp_leave(fp);
     return mp_ok();
 }
 #undef MP_FN
-
-mp_status mp_sparse_backward_dw_ws_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx,
-                                       int64_t ldi, const float* val, int64_t ldv, const float* x, int64_t ldx,
-                                       float* dw, int64_t lddw, void* workspace, int64_t workspace_bytes) {
-    return sparse_backward("mp_sparse_backward_dw_ws_f32", batch, n, m, k, idx, ldi, val, ldv, NULL, 0, NULL, 0, x, ldx, dw,
-                           lddw, workspace, workspace_bytes);
-}
-
-mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
-                                 const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx, int64_t lddx,
-                                 const float* x, int64_t ldx, float* dw, int64_t lddw, void* workspace,
-                                 int64_t workspace_bytes) {
-    return sparse_backward("mp_sparse_backward_f32", batch, n, m, k, idx, ldi, val, ldv, w, ldw, dx, lddx, x, ldx, dw, lddw,
-                           workspace, workspace_bytes);
-}
