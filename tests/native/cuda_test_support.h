@@ -1,10 +1,14 @@
-// What the CUDA test files share: why GPU tests must skip here (a CPU-only build, or no device), and an assertion
-// that prints libmeprop's error message.
+// What the CUDA test files share: why GPU tests must skip here (a CPU-only build, or no device), device buffers,
+// normal random matrices, and an assertion that prints libmeprop's error message.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "meprop.h"
 
@@ -16,6 +20,49 @@ inline std::string NoGpuReason() {
     if (!BuiltWithCuda()) return "CPU-only build of libmeprop (configure with -DMEPROP_CUDA=ON)";
     if (mp_cuda_device_count() == 0) return "mp_cuda_device_count() == 0 (no driver or no device)";
     return "";
+}
+
+
+// Device memory of n elements of T, freed on scope exit.
+template <class T>
+class DeviceBuffer {
+  public:
+    explicit DeviceBuffer(size_t n) : n_(n == 0 ? 1 : n) {
+        void* p = nullptr;
+        status_ = mp_cuda_malloc(&p, (int64_t)(n_ * sizeof(T)));
+        p_ = static_cast<T*>(p);
+    }
+    DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) { Upload(host); }
+    ~DeviceBuffer() { if (p_ != nullptr) mp_cuda_free(p_); }
+    DeviceBuffer(const DeviceBuffer&) = delete;
+    DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+    T* get() const { return p_; }
+    bool ok() const { return status_ == MP_OK && p_ != nullptr; }
+    void Upload(const std::vector<T>& host) {
+        ASSERT_NE(p_, nullptr);
+        ASSERT_LE(host.size(), n_);
+        ASSERT_EQ(mp_cuda_memcpy_htod(p_, host.data(), (int64_t)(host.size() * sizeof(T))), MP_OK) << mp_last_error();
+    }
+    void Fill(T value) { Upload(std::vector<T>(n_, value)); }
+    std::vector<T> Download() const {
+        std::vector<T> host(n_);
+        EXPECT_EQ(mp_cuda_synchronize(nullptr), MP_OK) << mp_last_error();
+        EXPECT_EQ(mp_cuda_memcpy_dtoh(host.data(), p_, (int64_t)(n_ * sizeof(T))), MP_OK) << mp_last_error();
+        return host;
+    }
+
+  private:
+    size_t n_;
+    T* p_ = nullptr;
+    mp_status status_ = MP_ERR_INTERNAL;
+};
+
+inline std::vector<float> RandomMatrix(std::mt19937& rng, size_t count, float scale = 1.0f) {
+    std::normal_distribution<float> dist(0.0f, scale);
+    std::vector<float> v(count);
+    for (float& x : v) x = dist(rng);
+    return v;
 }
 
 }  // namespace mptest_cuda

@@ -22,45 +22,11 @@
 namespace {
 
 using mptest_cuda::BuiltWithCuda;
+using mptest_cuda::DeviceBuffer;
+using mptest_cuda::RandomMatrix;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kPoison = -777.0f;
-
-template <class T>
-class Dev {
-  public:
-    explicit Dev(size_t n) : n_(n == 0 ? 1 : n) {
-        void* p = nullptr;
-        if (mp_cuda_malloc(&p, (int64_t)(n_ * sizeof(T))) == MP_OK) p_ = static_cast<T*>(p);
-    }
-    explicit Dev(const std::vector<T>& host) : Dev(host.size()) { Up(host); }
-    ~Dev() { if (p_ != nullptr) mp_cuda_free(p_); }
-    Dev(const Dev&) = delete;
-    Dev& operator=(const Dev&) = delete;
-    T* get() const { return p_; }
-    void Up(const std::vector<T>& host) {
-        ASSERT_NE(p_, nullptr);
-        ASSERT_EQ(mp_cuda_memcpy_htod(p_, host.data(), (int64_t)(host.size() * sizeof(T))), MP_OK) << mp_last_error();
-    }
-    void Fill(T v) { Up(std::vector<T>(n_, v)); }
-    std::vector<T> Down() const {
-        std::vector<T> host(n_);
-        EXPECT_EQ(mp_cuda_synchronize(nullptr), MP_OK) << mp_last_error();
-        EXPECT_EQ(mp_cuda_memcpy_dtoh(host.data(), p_, (int64_t)(n_ * sizeof(T))), MP_OK) << mp_last_error();
-        return host;
-    }
-
-  private:
-    size_t n_;
-    T* p_ = nullptr;
-};
-
-std::vector<float> Random(std::mt19937& rng, size_t n, float scale = 1.0f) {
-    std::normal_distribution<float> d(0.0f, scale);
-    std::vector<float> v(n);
-    for (float& x : v) x = d(rng);
-    return v;
-}
 
 bool Same(float a, float b) {
     uint32_t ua, ub;
@@ -163,8 +129,8 @@ TEST(CudaBackendOps, CopyScaleAxpyAddMultiplyBias) {
     for (const Shape& s : kShapes) {
         SCOPED_TRACE("rows " + std::to_string(s.rows) + " cols " + std::to_string(s.cols) + " ld " + std::to_string(s.ld));
         const size_t n = (size_t)(s.rows * s.ld);
-        const std::vector<float> a = Random(rng, n), b = Random(rng, n), bias = Random(rng, (size_t)s.cols);
-        Dev<float> da(a), db(b), dbias(bias), dc(n);
+        const std::vector<float> a = RandomMatrix(rng, n), b = RandomMatrix(rng, n), bias = RandomMatrix(rng, (size_t)s.cols);
+        DeviceBuffer<float> da(a), db(b), dbias(bias), dc(n);
         auto at = [&](const std::vector<float>& m, int64_t r, int64_t c) { return (double)m[(size_t)(r * s.ld + c)]; };
         auto expect = [&](const std::vector<float>& got, auto f, const char* what, bool bitwise) {
             std::vector<float> g;
@@ -182,26 +148,26 @@ TEST(CudaBackendOps, CopyScaleAxpyAddMultiplyBias) {
 
         dc.Fill(kPoison);
         MP_ASSERT_OK(mp_cuda_copy_f32(da.get(), s.rows, s.cols, s.ld, dc.get(), s.ld, nullptr));
-        expect(dc.Down(), [&](int64_t r, int64_t c) { return at(a, r, c); }, "copy", true);
+        expect(dc.Download(), [&](int64_t r, int64_t c) { return at(a, r, c); }, "copy", true);
 
         dc.Fill(kPoison);
         MP_ASSERT_OK(mp_cuda_add_f32(s.rows, s.cols, da.get(), s.ld, db.get(), s.ld, dc.get(), s.ld, nullptr));
-        expect(dc.Down(), [&](int64_t r, int64_t c) { return (double)((float)at(a, r, c) + (float)at(b, r, c)); }, "add", true);
+        expect(dc.Download(), [&](int64_t r, int64_t c) { return (double)((float)at(a, r, c) + (float)at(b, r, c)); }, "add", true);
 
         dc.Fill(kPoison);
         MP_ASSERT_OK(mp_cuda_mul_f32(s.rows, s.cols, da.get(), s.ld, db.get(), s.ld, dc.get(), s.ld, nullptr));
-        expect(dc.Down(), [&](int64_t r, int64_t c) { return (double)((float)at(a, r, c) * (float)at(b, r, c)); }, "mul", true);
+        expect(dc.Download(), [&](int64_t r, int64_t c) { return (double)((float)at(a, r, c) * (float)at(b, r, c)); }, "mul", true);
 
         // in place (c aliases a), then scale, axpy and the bias on the result
         std::vector<float> pa = a;
         for (int64_t r = 0; r < s.rows; ++r)
             for (int64_t c = s.cols; c < s.ld; ++c) pa[(size_t)(r * s.ld + c)] = kPoison;
-        Dev<float> dp(pa);
+        DeviceBuffer<float> dp(pa);
         MP_ASSERT_OK(mp_cuda_add_f32(s.rows, s.cols, dp.get(), s.ld, db.get(), s.ld, dp.get(), s.ld, nullptr));
         MP_ASSERT_OK(mp_cuda_scale_f32(dp.get(), s.rows, s.cols, s.ld, -1.5f, nullptr));
         MP_ASSERT_OK(mp_cuda_axpy_f32(s.rows, s.cols, 0.25f, db.get(), s.ld, dp.get(), s.ld, nullptr));
         MP_ASSERT_OK(mp_cuda_add_row_vector_f32(dp.get(), s.rows, s.cols, s.ld, dbias.get(), nullptr));
-        const std::vector<float> got = dp.Down();
+        const std::vector<float> got = dp.Download();
         std::vector<float> g;
         std::vector<double> want, scale;
         for (int64_t r = 0; r < s.rows; ++r)
@@ -221,16 +187,16 @@ TEST(CudaBackendOps, ActivationsAndTheirBackward) {
     std::mt19937 rng(12);
     const Shape s{33, 130, 131};
     const size_t n = (size_t)(s.rows * s.ld);
-    std::vector<float> x = Random(rng, n, 3.0f);
+    std::vector<float> x = RandomMatrix(rng, n, 3.0f);
     x[0] = 0.0f;
     x[1] = -0.0f;
-    const std::vector<float> dy = Random(rng, n);
-    Dev<float> dx_in(x), ddy(dy), dyv(n), dgrad(n);
+    const std::vector<float> dy = RandomMatrix(rng, n);
+    DeviceBuffer<float> dx_in(x), ddy(dy), dyv(n), dgrad(n);
     for (int act : {MP_ACT_RELU, MP_ACT_SIGMOID, MP_ACT_TANH, MP_ACT_CUBE}) {
         SCOPED_TRACE("act " + std::to_string(act));
         dyv.Fill(kPoison);
         MP_ASSERT_OK(mp_cuda_activation_f32(act, dx_in.get(), s.rows, s.cols, s.ld, dyv.get(), s.ld, nullptr));
-        const std::vector<float> y = dyv.Down();
+        const std::vector<float> y = dyv.Download();
         std::vector<float> g;
         std::vector<double> want;
         for (int64_t r = 0; r < s.rows; ++r)
@@ -247,11 +213,11 @@ TEST(CudaBackendOps, ActivationsAndTheirBackward) {
 
         // backward from the forward output (relu, sigmoid, tanh) or the input (cube)
         const std::vector<float>& saved = act == MP_ACT_CUBE ? x : y;
-        Dev<float> dsaved(saved);
+        DeviceBuffer<float> dsaved(saved);
         dgrad.Fill(kPoison);
         MP_ASSERT_OK(mp_cuda_activation_backward_f32(act, dsaved.get(), s.ld, ddy.get(), s.ld, dgrad.get(), s.ld, s.rows,
                                                      s.cols, nullptr));
-        const std::vector<float> dxv = dgrad.Down();
+        const std::vector<float> dxv = dgrad.Download();
         g.clear();
         want.clear();
         scale.clear();
@@ -285,14 +251,14 @@ TEST(CudaBackendOps, DropoutMaskIsTheCpuMaskBitwise) {
     for (float rate : {0.0f, 0.1f, 0.5f, 0.9f}) {
         const Shape s{37, 129, 133};
         const size_t n = (size_t)(s.rows * s.ld);
-        const std::vector<float> x = Random(rng, n);
-        Dev<float> dxv(x), dm(n), dy(n);
+        const std::vector<float> x = RandomMatrix(rng, n);
+        DeviceBuffer<float> dxv(x), dm(n), dy(n);
         dm.Fill(kPoison);
         dy.Fill(kPoison);
         const uint64_t seed = 0x1234567890ULL + (uint64_t)(rate * 10), stream_id = 42;
         MP_ASSERT_OK(mp_cuda_dropout_f32(dxv.get(), s.rows, s.cols, s.ld, dm.get(), s.ld, dy.get(), s.ld, rate, seed,
                                          stream_id, nullptr));
-        const std::vector<float> m = dm.Down(), y = dy.Down();
+        const std::vector<float> m = dm.Download(), y = dy.Download();
         const float keep = 1.0f / (1.0f - rate);
         int64_t dropped = 0, mismatches = 0;
         for (int64_t r = 0; r < s.rows; ++r)
@@ -320,7 +286,7 @@ TEST(CudaBackendOps, SoftmaxCrossEntropyLossCountsAndGradient) {
         for (int64_t classes : {2, 10, 77}) {
             SCOPED_TRACE("rows " + std::to_string(rows) + " classes " + std::to_string(classes));
             const int64_t ld = classes + 3;
-            std::vector<float> z = Random(rng, (size_t)(rows * ld), 4.0f);
+            std::vector<float> z = RandomMatrix(rng, (size_t)(rows * ld), 4.0f);
             std::vector<int32_t> labels((size_t)rows);
             std::uniform_int_distribution<int32_t> lab(0, (int32_t)classes - 1);
             for (auto& l : labels) l = lab(rng);
@@ -329,16 +295,16 @@ TEST(CudaBackendOps, SoftmaxCrossEntropyLossCountsAndGradient) {
                 z[(size_t)(2 * ld + 1)] = 50.0f;
                 labels[2] = 1;
             }
-            Dev<float> dz(z), dg((size_t)(rows * ld)), dstats(std::vector<float>{1.5f, 2.0f});
-            Dev<int32_t> dl(labels);
+            DeviceBuffer<float> dz(z), dg((size_t)(rows * ld)), dstats(std::vector<float>{1.5f, 2.0f});
+            DeviceBuffer<int32_t> dl(labels);
             dg.Fill(kPoison);
             int64_t bytes = 0;
             MP_ASSERT_OK(mp_cuda_softmax_xent_workspace_size(rows, &bytes));
-            Dev<uint8_t> ws((size_t)bytes);
+            DeviceBuffer<uint8_t> ws((size_t)bytes);
             const float scale = 1.0f / (float)rows;
             MP_ASSERT_OK(mp_cuda_softmax_xent_f32(dz.get(), rows, classes, ld, dl.get(), dg.get(), ld, scale, dstats.get(),
                                                   ws.get(), bytes, nullptr));
-            const std::vector<float> g = dg.Down(), st = dstats.Down();
+            const std::vector<float> g = dg.Download(), st = dstats.Download();
             double loss = 0;
             int correct = 0;
             std::vector<float> gg;
@@ -367,7 +333,7 @@ TEST(CudaBackendOps, SoftmaxCrossEntropyLossCountsAndGradient) {
             // without a gradient: only the statistics, accumulated again
             MP_ASSERT_OK(mp_cuda_softmax_xent_f32(dz.get(), rows, classes, ld, dl.get(), nullptr, 0, 1.0f, dstats.get(),
                                                   ws.get(), bytes, nullptr));
-            const std::vector<float> st2 = dstats.Down();
+            const std::vector<float> st2 = dstats.Download();
             EXPECT_NEAR(st2[0], 1.5 + 2 * loss, 1e-4 * (1.5 + 2 * loss));
             EXPECT_EQ(st2[1], 2.0f + 2.0f * (float)correct);
         }
@@ -377,13 +343,13 @@ TEST(CudaBackendOps, SoftmaxCrossEntropyLossCountsAndGradient) {
 TEST(CudaBackendOps, SoftmaxCrossEntropyBadLabelGivesNaN) {
     SKIP_WITHOUT_GPU();
     std::vector<float> z = {1, 2, 3, 4, 5, 6};
-    Dev<float> dz(z), dg(6), dstats(std::vector<float>{0, 0});
-    Dev<int32_t> dl(std::vector<int32_t>{1, 3});
+    DeviceBuffer<float> dz(z), dg(6), dstats(std::vector<float>{0, 0});
+    DeviceBuffer<int32_t> dl(std::vector<int32_t>{1, 3});
     int64_t bytes = 0;
     MP_ASSERT_OK(mp_cuda_softmax_xent_workspace_size(2, &bytes));
-    Dev<uint8_t> ws((size_t)bytes);
+    DeviceBuffer<uint8_t> ws((size_t)bytes);
     MP_ASSERT_OK(mp_cuda_softmax_xent_f32(dz.get(), 2, 3, 3, dl.get(), dg.get(), 3, 1.0f, dstats.get(), ws.get(), bytes, nullptr));
-    const std::vector<float> g = dg.Down(), st = dstats.Down();
+    const std::vector<float> g = dg.Download(), st = dstats.Download();
     EXPECT_TRUE(std::isnan(st[0]));
     for (int c = 0; c < 3; ++c) EXPECT_FALSE(std::isnan(g[(size_t)c]));
     for (int c = 3; c < 6; ++c) EXPECT_TRUE(std::isnan(g[(size_t)c]));
@@ -393,16 +359,16 @@ TEST(CudaBackendOps, ArgmaxRowsFirstMaximumNaNNeverWins) {
     SKIP_WITHOUT_GPU();
     std::mt19937 rng(15);
     const int64_t rows = 300, cols = 13, ld = 16;
-    std::vector<float> x = Random(rng, (size_t)(rows * ld));
+    std::vector<float> x = RandomMatrix(rng, (size_t)(rows * ld));
     x[0 * ld + 3] = 9; x[0 * ld + 7] = 9;       // tie: 3
     x[1 * ld + 0] = kNaN;                       // NaN at 0: nothing is '>' NaN, so 0
     x[2 * ld + 5] = kNaN; x[2 * ld + 6] = 100;  // NaN elsewhere is skipped
     for (int64_t c = cols; c < ld; ++c) x[(size_t)(4 * ld + c)] = 1e30f; // padding is not read
-    Dev<float> dxv(x);
-    Dev<int32_t> dout((size_t)rows);
+    DeviceBuffer<float> dxv(x);
+    DeviceBuffer<int32_t> dout((size_t)rows);
     dout.Fill(-7);
     MP_ASSERT_OK(mp_cuda_argmax_rows_f32(dxv.get(), rows, cols, ld, dout.get(), nullptr));
-    const std::vector<int32_t> got = dout.Down();
+    const std::vector<int32_t> got = dout.Download();
     for (int64_t r = 0; r < rows; ++r) {
         int arg = 0;
         for (int c = 1; c < cols; ++c) if (x[(size_t)(r * ld + c)] > x[(size_t)(r * ld + arg)]) arg = c;
@@ -436,16 +402,16 @@ TEST(CudaBackendOps, AdamStepMatchesTheCpuRuleAndConsumesTheGradient) {
     std::mt19937 rng(16);
     for (const Transform& t : kTransforms) {
         for (int64_t n : {1, 1000, 70001}) {
-            std::vector<float> w = Random(rng, (size_t)n), g = Random(rng, (size_t)n, 0.1f), m = Random(rng, (size_t)n, 0.01f),
-                               v = Random(rng, (size_t)n, 0.01f);
+            std::vector<float> w = RandomMatrix(rng, (size_t)n), g = RandomMatrix(rng, (size_t)n, 0.1f), m = RandomMatrix(rng, (size_t)n, 0.01f),
+                               v = RandomMatrix(rng, (size_t)n, 0.01f);
             for (float& x : v) x = x * x;
             m[0] = 1e-39f; // subnormal state is flushed
             g[0] = 0.0f;
-            Dev<float> dw(w), dg(g), dm(m), dv(v);
+            DeviceBuffer<float> dw(w), dg(g), dm(m), dv(v);
             const float step = 0.001f * std::sqrt(1 - 0.999f) / (1 - 0.9f), b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
             MP_ASSERT_OK(mp_cuda_adam_step_f32(dw.get(), dg.get(), dm.get(), dv.get(), n, step, b1, b2, eps, t.scale, t.l2,
                                                t.clip, nullptr));
-            const std::vector<float> gw = dw.Down(), gg = dg.Down(), gm = dm.Down(), gv = dv.Down();
+            const std::vector<float> gw = dw.Download(), gg = dg.Download(), gm = dm.Download(), gv = dv.Download();
             std::vector<double> ww(n), wm(n), wv(n), sw(n), sm(n), sv(n);
             for (int64_t i = 0; i < n; ++i) {
                 const float gi = t(g[(size_t)i], w[(size_t)i]);
@@ -470,14 +436,14 @@ TEST(CudaBackendOps, AdaGradAndSgdStepsMatchTheCpuRules) {
     std::mt19937 rng(17);
     for (const Transform& t : kTransforms) {
         const int64_t n = 5003;
-        std::vector<float> w = Random(rng, (size_t)n), g = Random(rng, (size_t)n, 0.1f), h = Random(rng, (size_t)n, 0.1f),
-                           vel = Random(rng, (size_t)n, 0.1f);
+        std::vector<float> w = RandomMatrix(rng, (size_t)n), g = RandomMatrix(rng, (size_t)n, 0.1f), h = RandomMatrix(rng, (size_t)n, 0.1f),
+                           vel = RandomMatrix(rng, (size_t)n, 0.1f);
         for (float& x : h) x = x * x;
         const float lr = 0.01f, eps = 1e-6f, mu = 0.9f;
         {
-            Dev<float> dw(w), dg(g), dh(h);
+            DeviceBuffer<float> dw(w), dg(g), dh(h);
             MP_ASSERT_OK(mp_cuda_adagrad_step_f32(dw.get(), dg.get(), dh.get(), n, lr, eps, t.scale, t.l2, t.clip, nullptr));
-            const std::vector<float> gw = dw.Down(), gh = dh.Down(), gg = dg.Down();
+            const std::vector<float> gw = dw.Download(), gh = dh.Download(), gg = dg.Download();
             std::vector<double> ww(n), wh(n), sw(n), sh(n);
             for (int64_t i = 0; i < n; ++i) {
                 const float gi = t(g[(size_t)i], w[(size_t)i]);
@@ -491,10 +457,10 @@ TEST(CudaBackendOps, AdaGradAndSgdStepsMatchTheCpuRules) {
             for (float x : gg) ASSERT_EQ(x, 0.0f);
         }
         for (bool momentum : {false, true}) {
-            Dev<float> dw(w), dg(g), dvel(vel);
+            DeviceBuffer<float> dw(w), dg(g), dvel(vel);
             MP_ASSERT_OK(mp_cuda_sgd_step_f32(dw.get(), dg.get(), momentum ? dvel.get() : nullptr, n, lr, mu, t.scale, t.l2,
                                               t.clip, nullptr));
-            const std::vector<float> gw = dw.Down(), gvel = dvel.Down(), gg = dg.Down();
+            const std::vector<float> gw = dw.Download(), gvel = dvel.Download(), gg = dg.Download();
             std::vector<double> ww(n), wv(n), sw(n), sv(n);
             for (int64_t i = 0; i < n; ++i) {
                 float gi = t(g[(size_t)i], w[(size_t)i]);
@@ -518,9 +484,9 @@ TEST(CudaBackendOps, SumOfSquaresAndSubnormalCountAreExactAndDeterministic) {
     std::mt19937 rng(18);
     int64_t bytes = 0;
     MP_ASSERT_OK(mp_cuda_reduction_workspace_size(&bytes));
-    Dev<uint8_t> ws((size_t)bytes);
+    DeviceBuffer<uint8_t> ws((size_t)bytes);
     for (const Shape& s : {Shape{1, 1, 1}, Shape{1, 100003, 100003}, Shape{257, 31, 40}, Shape{3, 5, 5}}) {
-        std::vector<float> x = Random(rng, (size_t)(s.rows * s.ld));
+        std::vector<float> x = RandomMatrix(rng, (size_t)(s.rows * s.ld));
         int64_t subnormals = 0;
         std::uniform_int_distribution<int64_t> pos(0, s.rows * s.cols - 1);
         for (int i = 0; i < 7 && s.rows * s.cols > 10; ++i) {
@@ -537,16 +503,16 @@ TEST(CudaBackendOps, SumOfSquaresAndSubnormalCountAreExactAndDeterministic) {
                 if (std::fpclassify(v) == FP_SUBNORMAL) ++subnormals;
             }
         scale = want;
-        Dev<float> dxv(x);
-        Dev<double> dsum(1);
-        Dev<int64_t> dcount(1);
+        DeviceBuffer<float> dxv(x);
+        DeviceBuffer<double> dsum(1);
+        DeviceBuffer<int64_t> dcount(1);
         MP_ASSERT_OK(mp_cuda_sum_squares_f32(dxv.get(), s.rows, s.cols, s.ld, dsum.get(), ws.get(), bytes, nullptr));
         MP_ASSERT_OK(mp_cuda_count_subnormals_f32(dxv.get(), s.rows, s.cols, s.ld, dcount.get(), ws.get(), bytes, nullptr));
-        const double got = dsum.Down()[0];
+        const double got = dsum.Download()[0];
         EXPECT_NEAR(got, want, 1e-9 * std::max(scale, 1e-30));
-        EXPECT_EQ(dcount.Down()[0], subnormals);
+        EXPECT_EQ(dcount.Download()[0], subnormals);
         MP_ASSERT_OK(mp_cuda_sum_squares_f32(dxv.get(), s.rows, s.cols, s.ld, dsum.get(), ws.get(), bytes, nullptr));
-        const double again = dsum.Down()[0];
+        const double again = dsum.Download()[0];
         EXPECT_EQ(std::memcmp(&got, &again, sizeof got), 0) << "bitwise deterministic";
     }
 }
@@ -555,13 +521,13 @@ TEST(CudaBackendOps, RowSums) {
     SKIP_WITHOUT_GPU();
     std::mt19937 rng(19);
     for (const Shape& s : kShapes) {
-        const std::vector<float> x = Random(rng, (size_t)(s.rows * s.ld));
-        const std::vector<float> init = Random(rng, (size_t)s.rows);
-        Dev<float> dxv(x), dout(init);
+        const std::vector<float> x = RandomMatrix(rng, (size_t)(s.rows * s.ld));
+        const std::vector<float> init = RandomMatrix(rng, (size_t)s.rows);
+        DeviceBuffer<float> dxv(x), dout(init);
         for (int acc : {1, 0}) {
             if (!acc) dout.Fill(kPoison);
             MP_ASSERT_OK(mp_cuda_row_sums_f32(dxv.get(), s.rows, s.cols, s.ld, dout.get(), acc, nullptr));
-            const std::vector<float> got = dout.Down();
+            const std::vector<float> got = dout.Download();
             std::vector<double> want((size_t)s.rows), scale((size_t)s.rows);
             for (int64_t r = 0; r < s.rows; ++r) {
                 want[(size_t)r] = acc ? init[(size_t)r] : 0;
@@ -584,10 +550,10 @@ TEST(CudaBackendOps, IndexAddZeroSelectedPlaceIndexColumnsIota) {
     std::vector<int32_t> idx((size_t)count);
     std::uniform_int_distribution<int32_t> pick(-2, (int32_t)n + 1);
     for (auto& i : idx) i = pick(rng);
-    const std::vector<float> vals = Random(rng, (size_t)count);
-    const std::vector<float> base = Random(rng, (size_t)n);
-    Dev<int32_t> didx(idx);
-    Dev<float> dvals(vals), dt(base);
+    const std::vector<float> vals = RandomMatrix(rng, (size_t)count);
+    const std::vector<float> base = RandomMatrix(rng, (size_t)n);
+    DeviceBuffer<int32_t> didx(idx);
+    DeviceBuffer<float> dvals(vals), dt(base);
     MP_ASSERT_OK(mp_cuda_index_add_f32(didx.get(), count, nullptr, 2.0f, dt.get(), n, nullptr));
     MP_ASSERT_OK(mp_cuda_index_add_f32(didx.get(), count, dvals.get(), 0.5f, dt.get(), n, nullptr));
     std::vector<double> want(base.begin(), base.end()), scale((size_t)n);
@@ -598,20 +564,20 @@ TEST(CudaBackendOps, IndexAddZeroSelectedPlaceIndexColumnsIota) {
         want[(size_t)j] += 2.0 + 0.5 * vals[(size_t)i];
         scale[(size_t)j] += 2.0 + 0.5 * std::fabs(vals[(size_t)i]);
     }
-    Close(dt.Down(), want, scale, "index add");
+    Close(dt.Download(), want, scale, "index add");
 
     // zero selected, per row and unified
     const int64_t rows = 9, cols = 40, ld = 43, k = 5;
-    const std::vector<float> x = Random(rng, (size_t)(rows * ld));
+    const std::vector<float> x = RandomMatrix(rng, (size_t)(rows * ld));
     std::vector<int32_t> sel((size_t)(rows * 7), -1);
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t j = 0; j < k; ++j) sel[(size_t)(r * 7 + j)] = (int32_t)((r * 3 + j * 7) % cols);
     sel[7 * 3 + 1] = (int32_t)cols + 2; // out of range: skipped
-    Dev<float> dxa(x), dxb(x);
-    Dev<int32_t> dsel(sel);
+    DeviceBuffer<float> dxa(x), dxb(x);
+    DeviceBuffer<int32_t> dsel(sel);
     MP_ASSERT_OK(mp_cuda_zero_selected_f32(dxa.get(), rows, cols, ld, dsel.get(), 7, k, nullptr));
     MP_ASSERT_OK(mp_cuda_zero_selected_f32(dxb.get(), rows, cols, ld, dsel.get(), 0, k, nullptr));
-    const std::vector<float> ga = dxa.Down(), gb = dxb.Down();
+    const std::vector<float> ga = dxa.Download(), gb = dxb.Download();
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < ld; ++c) {
             bool per_row = false, unified = false;
@@ -627,22 +593,22 @@ TEST(CudaBackendOps, IndexAddZeroSelectedPlaceIndexColumnsIota) {
     // place index columns: into a wider tensor, and in place
     std::vector<int32_t> src((size_t)(rows * k));
     for (size_t i = 0; i < src.size(); ++i) src[i] = (int32_t)i;
-    Dev<int32_t> dsrc(src), ddst((size_t)(rows * 3 * k));
+    DeviceBuffer<int32_t> dsrc(src), ddst((size_t)(rows * 3 * k));
     ddst.Fill(-7);
     MP_ASSERT_OK(mp_cuda_place_index_cols_i32(dsrc.get(), rows, k, k, ddst.get() + k, 3 * k, 100, nullptr));
-    const std::vector<int32_t> gd = ddst.Down();
+    const std::vector<int32_t> gd = ddst.Download();
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t j = 0; j < 3 * k; ++j)
             ASSERT_EQ(gd[(size_t)(r * 3 * k + j)], j >= k && j < 2 * k ? src[(size_t)(r * k + j - k)] + 100 : -7);
     MP_ASSERT_OK(mp_cuda_place_index_cols_i32(dsrc.get(), rows, k, k, dsrc.get(), k, -1, nullptr));
-    const std::vector<int32_t> gs = dsrc.Down();
+    const std::vector<int32_t> gs = dsrc.Download();
     for (size_t i = 0; i < gs.size(); ++i) ASSERT_EQ(gs[i], src[i] - 1);
 
     // iota: CSR row offsets b * k
-    Dev<int32_t> dio(1025);
+    DeviceBuffer<int32_t> dio(1025);
     dio.Fill(-7);
     MP_ASSERT_OK(mp_cuda_iota_i32(dio.get(), 1025, 0, 20, nullptr));
-    const std::vector<int32_t> io = dio.Down();
+    const std::vector<int32_t> io = dio.Download();
     for (int32_t i = 0; i < 1025; ++i) ASSERT_EQ(io[(size_t)i], 20 * i);
 }
 
@@ -655,14 +621,14 @@ TEST(CudaBackendOps, LstmCellForwardAndBackward) {
     auto th = [](double x) { return std::tanh(std::min(std::max(x, -15.0), 15.0)); };
     for (bool with_prev : {false, true}) {
         const int64_t rows = 13, hidden = 37, ldg = 4 * hidden + 3, ld = hidden + 2;
-        std::vector<float> z = Random(rng, (size_t)(rows * ldg), 2.0f);
+        std::vector<float> z = RandomMatrix(rng, (size_t)(rows * ldg), 2.0f);
         z[0] = 100.0f; // clamped
-        const std::vector<float> cp = Random(rng, (size_t)(rows * ld));
-        Dev<float> dgates(z), dcp(cp), dc((size_t)(rows * ld)), dt((size_t)(rows * ld)), dh((size_t)(rows * ld));
+        const std::vector<float> cp = RandomMatrix(rng, (size_t)(rows * ld));
+        DeviceBuffer<float> dgates(z), dcp(cp), dc((size_t)(rows * ld)), dt((size_t)(rows * ld)), dh((size_t)(rows * ld));
         dc.Fill(kPoison); dt.Fill(kPoison); dh.Fill(kPoison);
         MP_ASSERT_OK(mp_cuda_lstm_cell_forward_f32(dgates.get(), rows, hidden, ldg, with_prev ? dcp.get() : nullptr, ld,
                                                    dc.get(), ld, dt.get(), ld, dh.get(), ld, nullptr));
-        const std::vector<float> a = dgates.Down(), c = dc.Down(), t = dt.Down(), h = dh.Down();
+        const std::vector<float> a = dgates.Download(), c = dc.Download(), t = dt.Download(), h = dh.Download();
         std::vector<float> ga, gc, gt, gh;
         std::vector<double> wa, wc, wt, wh;
         for (int64_t r = 0; r < rows; ++r)
@@ -685,14 +651,14 @@ TEST(CudaBackendOps, LstmCellForwardAndBackward) {
 
         // backward, with a carry into the first rows
         const int64_t carried = 5;
-        const std::vector<float> dhv = Random(rng, (size_t)(rows * ld)), dhc = Random(rng, (size_t)(carried * ld)),
-                                 dc0 = Random(rng, (size_t)(rows * ld));
-        Dev<float> ddh(dhv), ddhc(dhc), ddc(dc0), ddg((size_t)(rows * ldg));
+        const std::vector<float> dhv = RandomMatrix(rng, (size_t)(rows * ld)), dhc = RandomMatrix(rng, (size_t)(carried * ld)),
+                                 dc0 = RandomMatrix(rng, (size_t)(rows * ld));
+        DeviceBuffer<float> ddh(dhv), ddhc(dhc), ddc(dc0), ddg((size_t)(rows * ldg));
         ddg.Fill(kPoison);
         MP_ASSERT_OK(mp_cuda_lstm_cell_backward_f32(dgates.get(), rows, hidden, ldg, with_prev ? dcp.get() : nullptr, ld,
                                                     dt.get(), ld, ddh.get(), ld, ddhc.get(), ld, carried, ddc.get(), ld,
                                                     ddg.get(), ldg, nullptr));
-        const std::vector<float> dg = ddg.Down(), dcn = ddc.Down();
+        const std::vector<float> dg = ddg.Download(), dcn = ddc.Download();
         std::vector<float> gdg, gdc;
         std::vector<double> wdg, wdc, sdg, sdc;
         for (int64_t r = 0; r < rows; ++r)

@@ -23,51 +23,12 @@
 namespace {
 
 using mptest_cuda::BuiltWithCuda;
+using mptest_cuda::DeviceBuffer;
+using mptest_cuda::RandomMatrix;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr int32_t kPoisonIndex = -7;
-
-// Device memory of n elements of T, freed on scope exit.
-template <class T>
-class DeviceBuffer {
-  public:
-    explicit DeviceBuffer(size_t n) : n_(n == 0 ? 1 : n) {
-        void* p = nullptr;
-        status_ = mp_cuda_malloc(&p, (int64_t)(n_ * sizeof(T)));
-        p_ = static_cast<T*>(p);
-    }
-    DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) { Upload(host); }
-    ~DeviceBuffer() { if (p_ != nullptr) mp_cuda_free(p_); }
-    DeviceBuffer(const DeviceBuffer&) = delete;
-    DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-
-    T* get() const { return p_; }
-    bool ok() const { return status_ == MP_OK && p_ != nullptr; }
-    void Upload(const std::vector<T>& host) {
-        ASSERT_LE(host.size(), n_);
-        ASSERT_EQ(mp_cuda_memcpy_htod(p_, host.data(), (int64_t)(host.size() * sizeof(T))), MP_OK) << mp_last_error();
-    }
-    void Fill(T value) { Upload(std::vector<T>(n_, value)); }
-    std::vector<T> Download() const {
-        std::vector<T> host(n_);
-        EXPECT_EQ(mp_cuda_synchronize(nullptr), MP_OK) << mp_last_error();
-        EXPECT_EQ(mp_cuda_memcpy_dtoh(host.data(), p_, (int64_t)(n_ * sizeof(T))), MP_OK) << mp_last_error();
-        return host;
-    }
-
-  private:
-    size_t n_;
-    T* p_ = nullptr;
-    mp_status status_ = MP_ERR_INTERNAL;
-};
-
-std::vector<float> RandomMatrix(std::mt19937& rng, size_t count, float scale = 1.0f) {
-    std::normal_distribution<float> dist(0.0f, scale);
-    std::vector<float> v(count);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
 
 // Small integers: many ties in |x|, including +-equal pairs.
 std::vector<float> TieHeavyMatrix(std::mt19937& rng, size_t count) {
