@@ -2,21 +2,13 @@
 """Merges topk_bench.json (libmeprop) and torch_topk.json (PyTorch) into markdown tables on stdout.
     python3 bench/gpu/compare.py OUT/topk_bench.json [OUT/torch_topk.json]
 """
-import json
 import sys
 
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        return {"error": str(e)}
+from bench_json import ours_and_torch
 
 
 def main():
-    ours = load(sys.argv[1])
-    torch = load(sys.argv[2]) if len(sys.argv) > 2 else {"error": "not run"}
+    ours, torch = ours_and_torch(sys.argv)
     if "results" not in ours:
         print(f"libmeprop benchmark missing: {ours.get('error', 'no results')}")
         return 0

@@ -3,21 +3,13 @@
 table on stdout: ours unified vs PyTorch unified (the paper's meProp function), and both dense.
     python3 bench/gpu/report.py OUT/bench/mlp_step.json OUT/torch_meprop.json
 """
-import json
 import sys
 
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        return {"error": str(e)}
+from bench_json import ours_and_torch
 
 
 def main():
-    ours = load(sys.argv[1])
-    torch = load(sys.argv[2]) if len(sys.argv) > 2 else {"error": "not run"}
+    ours, torch = ours_and_torch(sys.argv)
     if "rows" not in ours:
         print(f"meprop-gpubench MLP step results missing: {ours.get('error', 'no rows')}")
         return 0
