@@ -20,6 +20,8 @@ import argparse
 import json
 import sys
 
+from bench_json import cuda_torch
+
 
 def build(torch):
     class UnifiedMeProp(torch.autograd.Function):
@@ -86,13 +88,8 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    try:
-        import torch
-    except ImportError as e:
-        print(json.dumps({"error": f"no torch: {e}"}))
-        return 3
-    if not torch.cuda.is_available():
-        print(json.dumps({"error": "torch.cuda.is_available() is False", "torch": torch.__version__}))
+    torch = cuda_torch()
+    if torch is None:
         return 3
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False

@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from bench_json import cuda_torch
+
 SHAPES = [(32, 500, 20), (128, 500, 20), (128, 500, 80), (1024, 2048, 64), (4096, 1024, 32), (256, 8192, 256),
           (256, 10240, 1024), (64, 16384, 128), (64, 65536, 1024), (4096, 65536, 1024)]
 QUICK = [(32, 500, 20), (256, 8192, 256), (64, 65536, 1024)]
@@ -24,13 +26,8 @@ def main():
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    try:
-        import torch
-    except ImportError as e:
-        print(json.dumps({"error": f"no torch: {e}"}))
-        return 3
-    if not torch.cuda.is_available():
-        print(json.dumps({"error": "torch.cuda.is_available() is False", "torch": torch.__version__}))
+    torch = cuda_torch()
+    if torch is None:
         return 3
     dev = torch.device("cuda:0")
     gen = torch.Generator(device=dev).manual_seed(1)
