@@ -230,11 +230,7 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
 
     public void Gemm(bool transposeA, bool transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c)
     {
-        int m = c.Rows, n = c.Cols;
-        int am = transposeA ? a.Cols : a.Rows, k = transposeA ? a.Rows : a.Cols;
-        int bk = transposeB ? b.Cols : b.Rows, bn = transposeB ? b.Rows : b.Cols;
-        if (am != m || bn != n || bk != k)
-            throw new ArgumentException($"GEMM shapes do not match: op(A) is {am} x {k}, op(B) is {bk} x {bn}, C is {m} x {n}.");
+        var (m, n, k) = GemmShape.Of(transposeA, transposeB, a, b, c);
         Own(a); Own(b); Own(c);
         if (m == 0 || n == 0) return;
         if (k == 0) { if (beta == 0) Fill(c, 0); else Scale(c, beta); return; }

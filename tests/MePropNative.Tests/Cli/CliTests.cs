@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MePropNative.Tests.Support;
 
 namespace MePropNative.Tests.Cli;
@@ -15,18 +14,7 @@ public class CliTests : IDisposable
         Directory.Delete(outDir, recursive: true);
     }
 
-    private static (int Code, string Out, string Err) Meprop(params string[] args)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "meprop.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, err);
-    }
+    private static (int Code, string Out, string Err) Meprop(params string[] args) => MepropCli.Run(args);
 
     [Fact]
     public void TrainsWritesResultsAndPrintsASummary()

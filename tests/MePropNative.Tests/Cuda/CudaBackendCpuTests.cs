@@ -2,6 +2,7 @@ using MePropNative.Backends;
 using MePropNative.Bindings.Cuda;
 using MePropNative.MeProp;
 using MePropNative.Training;
+using MePropNative.Tests.Support;
 
 namespace MePropNative.Tests.Cuda;
 
@@ -97,20 +98,13 @@ public class CudaBackendCpuTests
     }
 
     [Fact]
-    public async Task TheCliReportsTheMissingDeviceAndExitsWithAConfigError()
+    public void TheCliReportsTheMissingDeviceAndExitsWithAConfigError()
     {
         Assert.SkipWhen(CudaBackend.IsAvailable(0, out _), "a usable CUDA device is present");
-        string dll = Path.Combine(AppContext.BaseDirectory, "meprop.dll");
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "train", "mlp", "--device", "cuda", "--epochs", "1" }) psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var token = TestContext.Current.CancellationToken;
-        var stdout = p.StandardOutput.ReadToEndAsync(token);
-        string err = await p.StandardError.ReadToEndAsync(token);
-        await p.WaitForExitAsync(token);
-        Assert.Equal(2, p.ExitCode);
+        var (code, stdout, err) = MepropCli.Run("train", "mlp", "--device", "cuda", "--epochs", "1");
+        Assert.Equal(2, code);
         Assert.Contains("meprop: --device cuda: no CUDA device: ", err);
-        Assert.DoesNotContain("Exception", err + await stdout);
+        Assert.DoesNotContain("Exception", err + stdout);
     }
 
     [Fact]

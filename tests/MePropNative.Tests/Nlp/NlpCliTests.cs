@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using MePropNative.Nlp;
 using MePropNative.Nlp.Training;
+using MePropNative.Tests.Support;
 
 namespace MePropNative.Tests.Nlp;
 
@@ -11,18 +11,7 @@ public class NlpCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Meprop(params string[] args)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "meprop.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, err);
-    }
+    private static (int Code, string Out, string Err) Meprop(params string[] args) => MepropCli.Run(args);
 
     [Fact]
     public void TrainTagAndParseFromTheCommandLine()

@@ -1,0 +1,20 @@
+using System.Diagnostics;
+
+namespace MePropNative.Tests.Support;
+
+/// <summary>The `meprop` tool built beside the tests, run as a separate process.</summary>
+internal static class MepropCli
+{
+    /// <summary>Runs `dotnet meprop.dll args...` and returns its exit code, standard output and standard error.</summary>
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "meprop.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, err);
+    }
+}
