@@ -169,18 +169,8 @@ public class ParserTests
         foreach (var p in new[] { model.Embedding, model.Hidden.Weight, model.Output.Weight })
         {
             var value = TestData.Host(backend, p.Value);
-            var grad = TestData.Host(backend, p.Gradient);
-            for (int i = 0; i < value.Length; i += Math.Max(1, value.Length / 25))
-            {
-                const float eps = 1e-2f;
-                var plus = (float[])value.Clone(); plus[i] += eps;
-                backend.Upload(plus, p.Value); double lp = Loss();
-                var minus = (float[])value.Clone(); minus[i] -= eps;
-                backend.Upload(minus, p.Value); double lm = Loss();
-                backend.Upload(value, p.Value);
-                double numeric = (lp - lm) / (2 * eps);
-                Assert.True(Math.Abs(numeric - grad[i]) < 3e-3 * (1 + Math.Abs(numeric)), $"{p.Name}[{i}]: numeric {numeric}, analytic {grad[i]}");
-            }
+            FiniteDifferences.Check(p.Name, value, TestData.Host(backend, p.Gradient), v => backend.Upload(v, p.Value), Loss,
+                Math.Max(1, value.Length / 25), 3e-3);
         }
     }
 }

@@ -42,18 +42,8 @@ public class TaggerTests : IDisposable
         foreach (var p in ps)
         {
             var value = TestData.Host(backend, p.Value);
-            var grad = TestData.Host(backend, p.Gradient);
-            for (int i = 0; i < value.Length; i += Math.Max(1, value.Length / 20))
-            {
-                const float eps = 1e-2f;
-                var plus = (float[])value.Clone(); plus[i] += eps;
-                backend.Upload(plus, p.Value); double lp = Loss();
-                var minus = (float[])value.Clone(); minus[i] -= eps;
-                backend.Upload(minus, p.Value); double lm = Loss();
-                backend.Upload(value, p.Value);
-                double numeric = (lp - lm) / (2 * eps);
-                Assert.True(Math.Abs(numeric - grad[i]) < 2e-3 * (1 + Math.Abs(numeric)), $"{p.Name}[{i}]: numeric {numeric}, analytic {grad[i]}");
-            }
+            FiniteDifferences.Check(p.Name, value, TestData.Host(backend, p.Gradient), v => backend.Upload(v, p.Value), Loss,
+                Math.Max(1, value.Length / 20), 2e-3);
         }
     }
 
