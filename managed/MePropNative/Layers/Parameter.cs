@@ -49,4 +49,17 @@ public sealed class Parameter
     }
 
     public override string ToString() => $"{Name}{Value.ShapeString}";
+
+    /// <summary>How many subnormal floats the parameters' values and optimizer states hold (the trainers report it per
+    /// epoch: flush-to-zero keeps it at 0).</summary>
+    public static long CountSubnormals(IBackend backend, IEnumerable<Parameter> parameters)
+    {
+        long n = 0;
+        foreach (var p in parameters)
+        {
+            n += backend.CountSubnormals(p.Value);
+            foreach (var s in p.OptimizerState) n += backend.CountSubnormals(s);
+        }
+        return n;
+    }
 }

@@ -66,64 +66,32 @@ public sealed class CnnTrainer
     public RunResult Run(CancellationToken cancellation = default)
     {
         int steps = StepsPerEpoch;
-        var evalPoints = Trainer.EvaluationPoints(steps, config.EvalsPerEpoch);
         observer.OnStart(Model.Description, epochsDone, config.Epochs, steps);
+        var loop = new EpochSteps(backend, Optimizer, loss, observer);
         for (int epoch = epochsDone; epoch < config.Epochs; epoch++)
         {
             cancellation.ThrowIfCancellationRequested();
             batches.Shuffle(epoch);
-            backend.Counters.Reset();
             Model.ResetTimings();
-            loss.ReadAndReset();
-            long forwardTicks = 0, backwardTicks = 0, updateTicks = 0, evalTicks = 0, evalGemmTicks = 0;
             var evaluations = new List<EvaluationRecord>();
-            long epochStart = Stopwatch.GetTimestamp();
-            for (int s = 0, point = 0; s < steps; s++)
-            {
-                int start = s * config.BatchSize, count = Math.Min(config.BatchSize, data.Train.Count - start);
-                var (x, labels) = batches.Batch(start, count);
-                var context = StepContext.TrainingStep(step, examplesSeen);
-                if (config.LrDecay != 1f) Optimizer.LearningRateScale = (float)Math.Pow(config.LrDecay, (double)step / steps);
-                long t0 = Stopwatch.GetTimestamp();
-                var logits = Model.Forward(x, context);
-                var gradient = loss.Forward(logits, labels, computeGradient: true)!;
-                long t1 = Stopwatch.GetTimestamp();
-                Model.Backward(gradient);
-                long t2 = Stopwatch.GetTimestamp();
-                Optimizer.Step(Model.Parameters);
-                long t3 = Stopwatch.GetTimestamp();
-                forwardTicks += t1 - t0;
-                backwardTicks += t2 - t1;
-                updateTicks += t3 - t2;
-                step++;
-                examplesSeen += count;
-                observer.OnStep(epoch, s + 1, steps);
-                if (point < evalPoints.Length && s == evalPoints[point])
+            int epochIndex = epoch;
+            var functions = new StepFunctions(
+                Forward: (s, context) =>
                 {
-                    long e0 = Stopwatch.GetTimestamp(), gemm0 = backend.Counters.GemmTicks;
-                    evaluations.Add(Evaluate(epoch, point));
-                    evalTicks += Stopwatch.GetTimestamp() - e0;
-                    evalGemmTicks += backend.Counters.GemmTicks - gemm0;
-                    point++;
-                }
-            }
-            var (trainLoss, trainAccuracy, _) = loss.ReadAndReset();
+                    int start = s * config.BatchSize;
+                    var (x, labels) = batches.Batch(start, Math.Min(config.BatchSize, data.Train.Count - start));
+                    return (Model.Forward(x, context), labels);
+                },
+                Backward: Model.Backward,
+                Parameters: () => Model.Parameters,
+                Evaluate: point => evaluations.Add(Evaluate(epochIndex, point)));
+            var times = loop.Run(epoch, steps, config.EvalsPerEpoch, config.LrDecay, functions, ref step, ref examplesSeen);
             var layerSeconds = Model.BackwardTicks.ToDictionary(p => p.Layer, p => Seconds(p.Ticks));
-            var record = new EpochRecord
+            var record = times with
             {
-                Epoch = epoch + 1,
-                TrainLoss = trainLoss,
-                TrainAccuracy = 100 * trainAccuracy,
                 DevAccuracy = evaluations[^1].DevAccuracy,
                 TestAccuracy = evaluations[^1].TestAccuracy,
-                ForwardSeconds = Seconds(forwardTicks),
-                BackwardSeconds = Seconds(backwardTicks),
                 LinearBackwardSeconds = Model.LinearLayers.Sum(l => layerSeconds[l.Name]),
-                UpdateSeconds = Seconds(updateTicks),
-                TrainWallSeconds = Seconds(Stopwatch.GetTimestamp() - epochStart - evalTicks),
-                GemmSeconds = Seconds(backend.Counters.GemmTicks - evalGemmTicks),
-                SparseKernelSeconds = backend.Counters.SparseSeconds,
-                EvalSeconds = Seconds(evalTicks),
                 BackpropRatio = Model.BackpropRatio(),
                 LayerBackpropRatios = Model.LayerBackpropRatios().Select(r => Math.Round(r, 6)).ToArray(),
                 LayerSizes = Model.Sizes,

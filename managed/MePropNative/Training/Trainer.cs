@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MePropNative.Backends;
@@ -74,9 +73,9 @@ public sealed class Trainer
     public RunResult Run(CancellationToken cancellation = default)
     {
         int steps = StepsPerEpoch;
-        var evalPoints = EvaluationPoints(steps, config.EvalsPerEpoch);
         observer.OnStart(Model.Description, epochsDone, config.Epochs, steps);
         bool stoppedEarly = false;
+        var loop = new EpochSteps(backend, Optimizer, loss, observer);
 
         for (int epoch = epochsDone; epoch < config.Epochs; epoch++)
         {
@@ -84,74 +83,39 @@ public sealed class Trainer
             cancellation.ThrowIfCancellationRequested();
             bool pruneCycle = BeginMeSimpCycle(epoch);
             batches.Shuffle(epoch);
-            backend.Counters.Reset();
             timings.Reset();
             foreach (var l in Model.LinearLayers) l.Statistics.ResetRatio();
-            loss.ReadAndReset();
-            long forwardTicks = 0, backwardTicks = 0, updateTicks = 0, evalTicks = 0, evalGemmTicks = 0;
             var evaluations = new List<EvaluationRecord>();
             double bestDevBefore = best?.DevAccuracy ?? double.NegativeInfinity;
-            long epochStart = Stopwatch.GetTimestamp();
-
-            for (int s = 0, point = 0; s < steps; s++)
-            {
-                int start = s * config.BatchSize, count = Math.Min(config.BatchSize, data.Train.Count - start);
-                var (x, labels) = batches.Batch(start, count);
-                var context = StepContext.TrainingStep(step, examplesSeen);
-                if (config.LearningRateDecay != 1f)
-                    Optimizer.LearningRateScale = (float)Math.Pow(config.LearningRateDecay, (double)step / steps);
-
-                long t0 = Stopwatch.GetTimestamp();
-                var logits = Model.Forward(x, context);
-                var gradient = loss.Forward(logits, labels, computeGradient: true)!;
-                long t1 = Stopwatch.GetTimestamp();
-                Model.Backward(gradient);
-                long t2 = Stopwatch.GetTimestamp();
-                Optimizer.Step(Model.Parameters);
-                long t3 = Stopwatch.GetTimestamp();
-                forwardTicks += t1 - t0;
-                backwardTicks += t2 - t1;
-                updateTicks += t3 - t2;
-                step++;
-                examplesSeen += count;
-                observer.OnStep(epoch, s + 1, steps);
-
-                if (point < evalPoints.Length && s == evalPoints[point])
+            int epochIndex = epoch;
+            var functions = new StepFunctions(
+                Forward: (s, context) =>
                 {
-                    long e0 = Stopwatch.GetTimestamp(), gemm0 = backend.Counters.GemmTicks;
-                    var ev = Evaluate(epoch, point);
-                    evaluations.Add(ev);
+                    int start = s * config.BatchSize;
+                    var (x, labels) = batches.Batch(start, Math.Min(config.BatchSize, data.Train.Count - start));
+                    return (Model.Forward(x, context), labels);
+                },
+                Backward: Model.Backward,
+                Parameters: () => Model.Parameters,
+                Evaluate: point =>
+                {
+                    evaluations.Add(Evaluate(epochIndex, point));
                     if (pruneCycle) PruneSeldomSelectedUnits();
-                    evalTicks += Stopwatch.GetTimestamp() - e0;
-                    evalGemmTicks += backend.Counters.GemmTicks - gemm0;
-                    point++;
-                }
-            }
+                });
+            var times = loop.Run(epoch, steps, config.EvalsPerEpoch, config.LearningRateDecay, functions, ref step, ref examplesSeen);
 
-            double wall = Seconds(Stopwatch.GetTimestamp() - epochStart - evalTicks);
-            var (trainLoss, trainAccuracy, _) = loss.ReadAndReset();
             var linears = Model.LinearLayers;
             long selected = 0, total = 0;
             foreach (var l in linears) { selected += l.Statistics.SelectedRows * l.Inputs; total += l.Statistics.TotalRows * l.Inputs; }
-            var record = new EpochRecord
+            var record = times with
             {
-                Epoch = epoch + 1,
-                TrainLoss = trainLoss,
-                TrainAccuracy = 100 * trainAccuracy,
                 DevAccuracy = evaluations[^1].DevAccuracy,
                 TestAccuracy = evaluations[^1].TestAccuracy,
-                ForwardSeconds = Seconds(forwardTicks),
-                BackwardSeconds = Seconds(backwardTicks),
                 LinearBackwardSeconds = timings.LinearBackwardSeconds,
-                UpdateSeconds = Seconds(updateTicks),
-                TrainWallSeconds = wall,
-                GemmSeconds = Seconds(backend.Counters.GemmTicks - evalGemmTicks),
-                SparseKernelSeconds = backend.Counters.SparseSeconds,
-                EvalSeconds = Seconds(evalTicks),
                 BackpropRatio = total == 0 ? 1 : (double)selected / total,
                 LayerBackpropRatios = linears.Select(l => Math.Round(l.Statistics.BackpropRatio, 6)).ToArray(),
                 LayerSizes = Model.Sizes,
-                SubnormalValues = CountSubnormals(),
+                SubnormalValues = Parameter.CountSubnormals(backend, Model.Parameters),
                 Evaluations = evaluations,
             };
             history.Add(record);
@@ -163,10 +127,6 @@ public sealed class Trainer
 
         return Finish(stoppedEarly);
     }
-
-    /// <summary>The steps after which to evaluate: evenly spread, the last one always at the epoch's end.</summary>
-    public static int[] EvaluationPoints(int steps, int evals) =>
-        Enumerable.Range(1, Math.Min(evals, steps)).Select(p => (int)Math.Round((double)p * steps / Math.Min(evals, steps)) - 1).Distinct().ToArray();
 
     // ---- evaluation ------------------------------------------------------------------------------------------------------
 
@@ -287,17 +247,6 @@ public sealed class Trainer
         return result;
     }
 
-    private long CountSubnormals()
-    {
-        long n = 0;
-        foreach (var p in Model.Parameters)
-        {
-            n += backend.CountSubnormals(p.Value);
-            foreach (var s in p.OptimizerState) n += backend.CountSubnormals(s);
-        }
-        return n;
-    }
-
     // ---- checkpoints ------------------------------------------------------------------------------------------------------------
 
     /// <summary>Options that may differ between a checkpointed run and its resumption.</summary>
@@ -346,5 +295,4 @@ public sealed class Trainer
         observer.OnMessage($"resumed from {config.CheckpointPath()} after epoch {epochsDone}");
     }
 
-    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -136,77 +135,44 @@ public sealed class NlpTrainer
     {
         var c = config.Common;
         int steps = Task.BatchesPerEpoch;
-        var evalPoints = Trainer.EvaluationPoints(steps, c.EvalsPerEpoch);
         observer.OnStart(Task.Description, epochsDone, c.Epochs, steps);
         bool stoppedEarly = false;
+        var loop = new EpochSteps(backend, Optimizer, loss, observer);
         for (int epoch = epochsDone; epoch < c.Epochs; epoch++)
         {
             if (c.Patience > 0 && epochsWithoutImprovement >= c.Patience) { stoppedEarly = true; break; }
             cancellation.ThrowIfCancellationRequested();
             bool prune = BeginMeSimpCycle(epoch);
             Task.BeginEpoch(epoch);
-            backend.Counters.Reset();
             Task.SparsifiedTimings.Reset();
             Task.DenseTimings.Reset();
             foreach (var l in Task.LinearLayers) l.Statistics.ResetRatio();
-            loss.ReadAndReset();
-            long forwardTicks = 0, backwardTicks = 0, updateTicks = 0, evalTicks = 0, evalGemmTicks = 0, rows = 0;
             var evaluations = new List<NlpEvaluation>();
             double bestBefore = best?.DevAccuracy ?? double.NegativeInfinity;
-            long epochStart = Stopwatch.GetTimestamp();
-            for (int s = 0, point = 0; s < steps; s++)
-            {
-                var context = StepContext.TrainingStep(step, examplesSeen);
-                if (c.LearningRateDecay != 1f) Optimizer.LearningRateScale = (float)Math.Pow(c.LearningRateDecay, (double)step / steps);
-                long t0 = Stopwatch.GetTimestamp();
-                var (scores, labels) = Task.Forward(s, context);
-                var gradient = loss.Forward(scores, labels, computeGradient: true)!;
-                long t1 = Stopwatch.GetTimestamp();
-                Task.Backward(gradient);
-                long t2 = Stopwatch.GetTimestamp();
-                Optimizer.Step(Task.Parameters);
-                long t3 = Stopwatch.GetTimestamp();
-                forwardTicks += t1 - t0;
-                backwardTicks += t2 - t1;
-                updateTicks += t3 - t2;
-                step++;
-                examplesSeen += scores.Rows;
-                rows += scores.Rows;
-                observer.OnStep(epoch, s + 1, steps);
-                if (point < evalPoints.Length && s == evalPoints[point])
+            long examplesBefore = examplesSeen;
+            int epochIndex = epoch;
+            var functions = new StepFunctions(
+                Forward: (s, context) => Task.Forward(s, context),
+                Backward: Task.Backward,
+                Parameters: () => Task.Parameters,
+                Evaluate: point =>
                 {
-                    long e0 = Stopwatch.GetTimestamp(), g0 = backend.Counters.GemmTicks;
                     if (prune) foreach (var m in Task.PruneSeldomSelected(c.MeSimpThreshold)) observer.OnMessage(m);
-                    evaluations.Add(Evaluate(epoch, point));
-                    evalTicks += Stopwatch.GetTimestamp() - e0;
-                    evalGemmTicks += backend.Counters.GemmTicks - g0;
-                    point++;
-                }
-            }
-            double wall = Seconds(Stopwatch.GetTimestamp() - epochStart - evalTicks);
-            var (trainLoss, trainAccuracy, _) = loss.ReadAndReset();
+                    evaluations.Add(Evaluate(epochIndex, point));
+                });
+            var times = loop.Run(epoch, steps, c.EvalsPerEpoch, c.LearningRateDecay, functions, ref step, ref examplesSeen);
             long selected = 0, total = 0;
             foreach (var l in Task.LinearLayers) { selected += l.Statistics.SelectedRows * l.Inputs; total += l.Statistics.TotalRows * l.Inputs; }
             double sparsified = Task.SparsifiedTimings.LinearBackwardSeconds, output = Task.DenseTimings.LinearBackwardSeconds;
-            var record = new EpochRecord
+            var record = times with
             {
-                Epoch = epoch + 1,
-                TrainLoss = trainLoss,
-                TrainAccuracy = 100 * trainAccuracy,
                 DevAccuracy = evaluations[^1].DevAccuracy,
                 TestAccuracy = evaluations[^1].TestAccuracy,
-                ForwardSeconds = Seconds(forwardTicks),
-                BackwardSeconds = Seconds(backwardTicks),
                 LinearBackwardSeconds = sparsified + output,
-                UpdateSeconds = Seconds(updateTicks),
-                TrainWallSeconds = wall,
-                GemmSeconds = Seconds(backend.Counters.GemmTicks - evalGemmTicks),
-                SparseKernelSeconds = backend.Counters.SparseSeconds,
-                EvalSeconds = Seconds(evalTicks),
                 BackpropRatio = total == 0 ? 1 : (double)selected / total,
                 LayerBackpropRatios = Task.LinearLayers.Select(l => Math.Round(l.Statistics.BackpropRatio, 6)).ToArray(),
                 LayerSizes = Task.Sizes,
-                SubnormalValues = CountSubnormals(),
+                SubnormalValues = Parameter.CountSubnormals(backend, Task.Parameters),
                 Evaluations = evaluations.Select(e => e.ToCommon()).ToList(),
             };
             history.Add(record);
@@ -216,7 +182,7 @@ public sealed class NlpTrainer
                 TestLas = evaluations[^1].TestLas,
                 SparsifiedBackwardSeconds = sparsified,
                 OutputBackwardSeconds = output,
-                TrainRows = rows,
+                TrainRows = examplesSeen - examplesBefore,
                 Evaluations = evaluations,
             });
             epochsDone = epoch + 1;
@@ -295,17 +261,6 @@ public sealed class NlpTrainer
         return result;
     }
 
-    private long CountSubnormals()
-    {
-        long n = 0;
-        foreach (var p in Task.Parameters)
-        {
-            n += backend.CountSubnormals(p.Value);
-            foreach (var s in p.OptimizerState) n += backend.CountSubnormals(s);
-        }
-        return n;
-    }
-
     // ---- checkpoints ----------------------------------------------------------------------------------------------------
 
     private static readonly HashSet<string> ResumableKeys = ["epochs", "patience", "out", "checkpoint", "resume", "threads", "eval_batch_size",
@@ -351,5 +306,4 @@ public sealed class NlpTrainer
         observer.OnMessage($"resumed from {config.Common.CheckpointPath()} after epoch {epochsDone}");
     }
 
-    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 }
