@@ -24,10 +24,7 @@ public sealed class CnnTrainer
     private readonly DatasetSplits data;
     private readonly ITrainingObserver observer;
     private readonly SoftmaxCrossEntropyLoss loss;
-    private readonly SoftmaxCrossEntropyLoss evalLoss;
-    private readonly ImageBatches batches;
-    private readonly Tensor devX, testX;
-    private readonly IndexTensor devY, testY;
+    private readonly ImageClassifierData images;
 
     private int epochsDone;
     private long step;
@@ -49,19 +46,14 @@ public sealed class CnnTrainer
         Model = new Cnn(backend, config.ToCnnOptions());
         Optimizer = OptimizerBase.Create(config.ToOptimizerOptions());
         loss = new SoftmaxCrossEntropyLoss(backend);
-        evalLoss = new SoftmaxCrossEntropyLoss(backend);
-        batches = new ImageBatches(backend, data.Train, (ulong)config.Seed, config.BatchSize);
-        devX = backend.UploadFeatures(data.Dev);
-        testX = backend.UploadFeatures(data.Test);
-        devY = backend.UploadLabels(data.Dev);
-        testY = backend.UploadLabels(data.Test);
+        images = new ImageClassifierData(backend, data, (ulong)config.Seed, config.BatchSize, config.EvalBatchSize);
         if (config.Resume) TryResume();
     }
 
     public Cnn Model { get; }
     public IOptimizer Optimizer { get; }
     public IReadOnlyList<EpochRecord> History => history;
-    public int StepsPerEpoch => (data.Train.Count + config.BatchSize - 1) / config.BatchSize;
+    public int StepsPerEpoch => images.StepsPerEpoch;
 
     public RunResult Run(CancellationToken cancellation = default)
     {
@@ -71,17 +63,12 @@ public sealed class CnnTrainer
         for (int epoch = epochsDone; epoch < config.Epochs; epoch++)
         {
             cancellation.ThrowIfCancellationRequested();
-            batches.Shuffle(epoch);
+            images.Shuffle(epoch);
             Model.ResetTimings();
             var evaluations = new List<EvaluationRecord>();
             int epochIndex = epoch;
             var functions = new StepFunctions(
-                Forward: (s, context) =>
-                {
-                    int start = s * config.BatchSize;
-                    var (x, labels) = batches.Batch(start, Math.Min(config.BatchSize, data.Train.Count - start));
-                    return (Model.Forward(x, context), labels);
-                },
+                Forward: (s, context) => images.Forward(Model, s, context),
                 Backward: Model.Backward,
                 Parameters: () => Model.Parameters,
                 Evaluate: point => evaluations.Add(Evaluate(epochIndex, point)));
@@ -113,26 +100,11 @@ public sealed class CnnTrainer
 
     private EvaluationRecord Evaluate(int epoch, int point)
     {
-        var (devLoss, devAcc) = data.Dev.Count > 0 ? Score(devX, devY) : (0, 0);
-        var (_, testAcc) = Score(testX, testY);
-        var ev = new EvaluationRecord(epoch + 1, point + 1, step, 100 * devAcc, devLoss, 100 * testAcc, Model.Sizes);
+        var ev = images.Evaluate(Model, epoch, point, step, Model.Sizes);
         if (best is null || ev.DevAccuracy > best.DevAccuracy) best = ev;
         last = ev;
         observer.OnEvaluation(ev);
         return ev;
-    }
-
-    /// <summary>(mean loss, accuracy in [0, 1]) on a data set held on the backend, with inference-mode BatchNorm.</summary>
-    public (double Loss, double Accuracy) Score(Tensor x, IndexTensor y)
-    {
-        for (int s = 0; s < x.Rows; s += config.EvalBatchSize)
-        {
-            int c = Math.Min(config.EvalBatchSize, x.Rows - s);
-            var logits = Model.Forward(x.RowSlice(s, c), StepContext.Inference);
-            evalLoss.Forward(logits, y.RowSlice(s, c), computeGradient: false);
-        }
-        var (l, a, _) = evalLoss.ReadAndReset();
-        return (l, a);
     }
 
     private RunResult Finish()

@@ -24,10 +24,7 @@ public sealed class Trainer
     private readonly ITrainingObserver observer;
     private readonly LayerTimings timings = new();
     private readonly SoftmaxCrossEntropyLoss loss;
-    private readonly SoftmaxCrossEntropyLoss evalLoss;
-    private readonly ImageBatches batches;
-    private readonly Tensor devX, testX;
-    private readonly IndexTensor devY, testY;
+    private readonly ImageClassifierData images;
 
     // progress (saved in checkpoints)
     private int epochsDone;
@@ -53,13 +50,8 @@ public sealed class Trainer
         Model = new Mlp(backend, config.ToMlpOptions(data.Train.FeatureCount) with { Hidden = hidden }, timings);
         Optimizer = OptimizerBase.Create(config.ToOptimizerOptions());
         loss = new SoftmaxCrossEntropyLoss(backend);
-        evalLoss = new SoftmaxCrossEntropyLoss(backend);
 
-        batches = new ImageBatches(backend, data.Train, (ulong)config.Seed, config.BatchSize);
-        devX = backend.UploadFeatures(data.Dev);
-        testX = backend.UploadFeatures(data.Test);
-        devY = backend.UploadLabels(data.Dev);
-        testY = backend.UploadLabels(data.Test);
+        images = new ImageClassifierData(backend, data, (ulong)config.Seed, config.BatchSize, config.EvalBatchSize);
 
         if (checkpoint is not null) Restore(checkpoint.Value.Header, checkpoint.Value.Tensors);
     }
@@ -67,7 +59,7 @@ public sealed class Trainer
     public Mlp Model { get; }
     public IOptimizer Optimizer { get; }
     public IReadOnlyList<EpochRecord> History => history;
-    public int StepsPerEpoch => (data.Train.Count + config.BatchSize - 1) / config.BatchSize;
+    public int StepsPerEpoch => images.StepsPerEpoch;
 
     /// <summary>Runs the remaining epochs and returns the results (also written to config.Out when set).</summary>
     public RunResult Run(CancellationToken cancellation = default)
@@ -82,19 +74,14 @@ public sealed class Trainer
             if (config.Patience > 0 && epochsWithoutImprovement >= config.Patience) { stoppedEarly = true; break; }
             cancellation.ThrowIfCancellationRequested();
             bool pruneCycle = BeginMeSimpCycle(epoch);
-            batches.Shuffle(epoch);
+            images.Shuffle(epoch);
             timings.Reset();
             foreach (var l in Model.LinearLayers) l.Statistics.ResetRatio();
             var evaluations = new List<EvaluationRecord>();
             double bestDevBefore = best?.DevAccuracy ?? double.NegativeInfinity;
             int epochIndex = epoch;
             var functions = new StepFunctions(
-                Forward: (s, context) =>
-                {
-                    int start = s * config.BatchSize;
-                    var (x, labels) = batches.Batch(start, Math.Min(config.BatchSize, data.Train.Count - start));
-                    return (Model.Forward(x, context), labels);
-                },
+                Forward: (s, context) => images.Forward(Model, s, context),
                 Backward: Model.Backward,
                 Parameters: () => Model.Parameters,
                 Evaluate: point =>
@@ -132,26 +119,11 @@ public sealed class Trainer
 
     private EvaluationRecord Evaluate(int epoch, int point)
     {
-        var (devLoss, devAcc) = data.Dev.Count > 0 ? Score(devX, devY, Model) : (0, 0);
-        var (_, testAcc) = Score(testX, testY, Model);
-        var ev = new EvaluationRecord(epoch + 1, point + 1, step, 100 * devAcc, devLoss, 100 * testAcc, Model.Sizes);
+        var ev = images.Evaluate(Model, epoch, point, step, Model.Sizes);
         if (best is null || ev.DevAccuracy > best.DevAccuracy) best = ev;
         last = ev;
         observer.OnEvaluation(ev);
         return ev;
-    }
-
-    /// <summary>(mean loss, accuracy in [0, 1]) of a model on a data set held on the backend.</summary>
-    public (double Loss, double Accuracy) Score(Tensor x, IndexTensor y, IClassifier model)
-    {
-        for (int s = 0; s < x.Rows; s += config.EvalBatchSize)
-        {
-            int c = Math.Min(config.EvalBatchSize, x.Rows - s);
-            var logits = model.Forward(x.RowSlice(s, c), StepContext.Inference);
-            evalLoss.Forward(logits, y.RowSlice(s, c), computeGradient: false);
-        }
-        var (l, a, _) = evalLoss.ReadAndReset();
-        return (l, a);
     }
 
     // ---- meSimp ------------------------------------------------------------------------------------------------------------
@@ -215,8 +187,8 @@ public sealed class Trainer
             exported = Path.Combine(config.Out, "model.bin");
             ModelFile.Save(Model, exported);
             var reloaded = ModelFile.Load(backend, exported);
-            exportedAccuracy = 100 * Score(testX, testY, reloaded).Accuracy;
-            finalTest = 100 * Score(testX, testY, Model).Accuracy;
+            exportedAccuracy = images.TestAccuracy(reloaded);
+            finalTest = images.TestAccuracy(Model);
         }
         var result = new RunResult
         {

@@ -54,7 +54,7 @@ public class CnnTrainingTests
         var r = new CnnTrainer(Small(bn, ratio, decay), backend, Data()).Run(TestContext.Current.CancellationToken);
         Assert.Equal(3, r.Epochs.Count);
         Assert.True(r.Epochs[^1].TrainLoss < r.Epochs[0].TrainLoss, $"loss did not fall: {string.Join(", ", r.Epochs.Select(e => e.TrainLoss))}");
-        Assert.True(r.TestAccuracy > 40, $"test accuracy {r.TestAccuracy}");
+        Assert.InRange(r.TestAccuracy, 40, 100);
         var layers = r.Epochs[0].LayerBackwardSeconds!;
         Assert.Equal(["conv1", "conv2", "fc1", "fc2"], layers.Keys.ToArray());
         if (ratio < 1)

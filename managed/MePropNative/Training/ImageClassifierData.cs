@@ -1,0 +1,71 @@
+using MePropNative.Backends;
+using MePropNative.Data;
+using MePropNative.Layers;
+using MePropNative.Models;
+using MePropNative.Tensors;
+
+namespace MePropNative.Training;
+
+/// <summary>
+/// The data of an image-classifier trainer (the MLP's, the CNN's) on the backend: the training images as shuffled
+/// mini-batches (step s of an epoch is batch s), and the dev and test sets, uploaded once and scored in evaluation
+/// batches with inference-mode layers.
+/// </summary>
+internal sealed class ImageClassifierData
+{
+    private readonly DatasetSplits data;
+    private readonly int batchSize, evalBatchSize;
+    private readonly ImageBatches batches;
+    private readonly SoftmaxCrossEntropyLoss evalLoss;
+    private readonly Tensor devX, testX;
+    private readonly IndexTensor devY, testY;
+
+    public ImageClassifierData(IBackend backend, DatasetSplits data, ulong seed, int batchSize, int evalBatchSize)
+    {
+        this.data = data;
+        this.batchSize = batchSize;
+        this.evalBatchSize = evalBatchSize;
+        batches = new ImageBatches(backend, data.Train, seed, batchSize);
+        evalLoss = new SoftmaxCrossEntropyLoss(backend);
+        devX = backend.UploadFeatures(data.Dev);
+        testX = backend.UploadFeatures(data.Test);
+        devY = backend.UploadLabels(data.Dev);
+        testY = backend.UploadLabels(data.Test);
+    }
+
+    public int StepsPerEpoch => (data.Train.Count + batchSize - 1) / batchSize;
+
+    public void Shuffle(int epoch) => batches.Shuffle(epoch);
+
+    /// <summary>The model's logits for batch s of the current epoch, and the batch's labels.</summary>
+    public (Tensor Scores, IndexTensor Labels) Forward(IClassifier model, int s, in StepContext context)
+    {
+        int start = s * batchSize;
+        var (x, labels) = batches.Batch(start, Math.Min(batchSize, data.Train.Count - start));
+        return (model.Forward(x, context), labels);
+    }
+
+    /// <summary>Scores the model on dev (when there is one) and test; accuracies in percent.</summary>
+    public EvaluationRecord Evaluate(IClassifier model, int epoch, int point, long step, int[] layerSizes)
+    {
+        var (devLoss, devAccuracy) = data.Dev.Count > 0 ? Score(devX, devY, model) : (0, 0);
+        var (_, testAccuracy) = Score(testX, testY, model);
+        return new EvaluationRecord(epoch + 1, point + 1, step, 100 * devAccuracy, devLoss, 100 * testAccuracy, layerSizes);
+    }
+
+    /// <summary>The model's test accuracy in percent.</summary>
+    public double TestAccuracy(IClassifier model) => 100 * Score(testX, testY, model).Accuracy;
+
+    /// <summary>(mean loss, accuracy in [0, 1]) of a model on a data set held on the backend.</summary>
+    private (double Loss, double Accuracy) Score(Tensor x, IndexTensor y, IClassifier model)
+    {
+        for (int s = 0; s < x.Rows; s += evalBatchSize)
+        {
+            int c = Math.Min(evalBatchSize, x.Rows - s);
+            var logits = model.Forward(x.RowSlice(s, c), StepContext.Inference);
+            evalLoss.Forward(logits, y.RowSlice(s, c), computeGradient: false);
+        }
+        var (loss, accuracy, _) = evalLoss.ReadAndReset();
+        return (loss, accuracy);
+    }
+}
