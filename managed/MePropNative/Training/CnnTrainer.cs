@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MePropNative.Backends;
-using MePropNative.Bindings;
 using MePropNative.Data;
 using MePropNative.Layers;
 using MePropNative.Models;
@@ -110,27 +109,8 @@ public sealed class CnnTrainer
     private RunResult Finish()
     {
         var reported = config.SelectBy == "last" ? last : best;
-        var result = new RunResult
-        {
-            Name = config.RunName(),
-            Config = config.ToJson(),
-            Model = Model.Description,
-            Backend = backend.Name,
-            Native = MePropLibrary.BuildInfo,
-            Threads = MePropLibrary.NumThreads,
-            TrainExamples = data.Train.Count,
-            DevExamples = data.Dev.Count,
-            TestExamples = data.Test.Count,
-            DevAccuracy = reported?.DevAccuracy ?? 0,
-            TestAccuracy = reported?.TestAccuracy ?? 0,
-            BestEpoch = reported?.Epoch ?? 0,
-            BestPoint = reported?.Point ?? 0,
-            FinalTestAccuracy = last?.TestAccuracy ?? 0,
-            FinalLayerSizes = Model.Sizes,
-            ResumedFromEpoch = resumedFrom,
-            Epochs = [.. history],
-            Sums = RunResult.Sum(history),
-        };
+        var result = RunResult.Create(config.RunName(), config.ToJson(), Model.Description, backend.Name,
+            (data.Train.Count, data.Dev.Count, data.Test.Count), reported, last?.TestAccuracy ?? 0, Model.Sizes, resumedFrom, history);
         if (config.Out is not null) ResultsWriter.Write(result, config.Out);
         return result;
     }

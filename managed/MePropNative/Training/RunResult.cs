@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using MePropNative.Bindings;
 using System.Text.Json.Serialization;
 
 namespace MePropNative.Training;
@@ -30,6 +31,32 @@ public sealed record RunResult
     /// <summary>strategy auto: the choice made for each layer shape, with every candidate's seconds per backward.</summary>
     [JsonPropertyName("auto_choices"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<MeProp.AutoChoice>? AutoChoices { get; init; }
+
+    /// <summary>The part every trainer fills the same way: identity, environment, example counts, the reported
+    /// evaluation (the best on dev, or the last), the final test accuracy and sizes, the epochs and their totals. Trainers
+    /// add what is their own with <c>with</c>.</summary>
+    public static RunResult Create(string name, JsonObject config, string model, string backend, (int Train, int Dev, int Test) examples,
+        EvaluationRecord? reported, double finalTestAccuracy, int[] finalLayerSizes, int resumedFromEpoch, IReadOnlyList<EpochRecord> epochs) => new()
+    {
+        Name = name,
+        Config = config,
+        Model = model,
+        Backend = backend,
+        Native = MePropLibrary.BuildInfo,
+        Threads = MePropLibrary.NumThreads,
+        TrainExamples = examples.Train,
+        DevExamples = examples.Dev,
+        TestExamples = examples.Test,
+        DevAccuracy = reported?.DevAccuracy ?? 0,
+        TestAccuracy = reported?.TestAccuracy ?? 0,
+        BestEpoch = reported?.Epoch ?? 0,
+        BestPoint = reported?.Point ?? 0,
+        FinalTestAccuracy = finalTestAccuracy,
+        FinalLayerSizes = finalLayerSizes,
+        ResumedFromEpoch = resumedFromEpoch,
+        Epochs = [.. epochs],
+        Sums = Sum(epochs),
+    };
 
     public sealed record Totals
     {

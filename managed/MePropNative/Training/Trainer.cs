@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MePropNative.Backends;
-using MePropNative.Bindings;
 using MePropNative.Data;
 using MePropNative.Layers;
 using MePropNative.Models;
@@ -190,27 +189,10 @@ public sealed class Trainer
             exportedAccuracy = images.TestAccuracy(reloaded);
             finalTest = images.TestAccuracy(Model);
         }
-        var result = new RunResult
+        var result = RunResult.Create(config.RunName(), ConfigOptions.ToJson(config), Model.Description, backend.Name,
+            (data.Train.Count, data.Dev.Count, data.Test.Count), reported, finalTest, Model.Sizes, resumedFrom, history) with
         {
-            Name = config.RunName(),
-            Config = ConfigOptions.ToJson(config),
-            Model = Model.Description,
-            Backend = backend.Name,
-            Native = MePropLibrary.BuildInfo,
-            Threads = MePropLibrary.NumThreads,
-            TrainExamples = data.Train.Count,
-            DevExamples = data.Dev.Count,
-            TestExamples = data.Test.Count,
-            DevAccuracy = reported?.DevAccuracy ?? 0,
-            TestAccuracy = reported?.TestAccuracy ?? 0,
-            BestEpoch = reported?.Epoch ?? 0,
-            BestPoint = reported?.Point ?? 0,
-            FinalTestAccuracy = finalTest,
-            FinalLayerSizes = Model.Sizes,
             StoppedEarly = stoppedEarly,
-            ResumedFromEpoch = resumedFrom,
-            Epochs = [.. history],
-            Sums = RunResult.Sum(history),
             ExportedModel = exported,
             ExportedModelTestAccuracy = exportedAccuracy,
             AutoChoices = config.Strategy == MeProp.StrategyKind.Auto ? MeProp.AutoStrategy.ChoicesOf(Model.LinearLayers.Select(l => l.Strategy)) : null,

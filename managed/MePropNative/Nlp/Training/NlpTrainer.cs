@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using MePropNative.Backends;
-using MePropNative.Bindings;
 using MePropNative.Layers;
 using MePropNative.Optimizers;
 using MePropNative.Tensors;
@@ -233,27 +232,10 @@ public sealed class NlpTrainer
             exported = Path.Combine(c.Out, "model.bin");
             Task.SaveModel(exported);
         }
-        var common = new RunResult
+        var common = RunResult.Create(config.RunName(), config.ToJson(), Task.Description, backend.Name,
+            (Task.TrainSentences, Task.DevSentences, Task.TestSentences), reported?.ToCommon(), last?.TestAccuracy ?? 0, Task.Sizes, resumedFrom, history) with
         {
-            Name = config.RunName(),
-            Config = config.ToJson(),
-            Model = Task.Description,
-            Backend = backend.Name,
-            Native = MePropLibrary.BuildInfo,
-            Threads = MePropLibrary.NumThreads,
-            TrainExamples = Task.TrainSentences,
-            DevExamples = Task.DevSentences,
-            TestExamples = Task.TestSentences,
-            DevAccuracy = reported?.DevAccuracy ?? 0,
-            TestAccuracy = reported?.TestAccuracy ?? 0,
-            BestEpoch = reported?.Epoch ?? 0,
-            BestPoint = reported?.Point ?? 0,
-            FinalTestAccuracy = last?.TestAccuracy ?? 0,
-            FinalLayerSizes = Task.Sizes,
             StoppedEarly = stoppedEarly,
-            ResumedFromEpoch = resumedFrom,
-            Epochs = [.. history],
-            Sums = RunResult.Sum(history),
             ExportedModel = exported,
         };
         var result = new NlpRunResult(Task.Name, common, [.. extras], reported, Task.DataSummary);
