@@ -1,8 +1,11 @@
-/* Sparse backward, AVX2+FMA, by blocks of up to 96 columns (12 accumulators; the W or dW column slice stays in L2
- * across the batch).
- * dx: per example, the k selected W rows are accumulated in registers (one FMA per element, t in order).
- * dW: x[b, block] stays in registers while its k axpys go into the selected dW rows, b in order. Columns past the
- * last full vector use scalar FMAs, so every element gets one rounding per step whatever its position. */
+/* Sparse backward, AVX2+FMA, by blocks of up to 96 columns (12 accumulators).
+ * dx: per example, the k selected W rows are accumulated in registers (one FMA per element, t in order); the W
+ *     column slice stays in L2 across the batch.
+ * dW (per example): x[b, block] stays in registers while its k axpys go into the selected dW rows, b in order.
+ * dW (grouped, the pairs sorted by row): each dW row block is loaded once, gets its pairs' FMAs in registers and is
+ *     stored once; the batch's x slice stays in L1 across the rows.
+ * Columns past the last full vector use scalar FMAs, so every element gets one rounding per step whatever its
+ * position. */
 #include "kernels.h"
 
 #include <immintrin.h>
