@@ -40,6 +40,7 @@ internal static class CnnCommands
         ["select_by"] = "report the test accuracy of the best dev evaluation (dev) or of the last (last)",
         ["seed"] = "run seed (initialization, shuffling, dropout)",
         ["threads"] = "libmeprop threads (0: its default)",
+        ["device"] = "where to train: cpu, cuda (device 0) or cuda:N",
         ["out"] = "folder for results.json, results.csv and checkpoint.bin",
         ["resume"] = "continue from OUT/checkpoint.bin when it exists",
     };
@@ -101,8 +102,9 @@ internal static class CnnCommands
 
     public static RunResult Run(CnnConfig config, bool noProgress, string? label = null)
     {
+        config.Validate();
+        using var backend = DeviceOptions.CreateBackend(config.Device, config.Threads); // first: a missing GPU is reported before the data loads
         var data = MnistFiles.InDirectory(config.DataDir).Load(config.DevSize, config.TrainLimit);
-        using var backend = new CpuBackend(config.Threads);
         return ProgressReporter.Run(label ?? config.RunName(), noProgress, observer => new CnnTrainer(config, backend, data, observer).Run());
     }
 
@@ -190,11 +192,15 @@ internal static class CnnCommands
         var bn = new Option<bool>("--batchnorm") { Description = "with BatchNorm" };
         var dataDir = new Option<string>("--data-dir") { Description = "MNIST folder (random images when missing)", DefaultValueFactory = _ => "data/mnist" };
         var threads = new Option<int>("--threads") { Description = "libmeprop threads (0: its default)", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda (device 0) or cuda:N", DefaultValueFactory = _ => "cpu" };
         var output = new Option<string?>("--markdown") { Description = "also write the table to this file" };
-        foreach (var o in new Option[] { batch, reps, bn, dataDir, threads, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { batch, reps, bn, dataDir, threads, device, output }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
-            using var backend = new CpuBackend(parse.GetValue(threads));
+            IBackend backend;
+            try { backend = DeviceOptions.CreateBackend(parse.GetValue(device)!, parse.GetValue(threads)); }
+            catch (ConfigException e) { Console.Error.WriteLine($"meprop: {e.Message}"); return 2; }
+            using var ownedBackend = backend;
             var files = MnistFiles.InDirectory(parse.GetValue(dataDir)!);
             var images = File.Exists(files.TrainImages) && File.Exists(files.TrainLabels) ? LabeledImages.FromIdx(files.TrainImages, files.TrainLabels) : null;
             var report = ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings

@@ -49,6 +49,8 @@ public sealed class CnnConfig
     public string SelectBy { get; set; } = "dev";
     public long Seed { get; set; } = 1;
     public int Threads { get; set; }
+    /// <summary>"cpu", "cuda" (device 0) or "cuda:N".</summary>
+    public string Device { get; set; } = "cpu";
 
     // output
     public string? Out { get; set; }
@@ -146,6 +148,7 @@ public sealed class CnnConfig
         if (EvalBatchSize < 1) p.Add($"eval_batch_size = {EvalBatchSize} must be >= 1.");
         if (SelectBy is not ("dev" or "last")) p.Add($"select_by = '{SelectBy}' must be dev or last.");
         if (Threads < 0) p.Add($"threads = {Threads} must be >= 0 (0: the library's default).");
+        p.AddRange(DeviceOptions.Problems(Device, "default", autoCandidates: null));
         if (Resume && Out is null) p.Add("resume needs out (its checkpoint.bin is resumed).");
         return p;
     }

@@ -97,11 +97,14 @@ public class CudaBackendCpuTests
         Assert.Equal(24.0, cpu.SumOfSquares(t));
     }
 
-    [Fact]
-    public void TheCliReportsTheMissingDeviceAndExitsWithAConfigError()
+    [Theory]
+    [InlineData("train mlp --device cuda --epochs 1")]
+    [InlineData("train cnn --device cuda --epochs 1")]
+    [InlineData("bench cnn --device cuda --repetitions 1")]
+    public void TheCliReportsTheMissingDeviceAndExitsWithAConfigError(string arguments)
     {
         Assert.SkipWhen(CudaBackend.IsAvailable(0, out _), "a usable CUDA device is present");
-        var (code, stdout, err) = MepropCli.Run("train", "mlp", "--device", "cuda", "--epochs", "1");
+        var (code, stdout, err) = MepropCli.Run(arguments.Split(' '));
         Assert.Equal(2, code);
         Assert.Contains("meprop: --device cuda: no CUDA device: ", err);
         Assert.DoesNotContain("Exception", err + stdout);
