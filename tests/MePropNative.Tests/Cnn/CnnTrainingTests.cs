@@ -30,9 +30,9 @@ public class CnnTrainingTests
         return new LabeledImages(x, y, 784, 10);
     }
 
-    private static DatasetSplits Data() => new(Quadrants(60, 1), Quadrants(20, 2), Quadrants(20, 3));
+    internal static DatasetSplits Data() => new(Quadrants(60, 1), Quadrants(20, 2), Quadrants(20, 3));
 
-    private static CnnConfig Small(bool bn, float ratio, float decay) => new()
+    internal static CnnConfig Small(bool bn, float ratio, float decay) => new()
     {
         ConvChannels = [4, 8],
         Hidden = [16],
