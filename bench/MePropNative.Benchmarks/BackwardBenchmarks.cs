@@ -7,7 +7,8 @@ namespace MePropNative.Benchmarks;
 /// The whole backward of a linear layer y = x·W^T + b (dx, dW, db) from dy: dense through our SGEMM (the baseline),
 /// meProp per-example top-k (selection + sparse kernels) and unified top-k (selection + compaction + small GEMMs +
 /// scatter). Selection is included: it is part of what meProp costs. One more row times the per-example products
-/// alone (dx, dW, db from a selection made in the setup), the part that replaces the dense GEMMs.
+/// alone (dx, dW, db from a selection made in the setup), the part that replaces the dense GEMMs. Buffers are 64-byte
+/// aligned like the CPU backend's (<see cref="AlignedArray{T}"/>).
 /// </summary>
 [Config(typeof(BenchConfig))]
 public class BackwardBenchmarks
@@ -16,29 +17,30 @@ public class BackwardBenchmarks
 
     [ParamsSource(nameof(Shapes))] public LayerShape Shape;
 
-    private float[] dy = [], w = [], x = [], dx = [], dw = [], db = [];
-    private int[] indices = [], fixedIndices = [];
-    private float[] fixedValues = [];
-    private float[] values = [], dyCompact = [], wCompact = [], dwCompact = [];
-    private byte[] workspace = [];
+    private AlignedArray<float> dy = AlignedArray<float>.Empty, w = AlignedArray<float>.Empty, x = AlignedArray<float>.Empty,
+        dx = AlignedArray<float>.Empty, dw = AlignedArray<float>.Empty, db = AlignedArray<float>.Empty;
+    private AlignedArray<int> indices = AlignedArray<int>.Empty, fixedIndices = AlignedArray<int>.Empty;
+    private AlignedArray<float> fixedValues = AlignedArray<float>.Empty, values = AlignedArray<float>.Empty,
+        dyCompact = AlignedArray<float>.Empty, wCompact = AlignedArray<float>.Empty, dwCompact = AlignedArray<float>.Empty;
+    private AlignedArray<byte> workspace = AlignedArray<byte>.Empty;
 
     [GlobalSetup]
     public void Setup()
     {
         var random = new Random(2);
-        float[] Random(int length)
+        AlignedArray<float> Random(int length)
         {
-            var data = new float[length];
-            for (int i = 0; i < length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
+            var data = new AlignedArray<float>(length);
+            for (int i = 0; i < length; i++) data.Span[i] = (float)(random.NextDouble() * 2 - 1);
             return data;
         }
         (int b, int n, int m, int k) = (Shape.Batch, Shape.N, Shape.M, Shape.K);
         dy = Random(b * n); w = Random(n * m); x = Random(b * m);
-        dx = new float[b * m]; dw = new float[n * m]; db = new float[n];
-        indices = new int[b * k]; values = new float[b * k];
-        dyCompact = new float[b * k]; wCompact = new float[k * m]; dwCompact = new float[k * m];
-        workspace = new byte[Math.Max(Kernels.TopKAbsRowsWorkspaceSize(n, k), Kernels.TopKAbsUnifiedWorkspaceSize(b, n, k))];
-        fixedIndices = new int[b * k]; fixedValues = new float[b * k];
+        dx = new(b * m); dw = new(n * m); db = new(n);
+        indices = new(b * k); values = new(b * k);
+        dyCompact = new(b * k); wCompact = new(k * m); dwCompact = new(k * m);
+        workspace = new((int)Math.Max(Kernels.TopKAbsRowsWorkspaceSize(n, k), Kernels.TopKAbsUnifiedWorkspaceSize(b, n, k)));
+        fixedIndices = new(b * k); fixedValues = new(b * k);
         Kernels.TopKAbsRows(dy, b, n, n, k, fixedIndices, k, fixedValues, k, workspace);
     }
 
