@@ -119,10 +119,11 @@ struct BnInferenceOp {
     const float* running_mean;
     const float* running_var;
     float* y;
-    __device__ void operator()(int64_t r, int64_t c) const {
+    __device__ void operator()(int64_t, int64_t e) const { /* e = r * C + c */
+        const int64_t c = e % C;
         const float scale = (float)((double)gamma[c] / sqrt((double)running_var[c] + (double)epsilon));
         const float shift = __fsub_rn(beta[c], __fmul_rn(running_mean[c], scale));
-        y[r * C + c] = fmaf(x[r * C + c], scale, shift);
+        y[e] = fmaf(x[e], scale, shift);
     }
 };
 
@@ -167,7 +168,7 @@ mp_status mp_cuda_batchnorm_forward_inference_f32(const float* x, int64_t rows, 
     MP_CHECK_PTR(y);
     MP_CHECK_POSITIVE(rows);
     MP_CHECK_POSITIVE(channels);
-    return launch_map2d(MP_FN, rows, channels,
+    return launch_map2d(MP_FN, 1, rows * channels, /* flat: full blocks whatever C */
                         BnInferenceOp{x, channels, gamma, beta, epsilon, running_mean, running_var, y}, stream);
 #undef MP_FN
 }

@@ -16,15 +16,15 @@ using namespace mpcuda;
 
 namespace {
 
-/* scores[(n * C + c) * P + p] from dy[n, p * C + c]: rows n * P + p, columns c (coalesced reads of dy). */
+/* scores[(n * C + c) * P + p] from dy[n, p * C + c], one thread per element of dy in its order (coalesced reads). */
 struct PerMapScoresOp {
     const float* dy;
     int64_t lddy, P, C;
     const float* running; /* NULL: plain |dy| selection */
     float keep, fresh;
     float* scores;
-    __device__ void operator()(int64_t r, int64_t c) const {
-        const int64_t n = r / P, p = r - n * P;
+    __device__ void operator()(int64_t, int64_t e) const {
+        const int64_t r = e / C, c = e - r * C, n = r / P, p = r - n * P;
         const float v = dy[n * lddy + p * C + c];
         scores[(n * C + c) * P + p] =
             running != nullptr ? __fadd_rn(__fmul_rn(keep, running[c * P + p]), __fmul_rn(fresh, fabsf(v))) : v;
@@ -37,7 +37,7 @@ struct ScoreKeys {
     __device__ __forceinline__ uint32_t operator()(int64_t row, int64_t i) const { return abs_key(scores[row * P + i]); }
 };
 
-/* Row n * C + c, slot t of map_idx -> entry n * k + t of channel c. */
+/* Element e = (n * C + c) * k + t of map_idx -> entry n * k + t of channel c. */
 struct PerMapRegroupOp {
     const int32_t* map_idx;
     int64_t ldm, P, C, k;
@@ -47,21 +47,22 @@ struct PerMapRegroupOp {
     int64_t ldi;
     float* val;
     int64_t ldv;
-    __device__ void operator()(int64_t row, int64_t t) const {
-        const int64_t n = row / C, c = row - n * C;
+    __device__ void operator()(int64_t, int64_t e) const {
+        const int64_t row = e / k, t = e - row * k, n = row / C, c = row - n * C;
         const int32_t p = map_idx[row * ldm + t];
         idx[c * ldi + n * k + t] = (int32_t)(n * P + p);
         val[c * ldv + n * k + t] = dy[n * lddy + (int64_t)p * C + c];
     }
 };
 
-/* running[c * P + p] for row p, column c: decay * running + share * (sum over n in order of |dy[n, p, c]|). */
+/* running[c * P + p] for e = p * C + c: decay * running + share * (sum over n in order of |dy[n, p, c]|). */
 struct RunningUpdateOp {
     const float* dy;
     int64_t lddy, batch, P, C;
     float decay, share;
     float* running;
-    __device__ void operator()(int64_t p, int64_t c) const {
+    __device__ void operator()(int64_t, int64_t e) const {
+        const int64_t p = e / C, c = e - p * C;
         float sum = 0.0f;
         for (int64_t n = 0; n < batch; ++n) sum = __fadd_rn(sum, fabsf(dy[n * lddy + p * C + c]));
         float* r = running + c * P + p;
@@ -100,7 +101,8 @@ mp_status mp_cuda_topk_abs_per_map_f32(const float* dy, int64_t batch, int64_t p
     const bool use_decay = decay > 0.0f;
     if (use_decay) MP_CHECK_PTR(running);
 
-    mp_status st = launch_map2d(MP_FN, rows, channels,
+    /* flat launches (one row of all elements): full blocks whatever the number of channels */
+    mp_status st = launch_map2d(MP_FN, 1, rows * channels,
                                 PerMapScoresOp{dy, lddy, positions, channels, use_decay ? running : nullptr, decay,
                                                1.0f - decay, scores},
                                 stream);
@@ -110,10 +112,10 @@ mp_status mp_cuda_topk_abs_per_map_f32(const float* dy, int64_t batch, int64_t p
                      static_cast<const float*>(nullptr), 0, as_stream(stream));
     st = check_launch(MP_FN);
     if (st != MP_OK) return st;
-    st = launch_map2d(MP_FN, maps, k,
+    st = launch_map2d(MP_FN, 1, maps * k,
                       PerMapRegroupOp{map_idx, ldm, positions, channels, k, dy, lddy, idx, ldi, val, ldv}, stream);
     if (st != MP_OK || !use_decay) return st;
-    return launch_map2d(MP_FN, positions, channels,
+    return launch_map2d(MP_FN, 1, map_values,
                         RunningUpdateOp{dy, lddy, batch, positions, channels, decay, (1.0f - decay) / (float)batch,
                                         running},
                         stream);
