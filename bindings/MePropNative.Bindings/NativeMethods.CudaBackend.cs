@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace MePropNative.Bindings;
 
 /// <summary>The GPU backend's kernels (the second mp_cuda_* section of meprop.h: element-wise, loss, optimizer,
-/// bookkeeping, LSTM), one-to-one. Pointers are device pointers. Use <see cref="Cuda.CudaLaunch"/> instead.</summary>
+/// bookkeeping, LSTM, the CNN image operations), one-to-one. Pointers are device pointers. Use <see cref="Cuda.CudaLaunch"/> instead.</summary>
 internal static unsafe partial class NativeMethods
 {
     [LibraryImport(Lib)]
@@ -69,4 +69,33 @@ internal static unsafe partial class NativeMethods
     internal static partial int mp_cuda_lstm_cell_backward_f32(float* gates, long rows, long hidden, long ldg, float* cPrev, long ldp,
         float* tanhC, long ldt, float* dh, long lddh, float* dhCarry, long ldhc, long carriedRows, float* dc, long lddc, float* dGates,
         long lddg, IntPtr stream);
+
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_im2col_f32(ConvShape* geometry, long batch, float* x, long ldx, float* cols, long ldc, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_col2im_f32(ConvShape* geometry, long batch, float* cols, long ldc, float* x, long ldx, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_maxpool2x2_f32(float* x, long batch, long height, long width, long channels, long ldx, float* y,
+        long ldy, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_maxpool2x2_backward_f32(float* x, long ldx, float* y, long ldy, float* dy, long lddy, long batch,
+        long height, long width, long channels, float* dx, long lddx, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_batchnorm_forward_training_f32(float* x, long rows, long channels, float* gamma, float* beta,
+        float epsilon, float momentum, float* runningMean, float* runningVar, float* xhat, float* invStd, float* y, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_batchnorm_forward_inference_f32(float* x, long rows, long channels, float* gamma, float* beta,
+        float epsilon, float* runningMean, float* runningVar, float* y, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_batchnorm_backward_f32(float* dy, float* xhat, long rows, long channels, float* gamma,
+        float* invStd, float* dgamma, float* dbeta, int accumulate, float* dx, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_topk_abs_per_map_f32(float* dy, long batch, long positions, long channels, long lddy, long k,
+        float* running, float decay, int* idx, long ldi, float* val, long ldv, float* scores, int* mapIdx, long ldm, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_conv_sparse_dw_f32(ConvShape* geometry, long batch, long channels, long k, int* idx, long ldi,
+        float* val, long ldv, float* x, long ldx, float* dw, long lddw, int accumulate, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_conv_sparse_dx_f32(ConvShape* geometry, long batch, long channels, long k, int* idx, long ldi,
+        float* val, long ldv, float* w, long ldw, float* dx, long lddx, IntPtr stream);
 }

@@ -333,6 +333,66 @@ MP_API mp_status mp_cuda_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_
                                                 const float* x, int64_t ldx, float* dw, int64_t lddw, int32_t algo,
                                                 void* workspace, int64_t workspace_bytes, void* stream);
 
+/* -- convolutional networks (meProp-CNN): the CUDA backend's image operations. Images are channels-last rows
+ *    (see mp_conv_geometry above); the geometry struct itself is read on the host. -- */
+/* im2col: cols[(n*P + p)*ldc + (kh*kernel_w + kw)*in_c + ci] = x[n*ldx + (ih*in_w + iw)*in_c + ci] with
+ * ih = oh*stride - pad_top + kh, iw = ow*stride - pad_left + kw (0 in the padding); cols is (batch*P) x K. Bitwise. */
+MP_API mp_status mp_cuda_im2col_f32(const mp_conv_geometry* geometry, int64_t batch, const float* x, int64_t ldx,
+                                    float* cols, int64_t ldc, void* stream);
+/* col2im, the adjoint: x = 0, then every column entry added back onto its pixel. A gather (each input element sums
+ * its entries, output positions ascending, from +0): no atomics, deterministic, bitwise the CPU backend's result. */
+MP_API mp_status mp_cuda_col2im_f32(const mp_conv_geometry* geometry, int64_t batch, const float* cols, int64_t ldc,
+                                    float* x, int64_t ldx, void* stream);
+/* 2 x 2 max pooling, stride 2: x batch x (height*width*channels) -> y batch x ((height/2)*(width/2)*channels), an odd
+ * last row or column dropped; height, width >= 2. NaN in a window gives NaN; +0 is larger than -0 (as .NET's
+ * MathF.Max). Bitwise. */
+MP_API mp_status mp_cuda_maxpool2x2_f32(const float* x, int64_t batch, int64_t height, int64_t width, int64_t channels,
+                                        int64_t ldx, float* y, int64_t ldy, void* stream);
+/* dx = dy routed to each window's first element equal to y (order (0,0), (0,1), (1,0), (1,1); to (1,1) when y is NaN),
+ * 0 elsewhere and in a dropped odd row or column. Every dx element written once; bitwise. */
+MP_API mp_status mp_cuda_maxpool2x2_backward_f32(const float* x, int64_t ldx, const float* y, int64_t ldy,
+                                                 const float* dy, int64_t lddy, int64_t batch, int64_t height,
+                                                 int64_t width, int64_t channels, float* dx, int64_t lddx,
+                                                 void* stream);
+/* Batch norm over the rows of contiguous rows x channels matrices (per-channel tensors: channels floats). Training:
+ * mean and biased variance per channel (sums in double, two passes), inv_std = 1 / sqrt(var + epsilon), xhat =
+ * (x - mean) * inv_std, y = gamma * xhat + beta, running_mean = (1 - momentum) * running_mean + momentum * mean,
+ * running_var likewise from the unbiased variance (rows / (rows - 1) * var). Deterministic (fixed-order sums, no
+ * atomics). xhat and y may be x. */
+MP_API mp_status mp_cuda_batchnorm_forward_training_f32(const float* x, int64_t rows, int64_t channels,
+                                                        const float* gamma, const float* beta, float epsilon,
+                                                        float momentum, float* running_mean, float* running_var,
+                                                        float* xhat, float* inv_std, float* y, void* stream);
+/* Inference: y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta (y may be x). */
+MP_API mp_status mp_cuda_batchnorm_forward_inference_f32(const float* x, int64_t rows, int64_t channels,
+                                                         const float* gamma, const float* beta, float epsilon,
+                                                         const float* running_mean, const float* running_var,
+                                                         float* y, void* stream);
+/* Backward: dbeta = (accumulate ? dbeta : 0) + sum dy, dgamma likewise + sum dy * xhat, dx = gamma * inv_std *
+ * (dy - mean(dy) - xhat * mean(dy * xhat)) (dx may be dy). Deterministic. */
+MP_API mp_status mp_cuda_batchnorm_backward_f32(const float* dy, const float* xhat, int64_t rows, int64_t channels,
+                                                const float* gamma, const float* inv_std, float* dgamma, float* dbeta,
+                                                int32_t accumulate, float* dx, void* stream);
+/* Per-map top-k: mp_topk_abs_per_map_f32's contract (same selection, channel-major idx / val, the same decay score
+ * and running update, bitwise), with the caller's device workspace instead of a byte count: scores (batch*channels x
+ * positions floats, contiguous) and map_idx (batch*channels x k int32, leading dimension ldm >= k). Deterministic. */
+MP_API mp_status mp_cuda_topk_abs_per_map_f32(const float* dy, int64_t batch, int64_t positions, int64_t channels,
+                                              int64_t lddy, int64_t k, float* running, float decay, int32_t* idx,
+                                              int64_t ldi, float* val, int64_t ldv, float* scores, int32_t* map_idx,
+                                              int64_t ldm, void* stream);
+/* Sparse conv dW from the input images: mp_conv_sparse_dw_f32's contract; an entry whose index is not a position of
+ * its example is skipped (not checked on the host). Deterministic: each dW element sums its channel's entries in
+ * order. */
+MP_API mp_status mp_cuda_conv_sparse_dw_f32(const mp_conv_geometry* geometry, int64_t batch, int64_t channels,
+                                            int64_t k, const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
+                                            const float* x, int64_t ldx, float* dw, int64_t lddw, int32_t accumulate,
+                                            void* stream);
+/* Sparse conv dx: mp_conv_sparse_dx_f32's contract (overwrites dx; bad indices skipped). Atomic adds onto the input
+ * pixels: the order of the additions (hence the last bits) is not fixed. */
+MP_API mp_status mp_cuda_conv_sparse_dx_f32(const mp_conv_geometry* geometry, int64_t batch, int64_t channels,
+                                            int64_t k, const int32_t* idx, int64_t ldi, const float* val, int64_t ldv,
+                                            const float* w, int64_t ldw, float* dx, int64_t lddx, void* stream);
+
 /* ---- CUDA: the element-wise, loss, optimizer and bookkeeping kernels of the GPU backend --------------------
  * Same launcher conventions as above (device pointers, a stream, host-side argument checks, no synchronization,
  * no allocation). Matrices are rows x cols with a leading dimension; an output may alias an input only where

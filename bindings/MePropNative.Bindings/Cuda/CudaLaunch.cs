@@ -186,6 +186,71 @@ public static unsafe class CudaLaunch
         Check(NativeMethods.mp_cuda_lstm_cell_backward_f32(F(gates), rows, hidden, ldg, F(cPrev), ldp, F(tanhC), ldt, F(dh),
             lddh, F(dhCarry), ldhc, carriedRows, F(dc), lddc, F(dGates), lddg, S(stream)));
 
+    // ---- the CNN image operations (meProp-CNN) ----
+
+    public static void Im2Col(in ConvShape geometry, long batch, ulong x, long ldx, ulong columns, long ldc, CudaStream stream)
+    {
+        var g = geometry;
+        Check(NativeMethods.mp_cuda_im2col_f32(&g, batch, F(x), ldx, F(columns), ldc, S(stream)));
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/> (overwrites x), a deterministic gather.</summary>
+    public static void Col2Im(in ConvShape geometry, long batch, ulong columns, long ldc, ulong x, long ldx, CudaStream stream)
+    {
+        var g = geometry;
+        Check(NativeMethods.mp_cuda_col2im_f32(&g, batch, F(columns), ldc, F(x), ldx, S(stream)));
+    }
+
+    public static void MaxPool2x2(ulong x, long batch, long height, long width, long channels, long ldx, ulong y, long ldy,
+        CudaStream stream) =>
+        Check(NativeMethods.mp_cuda_maxpool2x2_f32(F(x), batch, height, width, channels, ldx, F(y), ldy, S(stream)));
+
+    public static void MaxPool2x2Backward(ulong x, long ldx, ulong y, long ldy, ulong dy, long lddy, long batch, long height, long width,
+        long channels, ulong dx, long lddx, CudaStream stream) =>
+        Check(NativeMethods.mp_cuda_maxpool2x2_backward_f32(F(x), ldx, F(y), ldy, F(dy), lddy, batch, height, width, channels, F(dx),
+            lddx, S(stream)));
+
+    /// <summary>Batch norm over the rows of contiguous rows x channels matrices; per-channel tensors hold channels floats.</summary>
+    public static void BatchNormForwardTraining(ulong x, long rows, long channels, ulong gamma, ulong beta, float epsilon, float momentum,
+        ulong runningMean, ulong runningVariance, ulong xhat, ulong invStd, ulong y, CudaStream stream) =>
+        Check(NativeMethods.mp_cuda_batchnorm_forward_training_f32(F(x), rows, channels, F(gamma), F(beta), epsilon, momentum,
+            F(runningMean), F(runningVariance), F(xhat), F(invStd), F(y), S(stream)));
+
+    public static void BatchNormForwardInference(ulong x, long rows, long channels, ulong gamma, ulong beta, float epsilon,
+        ulong runningMean, ulong runningVariance, ulong y, CudaStream stream) =>
+        Check(NativeMethods.mp_cuda_batchnorm_forward_inference_f32(F(x), rows, channels, F(gamma), F(beta), epsilon, F(runningMean),
+            F(runningVariance), F(y), S(stream)));
+
+    public static void BatchNormBackward(ulong dy, ulong xhat, long rows, long channels, ulong gamma, ulong invStd, ulong dgamma,
+        ulong dbeta, bool accumulate, ulong dx, CudaStream stream) =>
+        Check(NativeMethods.mp_cuda_batchnorm_backward_f32(F(dy), F(xhat), rows, channels, F(gamma), F(invStd), F(dgamma), F(dbeta),
+            accumulate ? 1 : 0, F(dx), S(stream)));
+
+    /// <summary>Per-map top-k (running 0: no decay); scores ((batch * channels) x positions, contiguous) and mapIndices
+    /// ((batch * channels) x k, leading dimension ldm) are device workspace.</summary>
+    public static void TopKAbsPerMap(ulong dy, long batch, long positions, long channels, long lddy, long k, ulong running, float decay,
+        ulong indices, long ldi, ulong values, long ldv, ulong scores, ulong mapIndices, long ldm, CudaStream stream) =>
+        Check(NativeMethods.mp_cuda_topk_abs_per_map_f32(F(dy), batch, positions, channels, lddy, k, F(running), decay, I(indices), ldi,
+            F(values), ldv, F(scores), I(mapIndices), ldm, S(stream)));
+
+    /// <summary>Sparse conv dW from the input images (deterministic).</summary>
+    public static void ConvSparseWeightGradient(in ConvShape geometry, long batch, long channels, long k, ulong indices, long ldi,
+        ulong values, long ldv, ulong x, long ldx, ulong dw, long lddw, bool accumulate, CudaStream stream)
+    {
+        var g = geometry;
+        Check(NativeMethods.mp_cuda_conv_sparse_dw_f32(&g, batch, channels, k, I(indices), ldi, F(values), ldv, F(x), ldx, F(dw), lddw,
+            accumulate ? 1 : 0, S(stream)));
+    }
+
+    /// <summary>Sparse conv dx (overwrites dx; atomic adds, so the order of additions is not fixed).</summary>
+    public static void ConvSparseInputGradient(in ConvShape geometry, long batch, long channels, long k, ulong indices, long ldi,
+        ulong values, long ldv, ulong w, long ldw, ulong dx, long lddx, CudaStream stream)
+    {
+        var g = geometry;
+        Check(NativeMethods.mp_cuda_conv_sparse_dx_f32(&g, batch, channels, k, I(indices), ldi, F(values), ldv, F(w), ldw, F(dx), lddx,
+            S(stream)));
+    }
+
     // ---- plumbing ----
 
     private static float* F(ulong p) => (float*)(nint)p;

@@ -1,3 +1,5 @@
+using MePropNative.Bindings;
+
 namespace MePropNative.Backends;
 
 /// <summary>
@@ -39,6 +41,10 @@ public readonly record struct ConvGeometry(
 
     /// <summary>Floats per input example (H * W * Cin).</summary>
     public int InputSize => InputHeight * InputWidth * InputChannels;
+
+    /// <summary>The same geometry as libmeprop's mp_conv_geometry.</summary>
+    internal ConvShape Native => new(InputHeight, InputWidth, InputChannels, KernelHeight, KernelWidth, Stride, PadTop, PadLeft,
+        OutputHeight, OutputWidth);
 
     public override string ToString() =>
         $"{InputHeight}x{InputWidth}x{InputChannels} * {KernelHeight}x{KernelWidth} s{Stride} p({PadTop},{PadLeft}) -> {OutputHeight}x{OutputWidth}";

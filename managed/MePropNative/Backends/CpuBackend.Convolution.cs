@@ -134,8 +134,7 @@ public sealed partial class CpuBackend
             new Span<float>(Ptr(input), (N - 1) * ldx + g.InputSize), ldx);
     }
 
-    private static ConvShape Shape(in ConvGeometry g) => new(g.InputHeight, g.InputWidth, g.InputChannels, g.KernelHeight, g.KernelWidth,
-        g.Stride, g.PadTop, g.PadLeft, g.OutputHeight, g.OutputWidth);
+    private static ConvShape Shape(in ConvGeometry g) => g.Native;
 
     public unsafe void ConvSparseBackwardWeights(IndexTensor indices, Tensor values, int k, Tensor input, in ConvGeometry geometry, Tensor weightGradient, bool accumulate)
     {

@@ -273,3 +273,53 @@ mp_status mp_cuda_lstm_cell_backward_f32(const float* gates, int64_t rows, int64
     (void)gates; (void)rows; (void)hidden; (void)ldg; (void)c_prev; (void)ldp; (void)tanh_c; (void)ldt; (void)dh; (void)lddh; (void)dh_carry; (void)ldhc; (void)carried_rows; (void)dc; (void)lddc; (void)d_gates; (void)lddg; (void)stream;
     MP_NO_CUDA("mp_cuda_lstm_cell_backward_f32");
 }
+
+mp_status mp_cuda_im2col_f32(const mp_conv_geometry* geometry, int64_t batch, const float* x, int64_t ldx, float* cols, int64_t ldc, void* stream) {
+    (void)geometry; (void)batch; (void)x; (void)ldx; (void)cols; (void)ldc; (void)stream;
+    MP_NO_CUDA("mp_cuda_im2col_f32");
+}
+
+mp_status mp_cuda_col2im_f32(const mp_conv_geometry* geometry, int64_t batch, const float* cols, int64_t ldc, float* x, int64_t ldx, void* stream) {
+    (void)geometry; (void)batch; (void)cols; (void)ldc; (void)x; (void)ldx; (void)stream;
+    MP_NO_CUDA("mp_cuda_col2im_f32");
+}
+
+mp_status mp_cuda_maxpool2x2_f32(const float* x, int64_t batch, int64_t height, int64_t width, int64_t channels, int64_t ldx, float* y, int64_t ldy, void* stream) {
+    (void)x; (void)batch; (void)height; (void)width; (void)channels; (void)ldx; (void)y; (void)ldy; (void)stream;
+    MP_NO_CUDA("mp_cuda_maxpool2x2_f32");
+}
+
+mp_status mp_cuda_maxpool2x2_backward_f32(const float* x, int64_t ldx, const float* y, int64_t ldy, const float* dy, int64_t lddy, int64_t batch, int64_t height, int64_t width, int64_t channels, float* dx, int64_t lddx, void* stream) {
+    (void)x; (void)ldx; (void)y; (void)ldy; (void)dy; (void)lddy; (void)batch; (void)height; (void)width; (void)channels; (void)dx; (void)lddx; (void)stream;
+    MP_NO_CUDA("mp_cuda_maxpool2x2_backward_f32");
+}
+
+mp_status mp_cuda_batchnorm_forward_training_f32(const float* x, int64_t rows, int64_t channels, const float* gamma, const float* beta, float epsilon, float momentum, float* running_mean, float* running_var, float* xhat, float* inv_std, float* y, void* stream) {
+    (void)x; (void)rows; (void)channels; (void)gamma; (void)beta; (void)epsilon; (void)momentum; (void)running_mean; (void)running_var; (void)xhat; (void)inv_std; (void)y; (void)stream;
+    MP_NO_CUDA("mp_cuda_batchnorm_forward_training_f32");
+}
+
+mp_status mp_cuda_batchnorm_forward_inference_f32(const float* x, int64_t rows, int64_t channels, const float* gamma, const float* beta, float epsilon, const float* running_mean, const float* running_var, float* y, void* stream) {
+    (void)x; (void)rows; (void)channels; (void)gamma; (void)beta; (void)epsilon; (void)running_mean; (void)running_var; (void)y; (void)stream;
+    MP_NO_CUDA("mp_cuda_batchnorm_forward_inference_f32");
+}
+
+mp_status mp_cuda_batchnorm_backward_f32(const float* dy, const float* xhat, int64_t rows, int64_t channels, const float* gamma, const float* inv_std, float* dgamma, float* dbeta, int32_t accumulate, float* dx, void* stream) {
+    (void)dy; (void)xhat; (void)rows; (void)channels; (void)gamma; (void)inv_std; (void)dgamma; (void)dbeta; (void)accumulate; (void)dx; (void)stream;
+    MP_NO_CUDA("mp_cuda_batchnorm_backward_f32");
+}
+
+mp_status mp_cuda_topk_abs_per_map_f32(const float* dy, int64_t batch, int64_t positions, int64_t channels, int64_t lddy, int64_t k, float* running, float decay, int32_t* idx, int64_t ldi, float* val, int64_t ldv, float* scores, int32_t* map_idx, int64_t ldm, void* stream) {
+    (void)dy; (void)batch; (void)positions; (void)channels; (void)lddy; (void)k; (void)running; (void)decay; (void)idx; (void)ldi; (void)val; (void)ldv; (void)scores; (void)map_idx; (void)ldm; (void)stream;
+    MP_NO_CUDA("mp_cuda_topk_abs_per_map_f32");
+}
+
+mp_status mp_cuda_conv_sparse_dw_f32(const mp_conv_geometry* geometry, int64_t batch, int64_t channels, int64_t k, const int32_t* idx, int64_t ldi, const float* val, int64_t ldv, const float* x, int64_t ldx, float* dw, int64_t lddw, int32_t accumulate, void* stream) {
+    (void)geometry; (void)batch; (void)channels; (void)k; (void)idx; (void)ldi; (void)val; (void)ldv; (void)x; (void)ldx; (void)dw; (void)lddw; (void)accumulate; (void)stream;
+    MP_NO_CUDA("mp_cuda_conv_sparse_dw_f32");
+}
+
+mp_status mp_cuda_conv_sparse_dx_f32(const mp_conv_geometry* geometry, int64_t batch, int64_t channels, int64_t k, const int32_t* idx, int64_t ldi, const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx, int64_t lddx, void* stream) {
+    (void)geometry; (void)batch; (void)channels; (void)k; (void)idx; (void)ldi; (void)val; (void)ldv; (void)w; (void)ldw; (void)dx; (void)lddx; (void)stream;
+    MP_NO_CUDA("mp_cuda_conv_sparse_dx_f32");
+}

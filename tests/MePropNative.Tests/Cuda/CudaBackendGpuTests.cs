@@ -434,15 +434,155 @@ public class CudaBackendGpuTests(CudaBackendFixture fixture) : IClassFixture<Cud
         }
     }
 
-    [Fact]
-    public void ImageOperationsWithoutGpuKernelsSaySoAndNameTheCpu()
+    // ---- convolutional networks (meProp-CNN) ---------------------------------------------------------------------------------
+
+    private static ConvGeometry Geometry(int h, int w, int c, int kernel, bool same, int stride) =>
+        same ? ConvGeometry.Same(h, w, c, kernel, stride) : ConvGeometry.Valid(h, w, c, kernel, stride);
+
+    [Theory]
+    [InlineData(2, 5, 7, 3, 3, 1, true)]
+    [InlineData(3, 6, 5, 33, 3, 2, true)]
+    [InlineData(1, 4, 4, 1, 2, 2, false)]
+    [InlineData(2, 9, 6, 5, 5, 2, true)]
+    public void Im2ColAndCol2Im(int batch, int h, int w, int c, int kernel, int stride, bool same)
     {
         var gpu = fixture.Gpu();
-        var x = gpu.Allocate(2, 4 * 4 * 3);
-        var e = Assert.Throws<NotSupportedException>(() => gpu.MaxPool2x2(x, 4, 4, 3, gpu.Allocate(2, 2 * 2 * 3)));
-        Assert.Contains("MaxPool2x2", e.Message);
-        Assert.Contains("--device cpu", e.Message);
-        Assert.Throws<NotSupportedException>(() => gpu.Im2Col(x, ConvGeometry.Same(4, 4, 3, 3), gpu.Allocate(32, 27)));
+        var g = Geometry(h, w, c, kernel, same, stride);
+        int rows = batch * g.Positions;
+        var x = Both(gpu, Fresh(batch * g.InputSize), batch, g.InputSize, strided: true);
+        var cols = Poisoned(gpu, rows, g.PatchSize, strided: true);
+        cpu.Im2Col(x.Cpu, g, cols.Cpu); gpu.Im2Col(x.Gpu, g, cols.Gpu);
+        Exact(gpu, cols, $"im2col {g}");
+        var dcols = Both(gpu, Fresh(rows * g.PatchSize), rows, g.PatchSize, strided: true);
+        var dx = Poisoned(gpu, batch, g.InputSize, strided: true);
+        cpu.Col2Im(dcols.Cpu, g, dx.Cpu); gpu.Col2Im(dcols.Gpu, g, dx.Gpu);
+        Exact(gpu, dx, $"col2im {g}"); // the same sums in the same order
+        Assert.Throws<ArgumentException>(() => gpu.Im2Col(x.Gpu, g, gpu.Allocate(rows + 1, g.PatchSize)));
+    }
+
+    [Theory]
+    [InlineData(2, 25, 3, 5, 0f)]
+    [InlineData(2, 25, 3, 5, 0.6f)]
+    [InlineData(3, 49, 33, 1, 0f)]
+    [InlineData(2, 16, 5, 16, 0.6f)]
+    public void TopKPerMapIsTheCpuSelectionAndRunningUpdate(int batch, int positions, int channels, int k, float decay)
+    {
+        var gpu = fixture.Gpu();
+        // ties (few distinct magnitudes), zeros and a NaN
+        var rng = new Random(seed++);
+        float[] dy = Enumerable.Range(0, batch * positions * channels)
+            .Select(_ => rng.Next(10) < 3 ? 0f : (rng.Next(9) - 4) * 0.3f).ToArray();
+        dy[positions * channels / 2] = float.NaN;
+        var tdy = Both(gpu, dy, batch, positions * channels, strided: true);
+        var running = Both(gpu, Fresh(channels * positions).Select(MathF.Abs).ToArray(), channels, positions);
+        var scores = (cpu.Allocate(batch * channels, positions), gpu.Allocate(batch * channels, positions));
+        var maps = (cpu.AllocateIndices(batch * channels, k), gpu.AllocateIndices(batch * channels, k));
+        var idx = BothIndices(gpu, Enumerable.Repeat(-1, channels * batch * k).ToArray(), channels, batch * k);
+        var val = Poisoned(gpu, channels, batch * k, strided: true);
+        cpu.TopKPerMap(tdy.Cpu, channels, k, running.Cpu, decay, scores.Item1, maps.Item1, idx.Cpu, val.Cpu);
+        gpu.TopKPerMap(tdy.Gpu, channels, k, running.Gpu, decay, scores.Item2, maps.Item2, idx.Gpu, val.Gpu);
+        Exact(gpu, idx, "per-map indices");
+        Exact(gpu, val, "per-map values");
+        Exact(gpu, running, "running gradient");
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            gpu.TopKPerMap(tdy.Gpu, channels, positions + 1, running.Gpu, decay, scores.Item2, maps.Item2, idx.Gpu, val.Gpu));
+    }
+
+    [Theory]
+    [InlineData(2, 5, 7, 3, 3, 1, true, 4)]
+    [InlineData(3, 6, 5, 33, 3, 2, true, 1)]
+    [InlineData(1, 4, 4, 1, 2, 2, false, 4)]
+    [InlineData(2, 9, 6, 5, 5, 2, true, 6)]
+    public void SparseConvolutionGradients(int batch, int h, int w, int c, int kernel, int stride, bool same, int k)
+    {
+        var gpu = fixture.Gpu();
+        var g = Geometry(h, w, c, kernel, same, stride);
+        int channels = 6, positions = g.Positions;
+        k = Math.Min(k, positions);
+        var rng = new Random(seed++);
+        var idx = new int[channels * batch * k];
+        for (int ch = 0; ch < channels; ch++)
+            for (int e = 0; e < batch; e++)
+            {
+                var ps = Enumerable.Range(0, positions).OrderBy(_ => rng.Next()).Take(k).Order().ToArray();
+                for (int j = 0; j < k; j++) idx[(ch * batch + e) * k + j] = e * positions + ps[j];
+            }
+        var indices = BothIndices(gpu, idx, channels, batch * k);
+        var values = Both(gpu, Fresh(channels * batch * k), channels, batch * k, strided: true);
+        var x = Both(gpu, Fresh(batch * g.InputSize), batch, g.InputSize, strided: true);
+        var weights = Both(gpu, Fresh(channels * g.PatchSize), channels, g.PatchSize, strided: true);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var dw = accumulate ? Both(gpu, Fresh(channels * g.PatchSize), channels, g.PatchSize, strided: true) : Poisoned(gpu, channels, g.PatchSize, strided: true);
+            cpu.ConvSparseBackwardWeights(indices.Cpu, values.Cpu, k, x.Cpu, g, dw.Cpu, accumulate);
+            gpu.ConvSparseBackwardWeights(indices.Gpu, values.Gpu, k, x.Gpu, g, dw.Gpu, accumulate);
+            Same(gpu, dw, $"sparse conv dW {g} (accumulate {accumulate})");
+        }
+        var dx = Poisoned(gpu, batch, g.InputSize, strided: true);
+        cpu.ConvSparseBackwardInput(indices.Cpu, values.Cpu, k, weights.Cpu, g, dx.Cpu);
+        gpu.ConvSparseBackwardInput(indices.Gpu, values.Gpu, k, weights.Gpu, g, dx.Gpu);
+        Same(gpu, dx, $"sparse conv dx {g}");
+        Assert.Throws<ArgumentException>(() => gpu.ConvSparseBackwardInput(indices.Gpu, values.Gpu, k + 1, weights.Gpu, g, dx.Gpu));
+    }
+
+    [Theory]
+    [InlineData(2, 4, 4, 3)]
+    [InlineData(1, 5, 7, 33)]
+    [InlineData(3, 6, 3, 8)]
+    public void MaxPoolingTiesNaNAndOddSizes(int batch, int h, int w, int c)
+    {
+        var gpu = fixture.Gpu();
+        var rng = new Random(seed++);
+        float[] data = Enumerable.Range(0, batch * h * w * c)
+            .Select(_ => rng.Next(20) switch { 0 => float.NaN, 1 => -0f, 2 => 0f, var v => v % 5 - 2f }).ToArray();
+        int pooled = h / 2 * (w / 2) * c;
+        var x = Both(gpu, data, batch, h * w * c, strided: true);
+        var y = Poisoned(gpu, batch, pooled, strided: true);
+        cpu.MaxPool2x2(x.Cpu, h, w, c, y.Cpu); gpu.MaxPool2x2(x.Gpu, h, w, c, y.Gpu);
+        Exact(gpu, y, "max pool");
+        var dy = Both(gpu, Fresh(batch * pooled), batch, pooled, strided: true);
+        var dx = Poisoned(gpu, batch, h * w * c, strided: true);
+        cpu.MaxPool2x2Backward(x.Cpu, y.Cpu, dy.Cpu, h, w, c, dx.Cpu); gpu.MaxPool2x2Backward(x.Gpu, y.Gpu, dy.Gpu, h, w, c, dx.Gpu);
+        Exact(gpu, dx, "max pool backward");
+        Assert.Throws<ArgumentException>(() => gpu.MaxPool2x2(x.Gpu, h, w, c, gpu.Allocate(batch, pooled + 1)));
+    }
+
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(75, 33)]
+    [InlineData(300, 16)]
+    public void BatchNormalization(int rows, int channels)
+    {
+        var gpu = fixture.Gpu();
+        float[] data = Fresh(rows * channels, 2f).Select((v, i) => v + 0.5f * (i % channels)).ToArray();
+        var x = Both(gpu, data, rows, channels);
+        var gamma = Both(gpu, Fresh(channels), 1, channels);
+        var beta = Both(gpu, Fresh(channels), 1, channels);
+        var mean = Both(gpu, Fresh(channels), 1, channels);
+        var variance = Both(gpu, Fresh(channels).Select(v => MathF.Abs(v) + 0.1f).ToArray(), 1, channels);
+        var xhat = Poisoned(gpu, rows, channels);
+        var inv = Poisoned(gpu, 1, channels);
+        var y = Poisoned(gpu, rows, channels);
+        cpu.BatchNormForwardTraining(x.Cpu, channels, gamma.Cpu, beta.Cpu, 1e-5f, 0.1f, mean.Cpu, variance.Cpu, xhat.Cpu, inv.Cpu, y.Cpu);
+        gpu.BatchNormForwardTraining(x.Gpu, channels, gamma.Gpu, beta.Gpu, 1e-5f, 0.1f, mean.Gpu, variance.Gpu, xhat.Gpu, inv.Gpu, y.Gpu);
+        Same(gpu, xhat, "xhat"); Same(gpu, inv, "inv std"); Same(gpu, y, "y"); Same(gpu, mean, "running mean"); Same(gpu, variance, "running variance");
+
+        var yi = Poisoned(gpu, rows, channels);
+        cpu.BatchNormForwardInference(x.Cpu, channels, gamma.Cpu, beta.Cpu, 1e-5f, mean.Cpu, variance.Cpu, yi.Cpu);
+        gpu.BatchNormForwardInference(x.Gpu, channels, gamma.Gpu, beta.Gpu, 1e-5f, mean.Gpu, variance.Gpu, yi.Gpu);
+        Same(gpu, yi, "inference y");
+
+        var dy = Both(gpu, Fresh(rows * channels), rows, channels);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var dgamma = accumulate ? Both(gpu, Fresh(channels), 1, channels) : Poisoned(gpu, 1, channels);
+            var dbeta = accumulate ? Both(gpu, Fresh(channels), 1, channels) : Poisoned(gpu, 1, channels);
+            var dx = Poisoned(gpu, rows, channels);
+            cpu.BatchNormBackward(dy.Cpu, xhat.Cpu, channels, gamma.Cpu, inv.Cpu, dgamma.Cpu, dbeta.Cpu, accumulate, dx.Cpu);
+            gpu.BatchNormBackward(dy.Gpu, xhat.Gpu, channels, gamma.Gpu, inv.Gpu, dgamma.Gpu, dbeta.Gpu, accumulate, dx.Gpu);
+            Same(gpu, dgamma, $"dgamma (accumulate {accumulate})"); Same(gpu, dbeta, $"dbeta (accumulate {accumulate})"); Same(gpu, dx, "batch norm dx");
+        }
+        Assert.Throws<ArgumentException>(() => gpu.BatchNormForwardInference(x.Gpu, channels + 1, gamma.Gpu, beta.Gpu, 1e-5f, mean.Gpu, variance.Gpu, yi.Gpu));
     }
 
     // ---- strategies and training ------------------------------------------------------------------------------------------------

@@ -99,6 +99,11 @@ inline int __popc(unsigned v) { return __builtin_popcount(v); }
 inline int __ffs(unsigned v) { return __builtin_ffs((int)v); }
 inline uint32_t __float_as_uint(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
 inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
+// Round-to-nearest float arithmetic that nvcc never contracts into an FMA (the host compiler here does not contract
+// without -mfma/-ffp-contract, so plain operators are the same thing).
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __fsub_rn(float a, float b) { return a - b; }
 
 // Fibers never run concurrently: plain read-modify-write is atomic here.
 template <class T>

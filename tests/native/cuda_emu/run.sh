@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs tests/native/test_cuda_kernels.cpp and test_cuda_backend_ops.cpp against the CUDA kernels compiled for the CPU emulation (emu.hpp): checks
+# Runs tests/native/test_cuda_kernels.cpp, test_cuda_backend_ops.cpp and test_cuda_conv_ops.cpp against the CUDA kernels compiled for the CPU emulation (emu.hpp): checks
 # the kernels' logic on a machine without a GPU. Not a substitute for the GPU run (no memory model, no timing).
 #   tests/native/cuda_emu/run.sh [gtest args...]          e.g. --gtest_filter='*TopK*'
 #   EMU_ORDER=reverse|random tests/native/cuda_emu/run.sh  runs the threads of each barrier phase in another order
@@ -47,5 +47,6 @@ compile "$ROOT/native/src/common/build_info.c" "$OUT/obj/build_info.o" gcc "${CF
   '-DMEPROP_CUDA_ARCHS="cpu-emulation"' -I"$ROOT/native/include" -I"$ROOT/native/src/common"
 compile "$ROOT/tests/native/test_cuda_kernels.cpp" "$OUT/obj/test_cuda_kernels.o" "$CXX" "${FLAGS[@]}" -I"$ROOT/native/include"
 compile "$ROOT/tests/native/test_cuda_backend_ops.cpp" "$OUT/obj/test_cuda_backend_ops.o" "$CXX" "${FLAGS[@]}" -I"$ROOT/native/include"
+compile "$ROOT/tests/native/test_cuda_conv_ops.cpp" "$OUT/obj/test_cuda_conv_ops.o" "$CXX" "${FLAGS[@]}" -I"$ROOT/native/include"
 "$CXX" "${FLAGS[@]}" -o "$OUT/test_cuda_emu" "${objs[@]}" -lgtest -lgtest_main -pthread
 exec "$OUT/test_cuda_emu" "$@"
