@@ -60,11 +60,16 @@ static pool_t pool = {
 static atomic_int configured_threads = 0; /* 0 = not set yet: use the online CPU count */
 static _Thread_local int in_pool_task;    /* this thread is running a task: nested jobs run inline */
 
+/* The online CPU count, read once: sysconf(_SC_NPROCESSORS_ONLN) reads /sys on every call (about 6 us in a VM), and
+ * the kernels ask for the thread count on every call. */
 static int online_cpus(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1) n = 1;
-    if (n > MAX_THREADS) n = MAX_THREADS;
-    return (int)n;
+    static atomic_int cached = 0;
+    int n = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (n > 0) return n;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    n = online < 1 ? 1 : online > MAX_THREADS ? MAX_THREADS : (int)online;
+    atomic_store_explicit(&cached, n, memory_order_relaxed);
+    return n;
 }
 
 #define MP_FN "mp_set_num_threads"
