@@ -27,8 +27,7 @@ public sealed partial class CpuBackend
     {
         var g = geometry;
         int n = input.Rows, P = g.Positions, K = g.PatchSize;
-        if (input.Cols != g.InputSize) throw new ArgumentException($"im2col: input rows have {input.Cols} values, the geometry {g} needs {g.InputSize}.");
-        if (columns.Rows != n * P || columns.Cols != K) throw new ArgumentException($"im2col: columns must be {n * P} x {K}, not {columns.Rows} x {columns.Cols}.");
+        ConvolutionShapes.Im2Col("im2col", input, g, columns);
         if (n == 0) return;
         nint x = (nint)Ptr(input), c = (nint)Ptr(columns);
         int ldx = input.Stride, ldc = columns.Stride;
@@ -60,8 +59,7 @@ public sealed partial class CpuBackend
     {
         var g = geometry;
         int n = input.Rows, P = g.Positions, K = g.PatchSize;
-        if (input.Cols != g.InputSize) throw new ArgumentException($"col2im: input rows have {input.Cols} values, the geometry {g} needs {g.InputSize}.");
-        if (columns.Rows != n * P || columns.Cols != K) throw new ArgumentException($"col2im: columns must be {n * P} x {K}, not {columns.Rows} x {columns.Cols}.");
+        ConvolutionShapes.Im2Col("col2im", input, g, columns);
         if (n == 0) return;
         nint x = (nint)Ptr(input), c = (nint)Ptr(columns);
         int ldx = input.Stride, ldc = columns.Stride;
@@ -94,15 +92,7 @@ public sealed partial class CpuBackend
         IndexTensor indices, Tensor values)
     {
         int N = dy.Rows, C = channels;
-        if (C < 1 || dy.Cols % C != 0) throw new ArgumentException($"per-map top-k: {dy.Cols} values per example are not a multiple of {C} channels.");
-        int P = dy.Cols / C;
-        if (k < 1 || k > P) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in [1, {P}] (positions per map).");
-        if (decay is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(decay), decay, "decay must be in [0, 1).");
-        if (scores.Rows != N * C || scores.Cols != P || !scores.IsContiguous) throw new ArgumentException($"per-map top-k: scores must be a contiguous {N * C} x {P} tensor.");
-        if (mapIndices.Rows != N * C || mapIndices.Cols != k) throw new ArgumentException($"per-map top-k: mapIndices must be {N * C} x {k}.");
-        if (indices.Rows != C || indices.Cols != N * k) throw new ArgumentException($"per-map top-k: indices must be {C} x {N * k}.");
-        if (values.Rows != C || values.Cols != N * k) throw new ArgumentException($"per-map top-k: values must be {C} x {N * k}.");
-        if (running is not null && (running.Length != (long)C * P || !running.IsContiguous)) throw new ArgumentException($"per-map top-k: running must be a contiguous {C} x {P} tensor.");
+        int P = ConvolutionShapes.TopKPerMap(dy, channels, k, running, decay, scores, mapIndices, indices, values);
         if (N == 0) return;
 
         bool useDecay = running is not null && decay > 0;
@@ -120,11 +110,8 @@ public sealed partial class CpuBackend
     public unsafe void ConvSparseBackwardInput(IndexTensor indices, Tensor values, int k, Tensor weights, in ConvGeometry geometry, Tensor input)
     {
         var g = geometry;
-        int N = input.Rows, C = weights.Rows, P = g.Positions, nk = N * k;
-        if (input.Cols != g.InputSize) throw new ArgumentException($"sparse conv dx: input rows have {input.Cols} values, the geometry {g} needs {g.InputSize}.");
-        if (weights.Cols != g.PatchSize) throw new ArgumentException($"sparse conv dx: weights must have {g.PatchSize} columns, not {weights.Cols}.");
-        if (indices.Rows != C || indices.Cols != nk || values.Rows != C || values.Cols != nk)
-            throw new ArgumentException($"sparse conv dx: indices and values must be {C} x {nk} (k = {k} per example and channel).");
+        int N = input.Rows, C = weights.Rows, nk = N * k;
+        ConvolutionShapes.SparseInput(indices, values, k, weights, g, input);
         if (N == 0) return;
         // libmeprop (its thread pool, one example per task): each selected entry adds v * W[c, window] onto its window's
         // input pixels (the example's dx stays in L1); the indices are checked there before anything is written
@@ -139,11 +126,8 @@ public sealed partial class CpuBackend
     public unsafe void ConvSparseBackwardWeights(IndexTensor indices, Tensor values, int k, Tensor input, in ConvGeometry geometry, Tensor weightGradient, bool accumulate)
     {
         var g = geometry;
-        int N = input.Rows, C = weightGradient.Rows, P = g.Positions, nk = N * k;
-        if (input.Cols != g.InputSize) throw new ArgumentException($"sparse conv dW: input rows have {input.Cols} values, the geometry {g} needs {g.InputSize}.");
-        if (weightGradient.Cols != g.PatchSize) throw new ArgumentException($"sparse conv dW: the gradient must have {g.PatchSize} columns, not {weightGradient.Cols}.");
-        if (indices.Rows != C || indices.Cols != nk || values.Rows != C || values.Cols != nk)
-            throw new ArgumentException($"sparse conv dW: indices and values must be {C} x {nk} (k = {k} per example and channel).");
+        int N = input.Rows, C = weightGradient.Rows, nk = N * k;
+        ConvolutionShapes.SparseWeights(indices, values, k, input, g, weightGradient);
         if (N == 0 || C == 0) return;
         // libmeprop (its thread pool, one output channel per task): the channel's dW row gathers its entries' windows
         // straight from the input images, register-blocked 64 floats at a time, masked at borders and row ends
@@ -237,7 +221,7 @@ public sealed partial class CpuBackend
     public unsafe void MaxPool2x2(Tensor x, int height, int width, int channels, Tensor y)
     {
         int oh = height / 2, ow = width / 2, C = channels;
-        CheckPool(x, y, height, width, channels);
+        ConvolutionShapes.Pool(x, y, height, width, channels);
         if (x.Rows == 0) return;
         nint px = (nint)Ptr(x), py = (nint)Ptr(y);
         int ldx = x.Stride, ldy = y.Stride;
@@ -261,8 +245,7 @@ public sealed partial class CpuBackend
     public unsafe void MaxPool2x2Backward(Tensor x, Tensor y, Tensor dy, int height, int width, int channels, Tensor dx)
     {
         int oh = height / 2, ow = width / 2, C = channels;
-        CheckPool(x, y, height, width, channels);
-        if (!dy.SameShape(y) || !dx.SameShape(x)) throw new ArgumentException("max-pool backward: dy must have y's shape and dx x's.");
+        ConvolutionShapes.PoolBackward(x, y, dy, height, width, channels, dx);
         if (x.Rows == 0) return;
         nint px = (nint)Ptr(x), py = (nint)Ptr(y), pg = (nint)Ptr(dy), pd = (nint)Ptr(dx);
         int ldx = x.Stride, ldy = y.Stride, ldg = dy.Stride, ldd = dx.Stride;
@@ -305,22 +288,14 @@ public sealed partial class CpuBackend
         });
     }
 
-    private static void CheckPool(Tensor x, Tensor y, int height, int width, int channels)
-    {
-        if (height < 2 || width < 2 || channels < 1) throw new ArgumentOutOfRangeException(nameof(height), $"2 x 2 pooling needs an image of at least 2 x 2, not {height} x {width} x {channels}.");
-        if (x.Cols != height * width * channels) throw new ArgumentException($"max pool: input rows have {x.Cols} values, not {height} x {width} x {channels}.");
-        if (y.Rows != x.Rows || y.Cols != height / 2 * (width / 2) * channels) throw new ArgumentException($"max pool: output must be {x.Rows} x {height / 2 * (width / 2) * channels}.");
-    }
-
     // ---- batch normalization ------------------------------------------------------------------------------------------------------
 
     public unsafe void BatchNormForwardTraining(Tensor x, int channels, Tensor gamma, Tensor beta, float epsilon, float momentum,
         Tensor runningMean, Tensor runningVariance, Tensor xhat, Tensor invStd, Tensor y)
     {
         int C = channels;
-        long m = CheckNorm(x, C, gamma, beta, runningMean, runningVariance, invStd);
-        if (!xhat.SameShape(x) || !y.SameShape(x) || !xhat.IsContiguous || !y.IsContiguous) throw new ArgumentException("batch norm: xhat and y must be contiguous with x's shape.");
-        if (m < 1) throw new ArgumentException("batch norm: training needs at least one row.");
+        long m = ConvolutionShapes.BatchNormTraining(x, C, gamma, beta, runningMean, runningVariance, xhat, invStd, y);
+        _ = FloatBuffer(x);
         float* px = Ptr(x), pxh = Ptr(xhat), py = Ptr(y);
         var mean = Channels(ref channelA, C);
 
@@ -367,8 +342,8 @@ public sealed partial class CpuBackend
         Tensor runningMean, Tensor runningVariance, Tensor y)
     {
         int C = channels;
-        long m = CheckNorm(x, C, gamma, beta, runningMean, runningVariance, null);
-        if (!y.SameShape(x) || !y.IsContiguous) throw new ArgumentException("batch norm: y must be contiguous with x's shape.");
+        long m = ConvolutionShapes.BatchNormInference(x, C, gamma, beta, runningMean, runningVariance, y);
+        _ = FloatBuffer(x);
         var scale = Channels(ref channelA, C);
         var shift = Channels(ref channelB, C);
         var g = Floats(gamma); var b = Floats(beta); var rm = Floats(runningMean); var rv = Floats(runningVariance);
@@ -395,12 +370,7 @@ public sealed partial class CpuBackend
         bool accumulate, Tensor dx)
     {
         int C = channels;
-        if (!dy.IsContiguous || !xhat.IsContiguous || !dx.IsContiguous || !dy.SameShape(xhat) || !dx.SameShape(xhat))
-            throw new ArgumentException("batch norm backward: dy, xhat and dx must be contiguous and of one shape.");
-        if (C < 1 || xhat.Length % C != 0) throw new ArgumentException($"batch norm backward: {xhat.Length} values are not rows of {C} channels.");
-        foreach (var t in new[] { gamma, invStd, dgamma, dbeta })
-            if (t.Length != C || !t.IsContiguous) throw new ArgumentException($"batch norm backward: per-channel tensors must hold {C} values.");
-        long m = xhat.Length / C;
+        long m = ConvolutionShapes.BatchNormBackward(dy, xhat, C, gamma, invStd, dgamma, dbeta, dx);
         if (m == 0) return;
         float* pg = Ptr(dy), pxh = Ptr(xhat), pdx = Ptr(dx);
         ColumnSumsDouble(pg, m, C, null, ref reduceA);
@@ -435,16 +405,6 @@ public sealed partial class CpuBackend
             }
             finally { NativeMemory.Free(scale); }
         }
-    }
-
-    private long CheckNorm(Tensor x, int C, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance, Tensor? invStd)
-    {
-        if (!x.IsContiguous) throw new ArgumentException("batch norm: x must be contiguous.");
-        if (C < 1 || x.Length % C != 0) throw new ArgumentException($"batch norm: {x.Length} values are not rows of {C} channels.");
-        foreach (var t in new[] { gamma, beta, runningMean, runningVariance, invStd })
-            if (t is not null && (t.Length != C || !t.IsContiguous)) throw new ArgumentException($"batch norm: per-channel tensors must hold {C} values.");
-        _ = FloatBuffer(x);
-        return x.Length / C;
     }
 
     /// <summary>sums[c] = sum_r a[r, c] (* b[r, c] when b is not null), rows of C contiguous floats: float vectors over
