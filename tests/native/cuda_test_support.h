@@ -1,11 +1,16 @@
-// What the CUDA test files share: why GPU tests must skip here (a CPU-only build, or no device), device buffers,
-// normal random matrices, and an assertion that prints libmeprop's error message.
+// What the CUDA test files share: why GPU tests must skip here (a CPU-only build, or no device), the poison value and
+// the bitwise and tolerance comparisons, device buffers, normal random matrices, and an assertion that prints
+// libmeprop's error message.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +18,40 @@
 #include "meprop.h"
 
 namespace mptest_cuda {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kPoison = -777.0f;  // what outputs are filled with before a launch: every element must be overwritten
+
+// Bitwise equality, NaN equal to NaN (-0 differs from +0).
+inline bool Same(float a, float b) {
+    uint32_t ua, ub;
+    std::memcpy(&ua, &a, 4);
+    std::memcpy(&ub, &b, 4);
+    return ua == ub || (std::isnan(a) && std::isnan(b));
+}
+
+// |got - want| <= 1e-4 * max(scale, 1e-6) element by element; reports the first few misses.
+inline void Close(const std::vector<float>& got, const std::vector<double>& want, const std::vector<double>& scale,
+           const std::string& what) {
+    ASSERT_EQ(got.size(), want.size());
+    int reported = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+        if (std::isnan(want[i])) {
+            if (!std::isnan(got[i]) && reported++ < 5) ADD_FAILURE() << what << "[" << i << "] = " << got[i] << ", want NaN";
+            continue;
+        }
+        const double tol = 1e-4 * std::max(scale[i], 1e-6);
+        if (!(std::fabs((double)got[i] - want[i]) <= tol) && reported++ < 5)
+            ADD_FAILURE() << what << "[" << i << "] = " << got[i] << ", want " << want[i] << " (tol " << tol << ")";
+    }
+}
+
+// As above with the scale |want|.
+inline void Close(const std::vector<float>& got, const std::vector<double>& want, const std::string& what) {
+    std::vector<double> scale(want.size());
+    for (size_t i = 0; i < want.size(); ++i) scale[i] = std::fabs(want[i]);
+    Close(got, want, scale, what);
+}
 
 inline bool BuiltWithCuda() { return std::string(mp_build_info()).find("cuda=on") != std::string::npos; }
 

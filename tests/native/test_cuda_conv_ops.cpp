@@ -29,15 +29,10 @@ using mptest_cuda::BuiltWithCuda;
 using mptest_cuda::DeviceBuffer;
 using mptest_cuda::RandomMatrix;
 
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kPoison = -777.0f;
-
-bool Same(float a, float b) {
-    uint32_t ua, ub;
-    std::memcpy(&ua, &a, 4);
-    std::memcpy(&ub, &b, 4);
-    return ua == ub || (std::isnan(a) && std::isnan(b));
-}
+using mptest_cuda::Close;
+using mptest_cuda::kNaN;
+using mptest_cuda::kPoison;
+using mptest_cuda::Same;
 
 // got == want element by element (NaN equals NaN, -0 differs from +0); reports the first few misses.
 void Bitwise(const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
@@ -52,22 +47,6 @@ void BitwiseInts(const std::vector<int32_t>& got, const std::vector<int32_t>& wa
     int reported = 0;
     for (size_t i = 0; i < want.size(); ++i)
         if (got[i] != want[i] && reported++ < 5) ADD_FAILURE() << what << "[" << i << "] = " << got[i] << ", want " << want[i];
-}
-
-// |got - want| <= 1e-4 * max(scale, 1e-6) element by element.
-void Close(const std::vector<float>& got, const std::vector<double>& want, const std::vector<double>& scale,
-           const std::string& what) {
-    ASSERT_EQ(got.size(), want.size());
-    int reported = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-        if (std::isnan(want[i])) {
-            if (!std::isnan(got[i]) && reported++ < 5) ADD_FAILURE() << what << "[" << i << "] = " << got[i] << ", want NaN";
-            continue;
-        }
-        const double tol = 1e-4 * std::max(scale[i], 1e-6);
-        if (!(std::fabs((double)got[i] - want[i]) <= tol) && reported++ < 5)
-            ADD_FAILURE() << what << "[" << i << "] = " << got[i] << ", want " << want[i] << " (tol " << tol << ")";
-    }
 }
 
 // The rows x cols part of a rows x ld matrix, and a check that its padding [cols, ld) still holds the poison.
