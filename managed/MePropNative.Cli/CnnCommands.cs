@@ -149,6 +149,7 @@ internal static class CnnCommands
         var s = new CnnExperimentSettings();
         var outDir = new Option<string>("--out") { Description = "report folder (runs are cached under OUT/runs)", DefaultValueFactory = _ => s.OutDir };
         var epochs = new Option<int>("--epochs") { Description = "epochs of the accuracy-target runs (batch 10)", DefaultValueFactory = _ => s.TargetEpochs };
+        var constantLrEpochs = new Option<int>("--constant-lr-epochs") { Description = "epochs of the accuracy-target runs at the paper's constant learning rate", DefaultValueFactory = _ => s.ConstantLrEpochs };
         var lrDecay = new Option<float>("--lr-decay") { Description = "per-epoch learning-rate decay of the target and table runs (the constant-lr target runs use 1)", DefaultValueFactory = _ => s.LrDecay };
         var sweepEpochs = new Option<int>("--sweep-epochs") { Description = "epochs of the table runs", DefaultValueFactory = _ => s.SweepEpochs };
         var sweepBatch = new Option<int>("--sweep-batch-size") { Description = "batch size of the table runs", DefaultValueFactory = _ => s.SweepBatchSize };
@@ -158,13 +159,14 @@ internal static class CnnCommands
         var reps = new Option<int>("--bench-repetitions") { Description = "repetitions of the backward benchmark", DefaultValueFactory = _ => s.BenchRepetitions };
         var force = new Option<bool>("--force") { Description = "rerun runs whose results are cached" };
         var reportOnly = new Option<bool>("--report-only") { Description = "only rebuild report.md from the cached runs and benchmark" };
-        foreach (var o in new Option[] { outDir, epochs, lrDecay, sweepEpochs, sweepBatch, dataDir, only, trainLimit, reps, force, reportOnly }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { outDir, epochs, constantLrEpochs, lrDecay, sweepEpochs, sweepBatch, dataDir, only, trainLimit, reps, force, reportOnly }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var settings = new CnnExperimentSettings
             {
                 OutDir = parse.GetValue(outDir)!,
                 TargetEpochs = parse.GetValue(epochs),
+                ConstantLrEpochs = parse.GetValue(constantLrEpochs),
                 LrDecay = parse.GetValue(lrDecay),
                 SweepEpochs = parse.GetValue(sweepEpochs),
                 SweepBatchSize = parse.GetValue(sweepBatch),
