@@ -53,6 +53,16 @@ inline void Close(const std::vector<float>& got, const std::vector<double>& want
     Close(got, want, scale, what);
 }
 
+// Checks the padding columns [cols, ld) of a rows x ld matrix still hold the poison.
+inline void PaddingUntouched(const std::vector<float>& m, int64_t rows, int64_t cols, int64_t ld, const char* what) {
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = cols; c < ld; ++c)
+            if (!Same(m[(size_t)(r * ld + c)], kPoison)) {
+                ADD_FAILURE() << what << ": padding (" << r << ", " << c << ") was written";
+                return;
+            }
+}
+
 inline bool BuiltWithCuda() { return std::string(mp_build_info()).find("cuda=on") != std::string::npos; }
 
 inline std::string NoGpuReason() {

@@ -28,17 +28,8 @@ using mptest_cuda::RandomMatrix;
 using mptest_cuda::Close;
 using mptest_cuda::kNaN;
 using mptest_cuda::kPoison;
+using mptest_cuda::PaddingUntouched;
 using mptest_cuda::Same;
-
-// Checks the padding columns [cols, ld) of a rows x ld matrix still hold the poison.
-void PaddingUntouched(const std::vector<float>& m, int64_t rows, int64_t cols, int64_t ld, const char* what) {
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = cols; c < ld; ++c)
-            if (!Same(m[(size_t)(r * ld + c)], kPoison)) {
-                ADD_FAILURE() << what << ": padding (" << r << ", " << c << ") was written";
-                return;
-            }
-}
 
 // CounterRandom.Hash of the managed code (managed/MePropNative/Backends/CounterRandom.cs).
 uint64_t CounterHash(uint64_t seed, uint64_t stream, uint64_t index) {

@@ -32,6 +32,7 @@ using mptest_cuda::RandomMatrix;
 using mptest_cuda::Close;
 using mptest_cuda::kNaN;
 using mptest_cuda::kPoison;
+using mptest_cuda::PaddingUntouched;
 using mptest_cuda::Same;
 
 // got == want element by element (NaN equals NaN, -0 differs from +0); reports the first few misses.
@@ -49,21 +50,12 @@ void BitwiseInts(const std::vector<int32_t>& got, const std::vector<int32_t>& wa
         if (got[i] != want[i] && reported++ < 5) ADD_FAILURE() << what << "[" << i << "] = " << got[i] << ", want " << want[i];
 }
 
-// The rows x cols part of a rows x ld matrix, and a check that its padding [cols, ld) still holds the poison.
+// The rows x cols part of a rows x ld matrix.
 std::vector<float> Part(const std::vector<float>& m, int64_t rows, int64_t cols, int64_t ld) {
     std::vector<float> out((size_t)(rows * cols));
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < cols; ++c) out[(size_t)(r * cols + c)] = m[(size_t)(r * ld + c)];
     return out;
-}
-
-void PaddingUntouched(const std::vector<float>& m, int64_t rows, int64_t cols, int64_t ld, const char* what) {
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = cols; c < ld; ++c)
-            if (!Same(m[(size_t)(r * ld + c)], kPoison)) {
-                ADD_FAILURE() << what << ": padding (" << r << ", " << c << ") was written";
-                return;
-            }
 }
 
 // A rows x ld matrix of random values in the first cols columns and the poison in the padding.
