@@ -5,6 +5,8 @@
  * input pixels: no dcols matrix and no col2im over untouched positions). */
 #include "kernels.h"
 
+#include "conv_geometry_check.h"
+
 #include <string.h>
 
 enum { PARALLEL_MIN_FMAS = 1 << 16 };
@@ -97,27 +99,13 @@ static mp_status check_conv(const char* fn, const mp_conv_geometry* geometry, in
     MP_CHECK_PTR(val);
     if (mat == NULL) return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, mat_name);
     if (out == NULL) return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, out_name);
-    const mp_conv_geometry g = *geometry;
-    MP_CHECK_POSITIVE(g.in_h);
-    MP_CHECK_POSITIVE(g.in_w);
-    MP_CHECK_POSITIVE(g.in_c);
-    MP_CHECK_POSITIVE(g.kernel_h);
-    MP_CHECK_POSITIVE(g.kernel_w);
-    MP_CHECK_POSITIVE(g.stride);
-    MP_CHECK_POSITIVE(g.out_h);
-    MP_CHECK_POSITIVE(g.out_w);
-    if (g.pad_top < 0 || g.pad_top >= g.kernel_h)
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: g.pad_top = %d must be in [0, kernel_h = %d)", fn, g.pad_top, g.kernel_h);
-    if (g.pad_left < 0 || g.pad_left >= g.kernel_w)
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: g.pad_left = %d must be in [0, kernel_w = %d)", fn, g.pad_left, g.kernel_w);
-    MP_CHECK_POSITIVE(batch);
+    const mp_status st = mp_check_conv_geometry(fn, geometry, batch);
+    if (st != MP_OK) return st;
     MP_CHECK_POSITIVE(channels);
+    const mp_conv_geometry g = *geometry;
     const int64_t P = (int64_t)g.out_h * g.out_w, image = (int64_t)g.in_h * g.in_w * g.in_c,
-                  K = (int64_t)g.kernel_h * g.kernel_w * g.in_c, rows = batch * P, selected = batch * k;
+                  K = (int64_t)g.kernel_h * g.kernel_w * g.in_c, selected = batch * k;
     MP_CHECK_K(k, P);
-    MP_CHECK_INT32_RANGE(rows);
-    MP_CHECK_INT32_RANGE(image);
-    MP_CHECK_INT32_RANGE(K);
     MP_CHECK_LD(ldi, selected);
     MP_CHECK_LD(ldv, selected);
     const int64_t need_m = ldm_min == 0 ? image : K, need_o = ldo_min == 0 ? image : K;
