@@ -7,6 +7,10 @@
 
 #include "internal.h"
 
+/* Floats of one input image (in_h * in_w * in_c) and of one im2col row (K = kernel_h * kernel_w * in_c). */
+static inline int64_t mp_conv_image_size(const mp_conv_geometry* g) { return (int64_t)g->in_h * g->in_w * g->in_c; }
+static inline int64_t mp_conv_patch_size(const mp_conv_geometry* g) { return (int64_t)g->kernel_h * g->kernel_w * g->in_c; }
+
 static inline mp_status mp_check_conv_geometry(const char* fn, const mp_conv_geometry* geometry, int64_t batch) {
 #define MP_FN fn
     MP_CHECK_PTR(geometry);
@@ -24,8 +28,7 @@ static inline mp_status mp_check_conv_geometry(const char* fn, const mp_conv_geo
     if (g.pad_left < 0 || g.pad_left >= g.kernel_w)
         return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: g.pad_left = %d must be in [0, kernel_w = %d)", fn, g.pad_left, g.kernel_w);
     MP_CHECK_POSITIVE(batch);
-    const int64_t P = (int64_t)g.out_h * g.out_w, image = (int64_t)g.in_h * g.in_w * g.in_c,
-                  K = (int64_t)g.kernel_h * g.kernel_w * g.in_c, rows = batch * P;
+    const int64_t rows = batch * g.out_h * g.out_w, image = mp_conv_image_size(&g), K = mp_conv_patch_size(&g);
     MP_CHECK_INT32_RANGE(rows);
     MP_CHECK_INT32_RANGE(image);
     MP_CHECK_INT32_RANGE(K);

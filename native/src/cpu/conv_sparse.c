@@ -103,8 +103,8 @@ static mp_status check_conv(const char* fn, const mp_conv_geometry* geometry, in
     if (st != MP_OK) return st;
     MP_CHECK_POSITIVE(channels);
     const mp_conv_geometry g = *geometry;
-    const int64_t P = (int64_t)g.out_h * g.out_w, image = (int64_t)g.in_h * g.in_w * g.in_c,
-                  K = (int64_t)g.kernel_h * g.kernel_w * g.in_c, selected = batch * k;
+    const int64_t P = (int64_t)g.out_h * g.out_w, image = mp_conv_image_size(&g), K = mp_conv_patch_size(&g),
+                  selected = batch * k;
     MP_CHECK_K(k, P);
     MP_CHECK_LD(ldi, selected);
     MP_CHECK_LD(ldv, selected);

@@ -9,11 +9,6 @@
 
 namespace mpcuda {
 
-/* The host-side argument check (src/common/conv_geometry_check.h, shared with the CPU kernels). */
-inline mp_status check_conv_geometry(const char* fn, const mp_conv_geometry* geometry, int64_t batch) {
-    return mp_check_conv_geometry(fn, geometry, batch);
-}
-
 /* An im2col column kk = (kh * kernel_w + kw) * in_c + ci, decoded once per thread. */
 struct PatchColumn {
     int kh, kw, ci;

@@ -65,12 +65,12 @@ extern "C" {
 mp_status mp_cuda_im2col_f32(const mp_conv_geometry* geometry, int64_t batch, const float* x, int64_t ldx, float* cols,
                              int64_t ldc, void* stream) {
 #define MP_FN "mp_cuda_im2col_f32"
-    const mp_status st = check_conv_geometry(MP_FN, geometry, batch);
+    const mp_status st = mp_check_conv_geometry(MP_FN, geometry, batch);
     if (st != MP_OK) return st;
     MP_CHECK_PTR(x);
     MP_CHECK_PTR(cols);
     const mp_conv_geometry g = *geometry;
-    const int64_t image = (int64_t)g.in_h * g.in_w * g.in_c, K = (int64_t)g.kernel_h * g.kernel_w * g.in_c;
+    const int64_t image = mp_conv_image_size(&g), K = mp_conv_patch_size(&g);
     MP_CHECK_LD(ldx, image);
     MP_CHECK_LD(ldc, K);
     return launch_map2d(MP_FN, batch * g.out_h * g.out_w, K, Im2ColOp{g, x, ldx, cols, ldc}, stream);
@@ -80,12 +80,12 @@ mp_status mp_cuda_im2col_f32(const mp_conv_geometry* geometry, int64_t batch, co
 mp_status mp_cuda_col2im_f32(const mp_conv_geometry* geometry, int64_t batch, const float* cols, int64_t ldc, float* x,
                              int64_t ldx, void* stream) {
 #define MP_FN "mp_cuda_col2im_f32"
-    const mp_status st = check_conv_geometry(MP_FN, geometry, batch);
+    const mp_status st = mp_check_conv_geometry(MP_FN, geometry, batch);
     if (st != MP_OK) return st;
     MP_CHECK_PTR(cols);
     MP_CHECK_PTR(x);
     const mp_conv_geometry g = *geometry;
-    const int64_t image = (int64_t)g.in_h * g.in_w * g.in_c, K = (int64_t)g.kernel_h * g.kernel_w * g.in_c;
+    const int64_t image = mp_conv_image_size(&g), K = mp_conv_patch_size(&g);
     MP_CHECK_LD(ldc, K);
     MP_CHECK_LD(ldx, image);
     return launch_map2d(MP_FN, batch, image, Col2ImOp{g, cols, ldc, x, ldx}, stream);

@@ -100,7 +100,7 @@ struct ZeroOp {
 /* The CPU's check_conv without the index scan (the indices are on the device). */
 mp_status check_sparse(const char* fn, const mp_conv_geometry* geometry, int64_t batch, int64_t channels, int64_t k,
                        const int32_t* idx, int64_t ldi, const float* val, int64_t ldv) {
-    const mp_status st = check_conv_geometry(fn, geometry, batch);
+    const mp_status st = mp_check_conv_geometry(fn, geometry, batch);
     if (st != MP_OK) return st;
 #define MP_FN fn
     MP_CHECK_PTR(idx);
@@ -127,7 +127,7 @@ mp_status mp_cuda_conv_sparse_dw_f32(const mp_conv_geometry* geometry, int64_t b
     MP_CHECK_PTR(x);
     MP_CHECK_PTR(dw);
     const mp_conv_geometry g = *geometry;
-    const int64_t image = (int64_t)g.in_h * g.in_w * g.in_c, K = (int64_t)g.kernel_h * g.kernel_w * g.in_c;
+    const int64_t image = mp_conv_image_size(&g), K = mp_conv_patch_size(&g);
     MP_CHECK_LD(ldx, image);
     MP_CHECK_LD(lddw, K);
     clear_stale_error();
@@ -147,7 +147,7 @@ mp_status mp_cuda_conv_sparse_dx_f32(const mp_conv_geometry* geometry, int64_t b
     MP_CHECK_PTR(w);
     MP_CHECK_PTR(dx);
     const mp_conv_geometry g = *geometry;
-    const int64_t image = (int64_t)g.in_h * g.in_w * g.in_c, K = (int64_t)g.kernel_h * g.kernel_w * g.in_c;
+    const int64_t image = mp_conv_image_size(&g), K = mp_conv_patch_size(&g);
     MP_CHECK_LD(ldw, K);
     MP_CHECK_LD(lddx, image);
     const mp_status st = launch_map2d(MP_FN, batch, image, ZeroOp{dx, lddx}, stream);
