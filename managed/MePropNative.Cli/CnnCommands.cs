@@ -102,7 +102,6 @@ internal static class CnnCommands
 
     public static RunResult Run(CnnConfig config, bool noProgress, string? label = null)
     {
-        config.Validate();
         using var backend = DeviceOptions.CreateBackend(config.Device, config.Threads); // first: a missing GPU is reported before the data loads
         var data = MnistFiles.InDirectory(config.DataDir).Load(config.DevSize, config.TrainLimit);
         return ProgressReporter.Run(label ?? config.RunName(), noProgress, observer => new CnnTrainer(config, backend, data, observer).Run());
