@@ -92,9 +92,12 @@ public static class ReportWriter
                 string Budget()
                 {
                     double budget = d.BackwardMs / 8, rest = t20.BackwardMs - t20.SparseKernelsMs;
+                    double atGemmSpeed = sparseFma / (denseFma / d.GemmInBackwardMs);
+                    string ifAsFastAsGemm = $" Were they as fast per multiply-add as SGEMM ({F(atGemmSpeed, 3)} ms), the top-20 backward would be " +
+                                            $"{F(d.BackwardMs / (rest + atGemmSpeed), 1)}x faster than dense.";
                     return rest >= budget
                         ? $"An 8x faster backward ({F(budget, 3)} ms) is out of reach even with free sparse kernels: the rest alone takes {F(rest, 3)} ms."
-                        : $"An 8x faster backward ({F(budget, 3)} ms) needs the sparse kernels {F(t20.SparseKernelsMs / (budget - rest), 1)}x faster.";
+                        : $"An 8x faster backward ({F(budget, 3)} ms) needs the sparse kernels {F(t20.SparseKernelsMs / (budget - rest), 1)}x faster." + ifAsFastAsGemm;
                 }
                 md.AppendLine();
             }
