@@ -303,6 +303,41 @@ public static unsafe class Kernels
                 dx.IsEmpty ? null : pw, dx.IsEmpty ? m : ldw, dx.IsEmpty ? null : pdx, dx.IsEmpty ? m : lddx, px, ldx, pd, lddw, pws, workspace.Length));
     }
 
+    // ---- optimizer steps (each consumes the gradient: g = 0 afterwards; the transform is applied to g first) ---
+
+    /// <summary>Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= stepSize m / (sqrt(v) + eps). The gradient transform
+    /// first: g *= gradScale (if != 1), g += l2 w (if != 0), g = clamp(g, -clip, clip) (if clip > 0).</summary>
+    public static void AdamStep(Span<float> w, Span<float> g, Span<float> m, Span<float> v, float stepSize, float beta1,
+        float beta2, float eps, float gradScale, float l2, float clip)
+    {
+        ShapeCheck.ParameterAndGradient(w, g);
+        ShapeCheck.OptimizerState(w, g, m, nameof(m));
+        ShapeCheck.OptimizerState(w, g, v, nameof(v), m);
+        fixed (float* pw = w) fixed (float* pg = g) fixed (float* pm = m) fixed (float* pv = v)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_adam_step_f32(pw, pg, pm, pv, w.Length, stepSize, beta1, beta2, eps,
+                gradScale, l2, clip));
+    }
+
+    /// <summary>AdaGrad: h += g^2; w -= lr g / sqrt(h + eps), after the gradient transform (see <see cref="AdamStep"/>).</summary>
+    public static void AdaGradStep(Span<float> w, Span<float> g, Span<float> h, float lr, float eps, float gradScale, float l2, float clip)
+    {
+        ShapeCheck.ParameterAndGradient(w, g);
+        ShapeCheck.OptimizerState(w, g, h, nameof(h));
+        fixed (float* pw = w) fixed (float* pg = g) fixed (float* ph = h)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_adagrad_step_f32(pw, pg, ph, w.Length, lr, eps, gradScale, l2, clip));
+    }
+
+    /// <summary>SGD: with an empty <paramref name="velocity"/> w -= lr g; else velocity = momentum velocity + g and
+    /// w -= lr velocity; after the gradient transform (see <see cref="AdamStep"/>).</summary>
+    public static void SgdStep(Span<float> w, Span<float> g, Span<float> velocity, float lr, float momentum, float gradScale, float l2, float clip)
+    {
+        ShapeCheck.ParameterAndGradient(w, g);
+        if (!velocity.IsEmpty) ShapeCheck.OptimizerState(w, g, velocity, nameof(velocity));
+        fixed (float* pw = w) fixed (float* pg = g) fixed (float* pvel = velocity)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sgd_step_f32(pw, pg, velocity.IsEmpty ? null : pvel, w.Length, lr, momentum,
+                gradScale, l2, clip));
+    }
+
     // ---- dense SGEMM --------------------------------------------------------------------------------------
 
     /// <summary>C (m x n) = alpha * op(A) * op(B) + beta * C; op(A) is m x k, op(B) is k x n. beta = 0 ignores C's contents.</summary>

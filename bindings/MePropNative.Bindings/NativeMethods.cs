@@ -83,6 +83,16 @@ internal static unsafe partial class NativeMethods
         float* w, long ldw, float* dx, long lddx, float* x, long ldx, float* dw, long lddw, byte* workspace, long workspaceBytes);
 
     [LibraryImport(Lib)]
+    internal static partial int mp_adam_step_f32(float* w, float* g, float* m, float* v, long n, float stepSize, float beta1,
+        float beta2, float eps, float gradScale, float l2, float clip);
+    [LibraryImport(Lib)]
+    internal static partial int mp_adagrad_step_f32(float* w, float* g, float* h, long n, float lr, float eps, float gradScale,
+        float l2, float clip);
+    [LibraryImport(Lib)]
+    internal static partial int mp_sgd_step_f32(float* w, float* g, float* velocity, long n, float lr, float momentum,
+        float gradScale, float l2, float clip);
+
+    [LibraryImport(Lib)]
     internal static partial int mp_sgemm_f32(int transA, int transB, long m, long n, long k, float alpha,
         float* a, long lda, float* b, long ldb, float beta, float* c, long ldc);
 }

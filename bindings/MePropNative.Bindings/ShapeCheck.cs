@@ -36,6 +36,24 @@ internal static class ShapeCheck
                 (offset > 0 ? $" at offset {offset}" : "") + $" needs {needed}.", name);
     }
 
+    /// <summary>An optimizer step's parameter (not empty) and its gradient: of the same length, not overlapping.</summary>
+    public static void ParameterAndGradient(ReadOnlySpan<float> w, ReadOnlySpan<float> g)
+    {
+        if (w.IsEmpty) throw new ArgumentException("the parameter has no elements.", nameof(w));
+        if (g.Length != w.Length) throw new ArgumentException($"g has {g.Length} elements but the parameter has {w.Length}.", nameof(g));
+        if (w.Overlaps(g)) throw new ArgumentException("the parameter overlaps its gradient.", nameof(g));
+    }
+
+    /// <summary>One optimizer state array: of the parameter's length, overlapping neither it, its gradient nor
+    /// <paramref name="otherState"/>.</summary>
+    public static void OptimizerState(ReadOnlySpan<float> w, ReadOnlySpan<float> g, ReadOnlySpan<float> state, string name,
+        ReadOnlySpan<float> otherState = default)
+    {
+        if (state.Length != w.Length) throw new ArgumentException($"{name} has {state.Length} elements but the parameter has {w.Length}.", name);
+        if (state.Overlaps(w) || state.Overlaps(g) || state.Overlaps(otherState))
+            throw new ArgumentException($"{name} overlaps the parameter, its gradient or another state array.", name);
+    }
+
     public static void Length(long length, long needed, string name)
     {
         if (length < needed)

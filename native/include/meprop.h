@@ -54,9 +54,10 @@ enum {
 MP_API const char* mp_last_error(void);
 /* Version, compiler, build type, CUDA on/off and the architectures it was built for. Static string. */
 MP_API const char* mp_build_info(void);
-/* ABI version: bumped when any signature changes. The bindings refuse a library with another one. */
+/* ABI version: bumped when a signature changes or an entry point is added. The bindings refuse a library with
+ * another one. */
 MP_API int32_t mp_abi_version(void);
-#define MP_ABI_VERSION 1
+#define MP_ABI_VERSION 2
 
 enum { MP_CPU_AVX2 = 1, MP_CPU_FMA = 2, MP_CPU_AVX512F = 4 };
 /* Bit set of MP_CPU_* the running CPU (and OS) supports. */
@@ -217,6 +218,22 @@ MP_API mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int
 MP_API mp_status mp_sgemm_f32(int32_t trans_a, int32_t trans_b, int64_t M, int64_t N, int64_t K,
                               float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                               float beta, float* c, int64_t ldc);
+
+/* ---- optimizer steps ---------------------------------------------------------------------------------
+ * Over n contiguous parameters; w, g and the state arrays must not overlap. Each step consumes the gradient (g = 0
+ * afterwards). The gradient transform first: g *= grad_scale (if != 1), g += l2 * w (if != 0), g = clamp(g, -clip,
+ * clip) (if clip > 0; a NaN stays NaN). New optimizer state below the smallest normal float is flushed to 0. Every
+ * operation is a rounded multiply, add, divide or square root in the order written (no FMA), so the scalar and AVX2
+ * versions agree bitwise; chunks of the arrays run on the library's threads (results do not depend on their count). */
+/* Adam: m = b1 m + (1-b1) g; v = b2 v + ((1-b2) g) g; w -= (step_size m) / (sqrt(v) + eps). */
+MP_API mp_status mp_adam_step_f32(float* w, float* g, float* m, float* v, int64_t n, float step_size, float beta1,
+                                  float beta2, float eps, float grad_scale, float l2, float clip);
+/* AdaGrad: h += g g; w -= (lr g) / sqrt(h + eps). */
+MP_API mp_status mp_adagrad_step_f32(float* w, float* g, float* h, int64_t n, float lr, float eps, float grad_scale,
+                                     float l2, float clip);
+/* SGD: velocity NULL: w -= lr g; else velocity = momentum velocity + g, w -= lr velocity. */
+MP_API mp_status mp_sgd_step_f32(float* w, float* g, float* velocity, int64_t n, float lr, float momentum,
+                                 float grad_scale, float l2, float clip);
 
 /* ---- CUDA (present in every build; in a CPU-only build they fail with MP_ERR_UNSUPPORTED) ---------------
  * Launchers (mp_cuda_* taking a `stream`) take DEVICE pointers and a cudaStream_t / CUstream passed as void*
@@ -452,8 +469,8 @@ MP_API mp_status mp_cuda_argmax_rows_f32(const float* x, int64_t rows, int64_t c
                                          void* stream);
 
 /* -- optimizer steps over n contiguous parameters; each consumes the gradient (g = 0 afterwards). The gradient
- *    transform first: g *= grad_scale (if != 1), g += l2 * w (if != 0), g = clamp(g, -clip, clip) (if clip > 0).
- *    New optimizer state below the smallest normal float is flushed to 0, as on the CPU. -- */
+ *    transform first: g *= grad_scale (if != 1), g += l2 * w (if != 0), g = clamp(g, -clip, clip) (if clip > 0; a NaN
+ *    stays NaN). New optimizer state below the smallest normal float is flushed to 0, as on the CPU. -- */
 /* Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= step_size * m / (sqrt(v) + eps). */
 MP_API mp_status mp_cuda_adam_step_f32(float* w, float* g, float* m, float* v, int64_t n, float step_size, float beta1,
                                        float beta2, float eps, float grad_scale, float l2, float clip, void* stream);

@@ -16,7 +16,6 @@ namespace MePropNative.Backends;
 public sealed partial class CpuBackend : IBackend
 {
     private const float SmallestNormal = 1.17549435e-38f;
-    private static readonly Vector<float> MinNormal = new(SmallestNormal);
 
     /// <param name="threads">libmeprop threads for the multi-threaded kernels; 0 keeps the library's default.</param>
     public CpuBackend(int threads = 0)

@@ -76,6 +76,25 @@ void mp_col_sums_scalar(const float* x, int64_t rows, int64_t cols, int64_t ldx,
 void mp_col_sums_avx2(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* out, int accumulate,
                       int absolute);
 
+/* ---- optimizer steps (optimizer.c, optimizer_avx2.c) ---------------------------------------------------
+ * Elements [i0, i1) of one step; every element gets the same rounded operations in both families (no FMA). */
+typedef struct {
+    float* w;
+    float* g;
+    float* s1; /* Adam m, AdaGrad h, SGD velocity (NULL: plain SGD) */
+    float* s2; /* Adam v */
+    float rate; /* Adam step size, AdaGrad and SGD learning rate */
+    float beta1, beta2, eps, momentum;
+    float grad_scale, l2, clip;
+} mp_optimizer_step;
+
+void mp_adam_scalar(const mp_optimizer_step* s, int64_t i0, int64_t i1);
+void mp_adam_avx2(const mp_optimizer_step* s, int64_t i0, int64_t i1);
+void mp_adagrad_scalar(const mp_optimizer_step* s, int64_t i0, int64_t i1);
+void mp_adagrad_avx2(const mp_optimizer_step* s, int64_t i0, int64_t i1);
+void mp_sgd_scalar(const mp_optimizer_step* s, int64_t i0, int64_t i1);
+void mp_sgd_avx2(const mp_optimizer_step* s, int64_t i0, int64_t i1);
+
 /* ---- compaction (compaction.c, compaction_avx2.c) -------------------------------------------------------- */
 
 /* dst[idx[j], :] += alpha * src[j, :], j = 0, 1, ... in order. Scalar: multiply then add; AVX2: one FMA. */

@@ -15,7 +15,7 @@ struct Transform {
     __device__ __forceinline__ float operator()(float g, float w) const {
         if (scale != 1.0f) g *= scale;
         if (l2 != 0.0f) g += l2 * w;
-        if (clip > 0.0f) g = fminf(fmaxf(g, -clip), clip);
+        if (clip > 0.0f) g = g < -clip ? -clip : (g > clip ? clip : g); /* a NaN stays NaN, as on the CPU */
         return g;
     }
 };
