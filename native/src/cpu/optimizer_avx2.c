@@ -6,7 +6,7 @@
 #include <float.h>
 #include <immintrin.h>
 
-#define INLINE static inline __attribute__((always_inline))
+#define INLINE static inline
 
 INLINE __m256 transform8(const mp_optimizer_step* s, __m256 g, __m256 w) {
     if (s->grad_scale != 1.0f) g = _mm256_mul_ps(g, _mm256_set1_ps(s->grad_scale));
