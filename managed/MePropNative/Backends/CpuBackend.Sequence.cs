@@ -31,15 +31,15 @@ public sealed partial class CpuBackend
             int j = 0, w = Vector<float>.Count;
             for (; j <= hidden - w; j += w)
             {
-                var cv = new Vector<float>(zi.Slice(j)) * new Vector<float>(zg.Slice(j));
-                if (cPrev is not null) cv += new Vector<float>(zf.Slice(j)) * new Vector<float>(pr.Slice(j));
-                cv.CopyTo(cr.Slice(j));
+                var cv = VectorSpan.LoadAt(zi, j) * VectorSpan.LoadAt(zg, j);
+                if (cPrev is not null) cv += VectorSpan.LoadAt(zf, j) * VectorSpan.LoadAt(pr, j);
+                cv.StoreAt(cr, j);
             }
             for (; j < hidden; j++) cr[j] = zi[j] * zg[j] + (cPrev is null ? 0f : zf[j] * pr[j]);
             cr.CopyTo(tr);
             TanhInPlace(tr);
             for (j = 0; j <= hidden - w; j += w)
-                (new Vector<float>(zo.Slice(j)) * new Vector<float>(tr.Slice(j))).CopyTo(hr.Slice(j));
+                (VectorSpan.LoadAt(zo, j) * VectorSpan.LoadAt(tr, j)).StoreAt(hr, j);
             for (; j < hidden; j++) hr[j] = zo[j] * tr[j];
         }
     }
@@ -68,21 +68,21 @@ public sealed partial class CpuBackend
             int j = 0;
             for (; j <= hidden - w; j += w)
             {
-                var vh = new Vector<float>(dhr.Slice(j));
-                if (!dhc.IsEmpty) vh += new Vector<float>(dhc.Slice(j));
-                var vt = new Vector<float>(tc.Slice(j));
-                var vo = new Vector<float>(ao.Slice(j));
+                var vh = VectorSpan.LoadAt(dhr, j);
+                if (!dhc.IsEmpty) vh += VectorSpan.LoadAt(dhc, j);
+                var vt = VectorSpan.LoadAt(tc, j);
+                var vo = VectorSpan.LoadAt(ao, j);
                 var vc = vh * vo * (one - vt * vt);
-                if (carried) vc += new Vector<float>(dcr.Slice(j));
-                var vi = new Vector<float>(ai.Slice(j));
-                var vg = new Vector<float>(ag.Slice(j));
-                var vf = new Vector<float>(af.Slice(j));
-                (vc * vg * vi * (one - vi)).CopyTo(di.Slice(j));
-                (vc * vi * (one - vg * vg)).CopyTo(dg.Slice(j));
-                (vh * vt * vo * (one - vo)).CopyTo(dout.Slice(j));
-                if (cPrev is null) Vector<float>.Zero.CopyTo(df.Slice(j));
-                else (vc * new Vector<float>(pr.Slice(j)) * vf * (one - vf)).CopyTo(df.Slice(j));
-                (vc * vf).CopyTo(dcr.Slice(j));
+                if (carried) vc += VectorSpan.LoadAt(dcr, j);
+                var vi = VectorSpan.LoadAt(ai, j);
+                var vg = VectorSpan.LoadAt(ag, j);
+                var vf = VectorSpan.LoadAt(af, j);
+                (vc * vg * vi * (one - vi)).StoreAt(di, j);
+                (vc * vi * (one - vg * vg)).StoreAt(dg, j);
+                (vh * vt * vo * (one - vo)).StoreAt(dout, j);
+                if (cPrev is null) Vector<float>.Zero.StoreAt(df, j);
+                else (vc * VectorSpan.LoadAt(pr, j) * vf * (one - vf)).StoreAt(df, j);
+                (vc * vf).StoreAt(dcr, j);
             }
             for (; j < hidden; j++)
             {
@@ -105,8 +105,8 @@ public sealed partial class CpuBackend
         var lo = new Vector<float>(-30f); var hi = new Vector<float>(30f);
         for (; j <= x.Length - w; j += w)
         {
-            var v = Vector.Min(Vector.Max(new Vector<float>(x.Slice(j)), lo), hi);
-            (Vector<float>.One / (Vector<float>.One + Vector.Exp(-v))).CopyTo(x.Slice(j));
+            var v = Vector.Min(Vector.Max(VectorSpan.LoadAt(x, j), lo), hi);
+            (Vector<float>.One / (Vector<float>.One + Vector.Exp(-v))).StoreAt(x, j);
         }
         for (; j < x.Length; j++) x[j] = 1f / (1f + MathF.Exp(-Math.Clamp(x[j], -30f, 30f)));
     }
@@ -120,11 +120,11 @@ public sealed partial class CpuBackend
         var small = new Vector<float>(0.01f); var third = new Vector<float>(1f / 3f); var c5 = new Vector<float>(2f / 15f);
         for (; j <= x.Length - w; j += w)
         {
-            var v = Vector.Min(Vector.Max(new Vector<float>(x.Slice(j)), lo), hi);
+            var v = Vector.Min(Vector.Max(VectorSpan.LoadAt(x, j), lo), hi);
             var t = Vector<float>.One - two / (Vector.Exp(two * v) + Vector<float>.One);
             var v2 = v * v;
             var p = v * (Vector<float>.One - v2 * (third - c5 * v2));
-            Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(v), small), p, t).CopyTo(x.Slice(j));
+            Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(v), small), p, t).StoreAt(x, j);
         }
         for (; j < x.Length; j++) x[j] = MathF.Tanh(x[j]);
     }
