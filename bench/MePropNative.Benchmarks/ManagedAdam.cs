@@ -34,11 +34,13 @@ public static class ManagedAdam
         {
             float gi = g[i];
             g[i] = 0f;
-            m[i] = beta1 * m[i] + (1 - beta1) * gi;
-            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+            m[i] = Flush(beta1 * m[i] + (1 - beta1) * gi);
+            v[i] = Flush(beta2 * v[i] + (1 - beta2) * gi * gi);
             w[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) + eps);
         }
     }
+
+    private static float Flush(float x) => MathF.Abs(x) < MinNormal[0] ? 0f : x;
 
     private static Vector<float> Flush(Vector<float> x) => Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(x), MinNormal), Vector<float>.Zero, x);
 }
