@@ -15,8 +15,8 @@ namespace MePropNative.Experiments;
 
 /// <summary>
 /// Backward time of the MNIST MLP, dense against the meProp strategies, measured in one process on the same batches and
-/// the same weights: every repetition runs forward, loss and backward (no update, so the weights stay the same) of each
-/// model in turn, so a change of machine load hits all of them alike. Reported per model: medians over repetitions of
+/// the same weights: every repetition runs forward, loss and backward (no update, so the weights stay the same), the
+/// models taking turns of several batches (<see cref="TurnSchedule"/>), so a change of machine load hits all of them alike. Reported per model: medians over repetitions of
 /// the backward pass, its linear-layer part, the GEMM and sparse-kernel time inside it, and the ratio to dense. A
 /// second loop trains the dense model (with its Adam update) and reports the share of a training step spent in GEMM.
 /// </summary>
@@ -27,6 +27,8 @@ public static class MlpBackwardBenchmark
         public int BatchSize { get; init; } = 100;
         public int Repetitions { get; init; } = 100;
         public int Warmup { get; init; } = 10;
+        /// <summary>Measured steps per model turn (see <see cref="TurnSchedule"/>).</summary>
+        public int TurnLength { get; init; } = TurnSchedule.DefaultTurnLength;
         public int[] Hidden { get; init; } = [500, 500];
         public ulong Seed { get; init; } = 1;
     }
@@ -49,7 +51,8 @@ public static class MlpBackwardBenchmark
         [property: JsonPropertyName("rows")] List<Row> Rows,
         [property: JsonPropertyName("dense_step_ms")] double DenseStepMs,
         [property: JsonPropertyName("dense_step_gemm_share")] double DenseStepGemmShare,
-        [property: JsonPropertyName("dense_step_update_ms")] double DenseStepUpdateMs)
+        [property: JsonPropertyName("dense_step_update_ms")] double DenseStepUpdateMs,
+        [property: JsonPropertyName("turn_length")] int? TurnLength = null)
     {
         public Row? Find(string name) => Rows.FirstOrDefault(r => r.Name == name);
 
@@ -57,7 +60,8 @@ public static class MlpBackwardBenchmark
         {
             var inv = CultureInfo.InvariantCulture;
             var sb = new StringBuilder();
-            sb.AppendLine($"Batch {BatchSize}, {Repetitions} repetitions (medians), {Data}; all models share the initial weights and see the same batches, in turn.");
+            sb.AppendLine($"Batch {BatchSize}, {Repetitions} repetitions (medians), {Data}; all models share the initial weights and see the same batches, " +
+                (TurnLength is { } turn ? $"taking turns of {turn} batches (each turn after one unmeasured warm-up step)." : "in turn, batch by batch."));
             sb.AppendLine();
             sb.AppendLine("| backward | forward ms | backward ms | linear layers ms | GEMM in backward ms | sparse kernels ms | selection ms | backward speed-up | linear speed-up |");
             sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -121,31 +125,28 @@ public static class MlpBackwardBenchmark
         for (int i = 0; i < n; i++) { forward[i] = []; backward[i] = []; linear[i] = []; gemm[i] = []; sparse[i] = []; selection[i] = []; }
         double Ms(long ticks) => 1000.0 * ticks / Stopwatch.Frequency;
 
-        for (int r = 0; r < s.Warmup + s.Repetitions; r++)
+        foreach (var (i, r, timed) in TurnSchedule.Create(n, s.Warmup + s.Repetitions, s.TurnLength))
         {
             LoadBatch(r);
-            for (int i = 0; i < n; i++)
+            var ctx = StepContext.TrainingStep(r, (long)r * batch);
+            long t0 = Stopwatch.GetTimestamp();
+            var g = loss.Forward(models[i].Forward(x, ctx), y, computeGradient: true)!;
+            long t1 = Stopwatch.GetTimestamp();
+            timings[i].Reset();
+            long gemm0 = backend.Counters.GemmTicks, sparse0 = backend.Counters.SparseTicks, selection0 = backend.Counters.SelectionTicks;
+            models[i].Backward(g);
+            backend.Synchronize();
+            long t2 = Stopwatch.GetTimestamp();
+            if (timed && r >= s.Warmup)
             {
-                var ctx = StepContext.TrainingStep(r, (long)r * batch);
-                long t0 = Stopwatch.GetTimestamp();
-                var g = loss.Forward(models[i].Forward(x, ctx), y, computeGradient: true)!;
-                long t1 = Stopwatch.GetTimestamp();
-                timings[i].Reset();
-                long gemm0 = backend.Counters.GemmTicks, sparse0 = backend.Counters.SparseTicks, selection0 = backend.Counters.SelectionTicks;
-                models[i].Backward(g);
-                backend.Synchronize();
-                long t2 = Stopwatch.GetTimestamp();
-                if (r >= s.Warmup)
-                {
-                    forward[i].Add(Ms(t1 - t0));
-                    backward[i].Add(Ms(t2 - t1));
-                    linear[i].Add(Ms(timings[i].LinearBackwardTicks));
-                    gemm[i].Add(Ms(backend.Counters.GemmTicks - gemm0));
-                    sparse[i].Add(Ms(backend.Counters.SparseTicks - sparse0));
-                    selection[i].Add(Ms(backend.Counters.SelectionTicks - selection0));
-                }
-                foreach (var p in models[i].Parameters) p.ZeroGradient();
+                forward[i].Add(Ms(t1 - t0));
+                backward[i].Add(Ms(t2 - t1));
+                linear[i].Add(Ms(timings[i].LinearBackwardTicks));
+                gemm[i].Add(Ms(backend.Counters.GemmTicks - gemm0));
+                sparse[i].Add(Ms(backend.Counters.SparseTicks - sparse0));
+                selection[i].Add(Ms(backend.Counters.SelectionTicks - selection0));
             }
+            foreach (var p in models[i].Parameters) p.ZeroGradient();
             loss.ReadAndReset();
         }
         double dense = Median(backward[0]), denseLinear = Median(linear[0]);
@@ -174,7 +175,7 @@ public static class MlpBackwardBenchmark
             }
         }
         loss.ReadAndReset();
-        var report = new Report(batch, s.Repetitions, images is null ? "random images" : "MNIST training images", rows, Median(steps), Median(shares), Median(updates));
+        var report = new Report(batch, s.Repetitions, images is null ? "random images" : "MNIST training images", rows, Median(steps), Median(shares), Median(updates), s.TurnLength);
         log?.Invoke(report.ToMarkdown());
         return report;
     }

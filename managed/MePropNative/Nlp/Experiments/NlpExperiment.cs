@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using MePropNative.Backends;
+using MePropNative.Experiments;
 using MePropNative.Layers;
 using MePropNative.MeProp;
 using MePropNative.Nlp.Parser;
@@ -89,6 +90,8 @@ public sealed record BackwardBenchmark
     [JsonPropertyName("weights")] public string Weights { get; init; } = "";
     [JsonPropertyName("batches")] public int Batches { get; init; }
     [JsonPropertyName("rounds")] public int Rounds { get; init; }
+    /// <summary>Batches per strategy turn (<see cref="TurnSchedule"/>); null in benchmarks that took turns batch by batch.</summary>
+    [JsonPropertyName("turn_length")] public int? TurnLength { get; init; }
     [JsonPropertyName("rows_per_batch")] public double RowsPerBatch { get; init; }
     [JsonPropertyName("threads")] public int Threads { get; init; }
     [JsonPropertyName("started_utc")] public DateTime? StartedUtc { get; init; }
@@ -203,7 +206,7 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
     /// <summary>
     /// Builds one model per strategy (dense, top-k at each k of the sweep, random-k and unified top-k at the main k), all
     /// with the same weights (the trained dense model's when given), and times forward and backward of each on the same
-    /// training batches, the strategies taking turns batch by batch (in reversed order every other round). No update is
+    /// training batches, the strategies taking turns of several batches (<see cref="TurnSchedule"/>). No update is
     /// applied, so every strategy sees the same weights throughout.
     /// </summary>
     public BackwardBenchmark Benchmark(string task, string? weights, Action<string> log, int threads = 0)
@@ -243,29 +246,27 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
         long rows = 0;
         for (int round = 0; round < settings.BenchmarkRounds + 1; round++) // round 0 warms up (JIT, buffers) and is not counted
         {
-            foreach (var t in tasks) { t.SparsifiedTimings.Reset(); t.DenseTimings.Reset(); }
-            var roundSparse = new double[n]; var roundOut = new double[n];
-            for (int b = 0; b < batches; b++)
-                for (int j = 0; j < n; j++)
-                {
-                    int i = round % 2 == 0 ? j : n - 1 - j;
-                    var t = tasks[i];
-                    var ctx = StepContext.TrainingStep(b, (long)b * 100000);
-                    long t0 = Stopwatch.GetTimestamp();
-                    var (scores, labels) = t.Forward(b, ctx);
-                    var g = loss.Forward(scores, labels, computeGradient: true)!;
-                    long t1 = Stopwatch.GetTimestamp();
-                    t.Backward(g);
-                    long t2 = Stopwatch.GetTimestamp();
-                    foreach (var p in t.Parameters) { p.GradientIsZero = false; p.ZeroGradient(); }
-                    if (round == 0) continue;
-                    if (i == 0) rows += scores.Rows;
-                    fwd[i] += Ms(t1 - t0);
-                    bwd[i] += Ms(t2 - t1);
-                    roundBwd[round - 1, i] += Ms(t2 - t1);
-                }
+            foreach (var (i, b, timed) in TurnSchedule.Create(n, batches))
+            {
+                var t = tasks[i];
+                double sparse0 = t.SparsifiedTimings.LinearBackwardSeconds, output0 = t.DenseTimings.LinearBackwardSeconds;
+                var ctx = StepContext.TrainingStep(b, (long)b * 100000);
+                long t0 = Stopwatch.GetTimestamp();
+                var (scores, labels) = t.Forward(b, ctx);
+                var g = loss.Forward(scores, labels, computeGradient: true)!;
+                long t1 = Stopwatch.GetTimestamp();
+                t.Backward(g);
+                long t2 = Stopwatch.GetTimestamp();
+                foreach (var p in t.Parameters) { p.GradientIsZero = false; p.ZeroGradient(); }
+                if (round == 0 || !timed) continue;
+                if (i == 0) rows += scores.Rows;
+                fwd[i] += Ms(t1 - t0);
+                bwd[i] += Ms(t2 - t1);
+                roundBwd[round - 1, i] += Ms(t2 - t1);
+                sparse[i] += (t.SparsifiedTimings.LinearBackwardSeconds - sparse0) * 1000;
+                output[i] += (t.DenseTimings.LinearBackwardSeconds - output0) * 1000;
+            }
             if (round == 0) continue;
-            for (int i = 0; i < n; i++) { sparse[i] += tasks[i].SparsifiedTimings.LinearBackwardSeconds * 1000; output[i] += tasks[i].DenseTimings.LinearBackwardSeconds * 1000; }
             log($"  round {round}: backward ms/batch " + string.Join(", ", Enumerable.Range(0, n).Select(i => $"{Label(kinds[i])} {roundBwd[round - 1, i] / batches:F1}")));
         }
         loss.ReadAndReset();
@@ -276,6 +277,7 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
             Weights = weights ?? "initial (no trained dense model found)",
             Batches = batches,
             Rounds = settings.BenchmarkRounds,
+            TurnLength = TurnSchedule.DefaultTurnLength,
             RowsPerBatch = (double)rows / count,
             Threads = Bindings.MePropLibrary.NumThreads,
             StartedUtc = started,

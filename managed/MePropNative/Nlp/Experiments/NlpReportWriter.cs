@@ -238,7 +238,7 @@ public static class NlpReportWriter
     private static void BenchTable(StringBuilder md, BackwardBenchmark b, bool tagger)
     {
         md.AppendLine(F($"**Backward-speed benchmark** (one process; {b.Batches} training batches of about {b.RowsPerBatch:F0} {(tagger ? "tokens" : "transitions")}, ") +
-                        F($"{b.Rounds} rounds after a warm-up round, the strategies taking turns on each batch; weights: `{Path.GetFileName(Path.GetDirectoryName(b.Weights)) ?? b.Weights}`; ") +
+                        F($"{b.Rounds} rounds after a warm-up round, the strategies taking turns {(b.TurnLength is { } turn ? F($"of {turn} batches, each turn after one unmeasured warm-up step") : "on each batch")}; weights: `{Path.GetFileName(Path.GetDirectoryName(b.Weights)) ?? b.Weights}`; ") +
                         F($"{b.Threads} kernel thread(s){(b.LoadAverage is { } la ? F($"; load average {la[0]:F1} at the start, {la[1]:F1} at the end") : "")}). Milliseconds per batch:"));
         md.AppendLine();
         md.AppendLine($"| strategy | forward ms | backward ms | speedup | {(tagger ? "LSTM gates" : "hidden layer")} ms | speedup | output layer ms | backward ms, best round | bp ratio |");
