@@ -20,6 +20,10 @@ if(MEPROP_WITH_CUDA AND MEPROP_CUDA_SOURCES)
   endif()
   enable_language(CUDA)
   target_sources(meprop PRIVATE ${MEPROP_CUDA_SOURCES})
+  # meprop was created before this file ran, so its CUDA_ARCHITECTURES took the variable's value of then (unset
+  # unless given on the command line): without this, nvcc compiled for its default arch (52), below the sm_70
+  # warp intrinsics the kernels use.
+  set_property(TARGET meprop PROPERTY CUDA_ARCHITECTURES ${CMAKE_CUDA_ARCHITECTURES})
   string(REPLACE ";" "," MEPROP_CUDA_ARCHS_STR "${CMAKE_CUDA_ARCHITECTURES}")
   target_compile_definitions(meprop PRIVATE MEPROP_WITH_CUDA MEPROP_CUDA_ARCHS="${MEPROP_CUDA_ARCHS_STR}")
   set_target_properties(meprop PROPERTIES CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON CUDA_EXTENSIONS OFF
