@@ -353,4 +353,36 @@ public static unsafe class Kernels
             MePropNativeException.ThrowIfFailed(NativeMethods.mp_sgemm_f32((int)transA, (int)transB, m, n, k, alpha,
                 pa, lda, pb, ldb, beta, pc, ldc));
     }
+
+    /// <summary>Floats that <see cref="SgemmPackB"/> needs for an op(B) of k x n, with the kernels active now.</summary>
+    public static long SgemmPackedBSize(int n, int k)
+    {
+        long floats;
+        MePropNativeException.ThrowIfFailed(NativeMethods.mp_sgemm_pack_b_size(n, k, &floats));
+        return floats;
+    }
+
+    /// <summary>Packs op(B) (k x n) once for many <see cref="SgemmPacked"/> products, e.g. an LSTM's weights over its
+    /// time steps. <paramref name="packed"/> must be 64-byte aligned and hold <see cref="SgemmPackedBSize"/> floats.</summary>
+    public static void SgemmPackB(Transpose transB, int n, int k, ReadOnlySpan<float> b, int ldb, Span<float> packed)
+    {
+        if (transB == Transpose.No) ShapeCheck.Matrix(b.Length, k, n, ldb, nameof(b));
+        else ShapeCheck.Matrix(b.Length, n, k, ldb, nameof(b));
+        fixed (float* pb = b) fixed (float* pp = packed)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sgemm_pack_b_f32((int)transB, n, k, pb, ldb, pp, packed.Length));
+    }
+
+    /// <summary>C (m x n) = alpha * op(A) * op(B) + beta * C from an op(B) packed by <see cref="SgemmPackB"/>: the same
+    /// bits as <see cref="Sgemm"/>. Refused (with the reason) when <paramref name="packed"/> was not packed for these
+    /// k and n or for the kernels active now.</summary>
+    public static void SgemmPacked(Transpose transA, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> packed, float beta, Span<float> c, int ldc)
+    {
+        if (transA == Transpose.No) ShapeCheck.Matrix(a.Length, m, k, lda, nameof(a));
+        else ShapeCheck.Matrix(a.Length, k, m, lda, nameof(a));
+        ShapeCheck.Matrix(c.Length, m, n, ldc, nameof(c));
+        fixed (float* pa = a) fixed (float* pp = packed) fixed (float* pc = c)
+            MePropNativeException.ThrowIfFailed(NativeMethods.mp_sgemm_packed_f32((int)transA, m, n, k, alpha, pa, lda, pp,
+                packed.Length, beta, pc, ldc));
+    }
 }

@@ -10,7 +10,7 @@ public enum CpuFeatures : uint { None = 0, Avx2 = 1, Fma = 2, Avx512F = 4 }
 public static class MePropLibrary
 {
     /// <summary>The C ABI version these bindings were written against (MP_ABI_VERSION).</summary>
-    public const int ExpectedAbiVersion = 2;
+    public const int ExpectedAbiVersion = 3;
 
     private static bool abiChecked;
 

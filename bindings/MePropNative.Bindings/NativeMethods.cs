@@ -95,4 +95,14 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)]
     internal static partial int mp_sgemm_f32(int transA, int transB, long m, long n, long k, float alpha,
         float* a, long lda, float* b, long ldb, float beta, float* c, long ldc);
+
+    [LibraryImport(Lib)]
+    internal static partial int mp_sgemm_pack_b_size(long n, long k, long* floats);
+
+    [LibraryImport(Lib)]
+    internal static partial int mp_sgemm_pack_b_f32(int transB, long n, long k, float* b, long ldb, float* packed, long packedFloats);
+
+    [LibraryImport(Lib)]
+    internal static partial int mp_sgemm_packed_f32(int transA, long m, long n, long k, float alpha, float* a, long lda,
+        float* packed, long packedFloats, float beta, float* c, long ldc);
 }

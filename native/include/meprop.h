@@ -57,7 +57,7 @@ MP_API const char* mp_build_info(void);
 /* ABI version: bumped when a signature changes or an entry point is added. The bindings refuse a library with
  * another one. */
 MP_API int32_t mp_abi_version(void);
-#define MP_ABI_VERSION 2
+#define MP_ABI_VERSION 3
 
 enum { MP_CPU_AVX2 = 1, MP_CPU_FMA = 2, MP_CPU_AVX512F = 4 };
 /* Bit set of MP_CPU_* the running CPU (and OS) supports. */
@@ -218,6 +218,17 @@ MP_API mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int
 MP_API mp_status mp_sgemm_f32(int32_t trans_a, int32_t trans_b, int64_t M, int64_t N, int64_t K,
                               float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                               float beta, float* c, int64_t ldc);
+/* B packed once for many products (an LSTM's weights over its time steps): mp_sgemm_pack_b_size gives the floats
+ * a packed op(B) (K x N) needs, mp_sgemm_pack_b_f32 fills such a buffer (64-byte aligned; packed single-threaded),
+ * and mp_sgemm_packed_f32 computes C = alpha op(A) op(B) + beta C from it, with the same bits as mp_sgemm_f32. The
+ * layout belongs to the kernels active when packing: after mp_set_isa changes them, mp_sgemm_packed_f32 refuses the
+ * buffer, as it refuses one that was not packed or was packed for another K or N. */
+MP_API mp_status mp_sgemm_pack_b_size(int64_t N, int64_t K, int64_t* floats);
+MP_API mp_status mp_sgemm_pack_b_f32(int32_t trans_b, int64_t N, int64_t K, const float* b, int64_t ldb,
+                                     float* packed, int64_t packed_floats);
+MP_API mp_status mp_sgemm_packed_f32(int32_t trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* a,
+                                     int64_t lda, const float* packed, int64_t packed_floats, float beta, float* c,
+                                     int64_t ldc);
 
 /* ---- optimizer steps ---------------------------------------------------------------------------------
  * Over n contiguous parameters; w, g and the state arrays must not overlap. Each step consumes the gradient (g = 0

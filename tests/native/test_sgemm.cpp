@@ -1,5 +1,6 @@
 // mp_sgemm_f32 against an independent double-precision reference: all transposes, odd shapes, padding,
-// alpha/beta, both ISAs, thread-count independence, denormals and every argument error.
+// alpha/beta, both ISAs, thread-count independence, denormals and every argument error; and B packed ahead
+// (mp_sgemm_pack_b_f32 + mp_sgemm_packed_f32) against mp_sgemm_f32, bit for bit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -371,6 +372,147 @@ TEST_F(SgemmTest, ErrorsNameTheArgument) {
     // A success clears the message.
     ASSERT_EQ(mp_sgemm_f32(0, 0, 2, 3, 4, 1.0f, a.data(), 4, b.data(), 3, 0.0f, c.data(), 3), MP_OK);
     EXPECT_STREQ(mp_last_error(), "");
+}
+
+// ---- B packed ahead ---------------------------------------------------------------------------------------
+
+// 64-byte aligned floats, with `guard` poisoned floats after the first `n` to catch writes past the end.
+struct AlignedFloats {
+    std::vector<float> raw;
+    float* p;
+    int64_t n, guard;
+    AlignedFloats(int64_t n_, int64_t guard_ = 64) : raw((size_t)(n_ + guard_ + 16), kPoison), n(n_), guard(guard_) {
+        const uintptr_t at = (uintptr_t)raw.data();
+        p = raw.data() + ((64 - at % 64) % 64) / sizeof(float);
+    }
+    bool GuardIntact() const {
+        for (int64_t i = n; i < n + guard; i++)
+            if (std::memcmp(&p[i], &kPoison, sizeof(float)) != 0) return false;
+        return true;
+    }
+};
+
+int64_t PackedSize(int64_t N, int64_t K) {
+    int64_t floats = 0;
+    EXPECT_EQ(mp_sgemm_pack_b_size(N, K, &floats), MP_OK) << mp_last_error();
+    return floats;
+}
+
+mp_status Pack(const Problem& p, AlignedFloats& packed) {
+    return mp_sgemm_pack_b_f32(p.tb, p.N, p.K, p.b.v.data(), p.b.ld, packed.p, packed.n);
+}
+
+mp_status RunPacked(const Problem& p, const AlignedFloats& packed, Mat& c) {
+    return mp_sgemm_packed_f32(p.ta, p.M, p.N, p.K, p.alpha, p.a.v.data(), p.a.ld, packed.p, packed.n, p.beta,
+                               c.v.data(), c.ld);
+}
+
+TEST_F(SgemmTest, PackedBGivesTheBitsOfSgemmForEveryShapeIsaAndThreadCount) {
+    struct S { int ta, tb; int64_t M, N, K; float alpha, beta; };
+    const S shapes[] = {
+        {0, 1, 32, 2000, 600, 1.0f, 0.0f},  // the LSTM forward step (several K blocks)
+        {0, 0, 32, 500, 2000, 1.0f, 0.0f},  // the LSTM backward step
+        {0, 0, 1, 1, 1, 1.0f, 0.0f},        {1, 1, 7, 37, 513, -0.5f, 1.0f},
+        {0, 1, 100, 17, 257, 2.0f, 0.25f},  {1, 0, 6, 48, 300, 1.0f, 1.0f},
+        {0, 0, 13, 1, 31, 1.0f, 0.0f},      {0, 1, 20, 48, 700, 0.9f, 0.0f},
+    };
+    uint32_t seed = 101;
+    for (int32_t isa : Isas()) {
+        ASSERT_EQ(mp_set_isa(isa), MP_OK);
+        for (const S& s : shapes) {
+            const Problem p = Make(s.ta, s.tb, s.M, s.N, s.K, s.alpha, s.beta, 3, seed++);
+            AlignedFloats packed(PackedSize(s.N, s.K));
+            ASSERT_EQ(Pack(p, packed), MP_OK) << mp_last_error();
+            EXPECT_TRUE(packed.GuardIntact()) << "pack wrote past packed_floats, N=" << s.N << " K=" << s.K;
+            Mat expected = p.c0;
+            ASSERT_EQ(RunGemm(p, expected), MP_OK);
+            for (int32_t threads : {1, 2, 3}) {
+                ASSERT_EQ(mp_set_num_threads(threads), MP_OK);
+                Mat c = p.c0;
+                ASSERT_EQ(RunPacked(p, packed, c), MP_OK) << mp_last_error();
+                EXPECT_TRUE(BitwiseEqual(expected, c)) << "isa " << isa << ", " << threads << " threads, ta=" << s.ta
+                                                       << " tb=" << s.tb << " M=" << s.M << " N=" << s.N << " K=" << s.K;
+            }
+        }
+    }
+}
+
+TEST_F(SgemmTest, OnePackedBServesManyAs) {
+    const Problem p = Make(0, 1, 32, 500, 600, 1.0f, 0.0f, 0, 7);
+    AlignedFloats packed(PackedSize(p.N, p.K));
+    ASSERT_EQ(Pack(p, packed), MP_OK) << mp_last_error();
+    for (int64_t M : {1, 5, 32, 31}) {
+        Problem q = Make(0, 1, M, p.N, p.K, 1.0f, 0.0f, 0, 50 + (uint32_t)M);
+        q.b = p.b;
+        Mat expected = q.c0, c = q.c0;
+        ASSERT_EQ(RunGemm(q, expected), MP_OK);
+        ASSERT_EQ(RunPacked(q, packed, c), MP_OK) << mp_last_error();
+        EXPECT_TRUE(BitwiseEqual(expected, c)) << "M = " << M;
+        ExpectMatchesReference(q, c);
+    }
+}
+
+TEST_F(SgemmTest, PackedErrorsNameTheProblemAndWriteNothing) {
+    const Problem p = Make(0, 0, 4, 20, 30, 1.0f, 0.0f, 0, 9);
+    const int64_t need = PackedSize(p.N, p.K);
+    AlignedFloats packed(need);
+    ASSERT_EQ(Pack(p, packed), MP_OK);
+    Mat c = p.c0;
+    const Mat c_before = c;
+    auto packed_error = [&](mp_status s, mp_status code, const char* expect) {
+        EXPECT_EQ(s, code) << expect;
+        const std::string msg = mp_last_error();
+        EXPECT_NE(msg.find(expect), std::string::npos) << "message '" << msg << "' lacks '" << expect << "'";
+        EXPECT_TRUE(BitwiseEqual(c, c_before)) << expect;
+    };
+    const float* a = p.a.v.data();
+    packed_error(mp_sgemm_packed_f32(0, 4, 20, 30, 1.0f, a, 30, packed.p + 1, need, 0.0f, c.v.data(), 20),
+                 MP_ERR_INVALID_ARGUMENT, "not 64-byte aligned");
+    packed_error(mp_sgemm_packed_f32(0, 4, 20, 30, 1.0f, a, 30, packed.p, need - 1, 0.0f, c.v.data(), 20),
+                 MP_ERR_WORKSPACE_TOO_SMALL, "less than the");
+    packed_error(mp_sgemm_packed_f32(0, 4, 21, 30, 1.0f, a, 30, packed.p, need, 0.0f, c.v.data(), 21),
+                 MP_ERR_INVALID_ARGUMENT, "K = 30, N = 20, not K = 30, N = 21");
+    packed_error(mp_sgemm_packed_f32(0, 4, 20, 29, 1.0f, a, 30, packed.p, need, 0.0f, c.v.data(), 20),
+                 MP_ERR_INVALID_ARGUMENT, "not K = 29");
+    packed_error(mp_sgemm_packed_f32(2, 4, 20, 30, 1.0f, a, 30, packed.p, need, 0.0f, c.v.data(), 20),
+                 MP_ERR_INVALID_ARGUMENT, "trans_a = 2");
+    packed_error(mp_sgemm_packed_f32(0, 4, 20, 30, 1.0f, a, 29, packed.p, need, 0.0f, c.v.data(), 20),
+                 MP_ERR_INVALID_ARGUMENT, "lda = 29 is less than K = 30");
+    packed_error(mp_sgemm_packed_f32(0, 4, 20, 30, 1.0f, a, 30, nullptr, need, 0.0f, c.v.data(), 20),
+                 MP_ERR_INVALID_ARGUMENT, "packed is NULL");
+    AlignedFloats unpacked(need);
+    packed_error(mp_sgemm_packed_f32(0, 4, 20, 30, 1.0f, a, 30, unpacked.p, need, 0.0f, c.v.data(), 20),
+                 MP_ERR_INVALID_ARGUMENT, "not start with a header");
+    if (HaveAvx2()) {
+        ASSERT_EQ(mp_set_isa(MP_ISA_SCALAR), MP_OK);
+        const int64_t scalar_need = PackedSize(p.N, p.K);
+        packed_error(mp_sgemm_packed_f32(0, 4, 20, 30, 1.0f, a, 30, packed.p, std::max(need, scalar_need), 0.0f,
+                                         c.v.data(), 20),
+                     MP_ERR_INVALID_ARGUMENT, "laid out for the AVX2 kernels, but the scalar kernels are active");
+        ASSERT_EQ(mp_set_isa(MP_ISA_AUTO), MP_OK);
+    }
+    // pack: argument errors leave the buffer as it was
+    AlignedFloats fresh(need);
+    const std::vector<float> fresh_before = fresh.raw;
+    auto pack_error = [&](mp_status s, mp_status code, const char* expect) {
+        EXPECT_EQ(s, code) << expect;
+        const std::string msg = mp_last_error();
+        EXPECT_NE(msg.find("mp_sgemm_pack_b_f32"), std::string::npos) << msg;
+        EXPECT_NE(msg.find(expect), std::string::npos) << "message '" << msg << "' lacks '" << expect << "'";
+        EXPECT_EQ(fresh.raw, fresh_before) << expect;
+    };
+    const float* b = p.b.v.data();
+    pack_error(mp_sgemm_pack_b_f32(3, 20, 30, b, 20, fresh.p, need), MP_ERR_INVALID_ARGUMENT, "trans_b = 3");
+    pack_error(mp_sgemm_pack_b_f32(0, 20, 30, b, 19, fresh.p, need), MP_ERR_INVALID_ARGUMENT, "ldb = 19 is less than N = 20");
+    pack_error(mp_sgemm_pack_b_f32(1, 20, 30, b, 29, fresh.p, need), MP_ERR_INVALID_ARGUMENT, "ldb = 29 is less than K = 30");
+    pack_error(mp_sgemm_pack_b_f32(0, 0, 30, b, 20, fresh.p, need), MP_ERR_INVALID_ARGUMENT, "N = 0");
+    pack_error(mp_sgemm_pack_b_f32(0, 20, 30, nullptr, 20, fresh.p, need), MP_ERR_INVALID_ARGUMENT, "b is NULL");
+    pack_error(mp_sgemm_pack_b_f32(0, 20, 30, b, 20, fresh.p, need - 1), MP_ERR_WORKSPACE_TOO_SMALL, "less than the");
+    pack_error(mp_sgemm_pack_b_f32(0, 20, 30, b, 20, fresh.p + 4, need), MP_ERR_INVALID_ARGUMENT, "not 64-byte aligned");
+    int64_t floats = 0;
+    EXPECT_EQ(mp_sgemm_pack_b_size(20, -1, &floats), MP_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mp_last_error()).find("K = -1"), std::string::npos) << mp_last_error();
+    EXPECT_EQ(mp_sgemm_pack_b_size(20, 30, nullptr), MP_ERR_INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -171,6 +171,31 @@ public sealed partial class CpuBackend : IBackend
         Counters.GemmCalls++;
     }
 
+    public void PackGemmB(bool transposeB, Tensor b, PackedGemmB packed)
+    {
+        packed.Describe(transposeB, b);
+        if (packed.N == 0 || packed.K == 0) { packed.Data = null; return; }
+        long floats = Kernels.SgemmPackedBSize(packed.N, packed.K);
+        if (floats > int.MaxValue) throw new ArgumentException($"a packed GEMM operand of {packed.K} x {packed.N} is too large.");
+        if (packed.Data is null || packed.Data.Length != floats || !ReferenceEquals(packed.Data.Backend, this)) packed.Data = this.Allocate(1, (int)floats);
+        long t0 = Stopwatch.GetTimestamp();
+        Kernels.SgemmPackB(transposeB ? Transpose.Yes : Transpose.No, packed.N, packed.K, Floats(b), b.Stride, Floats(packed.Data));
+        Counters.GemmTicks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    public void Gemm(bool transposeA, float alpha, Tensor a, PackedGemmB b, float beta, Tensor c)
+    {
+        var (m, n, k) = GemmShape.Of(transposeA, b.TransposeB, a, b.PackedSource, c);
+        if (m == 0 || n == 0) return;
+        if (k == 0) { if (beta == 0) Fill(c, 0); else Scale(c, beta); return; }
+        var data = b.Data ?? throw new InvalidOperationException("PackedGemmB was prepared by another backend.");
+        long t0 = Stopwatch.GetTimestamp();
+        Kernels.SgemmPacked(transposeA ? Transpose.Yes : Transpose.No, m, n, k, alpha, Floats(a), a.Stride, Floats(data), beta,
+            Floats(c), c.Stride);
+        Counters.GemmTicks += Stopwatch.GetTimestamp() - t0;
+        Counters.GemmCalls++;
+    }
+
     public void AddRowVector(Tensor x, Tensor bias)
     {
         if (bias.Length != x.Cols) throw new ArgumentException($"bias has {bias.Length} elements, rows have {x.Cols}.");

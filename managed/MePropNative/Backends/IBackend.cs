@@ -58,6 +58,16 @@ public partial interface IBackend : IDisposable
 
     /// <summary>c = alpha * op(a) * op(b) + beta * c; beta = 0 ignores c's contents.</summary>
     void Gemm(bool transposeA, bool transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    /// <summary>Prepares op(b) (transposeB as in <see cref="Gemm(bool, bool, float, Tensor, Tensor, float, Tensor)"/>)
+    /// for many products: the CPU backend packs it for its kernels once instead of on every call. The default keeps a
+    /// reference to b.</summary>
+    void PackGemmB(bool transposeB, Tensor b, PackedGemmB packed) => packed.Describe(transposeB, b);
+
+    /// <summary>c = alpha * op(a) * op(b) + beta * c from an op(b) prepared by <see cref="PackGemmB"/>: the same
+    /// numbers as the unpacked product.</summary>
+    void Gemm(bool transposeA, float alpha, Tensor a, PackedGemmB b, float beta, Tensor c) =>
+        Gemm(transposeA, b.TransposeB, alpha, a, b.PackedSource, beta, c);
     /// <summary>x[r, :] += bias for every row (bias is 1 x cols).</summary>
     void AddRowVector(Tensor x, Tensor bias);
     /// <summary>output[c] = (accumulate ? output[c] : 0) + sum_r x[r, c].</summary>

@@ -53,6 +53,16 @@ public sealed class Linear : ILayer
         if (Bias is not null) backend.AddRowVector(y, Bias.Value);
     }
 
+    /// <summary>Prepares W for many <see cref="Forward(Tensor, Tensor, PackedGemmB)"/> calls until W changes.</summary>
+    public void PackWeight(PackedGemmB into) => backend.PackGemmB(true, Weight.Value, into);
+
+    /// <summary>y = x W^T + b with W prepared by <see cref="PackWeight"/>: the same numbers as the other overload.</summary>
+    public void Forward(Tensor x, Tensor y, PackedGemmB packedWeight)
+    {
+        backend.Gemm(false, 1f, x, packedWeight, 0f, y);
+        if (Bias is not null) backend.AddRowVector(y, Bias.Value);
+    }
+
     /// <summary>Accumulates dW, db from (x, dy) and writes dx when not null, as the strategy decides.</summary>
     public void Backward(Tensor x, Tensor dy, Tensor? dx, in StepContext context)
     {

@@ -28,6 +28,7 @@ public sealed class RecurrentGateStrategy
     private readonly TensorCache allValues;
     private readonly IndexTensorCache groupIndices;
     private readonly UnifiedBuffers unified;
+    private readonly PackedGemmB packedRecurrent = new();
     private Tensor? memory;
 
     public RecurrentGateStrategy(IBackend backend, StrategyKind kind, int? kPerGroup, int groups, ulong seed, float memoryRatio)
@@ -61,9 +62,16 @@ public sealed class RecurrentGateStrategy
 
     private bool PerRow => Kind is StrategyKind.TopK or StrategyKind.Random or StrategyKind.Msbp;
 
-    /// <summary>Starts the backward pass of a sequence of <paramref name="totalRows"/> token rows.</summary>
-    public void Begin(Linear gates, int totalRows)
+    /// <summary>Starts the backward pass of a sequence of <paramref name="totalRows"/> token rows whose recurrent
+    /// inputs start at column <paramref name="recurrentFrom"/>.</summary>
+    public void Begin(Linear gates, int totalRows, int recurrentFrom)
     {
+        if (Kind == StrategyKind.Dense)
+        {
+            // every step multiplies by the same recurrent columns of W: prepare them once
+            backend.PackGemmB(false, gates.Weight.Value.ColumnSlice(recurrentFrom, gates.Inputs - recurrentFrom), packedRecurrent);
+            return;
+        }
         if (!PerRow) return;
         int kk = SelectedPerRow(gates);
         allIndices.Get(totalRows, kk);
@@ -90,7 +98,7 @@ public sealed class RecurrentGateStrategy
         switch (Kind)
         {
             case StrategyKind.Dense:
-                backend.Gemm(false, false, 1f, dz, wRecurrent, 0f, dxRecurrent);
+                backend.Gemm(false, 1f, dz, packedRecurrent, 0f, dxRecurrent);
                 return;
             case StrategyKind.Unified:
             case StrategyKind.RandomUnified:

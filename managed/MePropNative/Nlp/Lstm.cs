@@ -21,6 +21,7 @@ public sealed class Lstm
 {
     private readonly IBackend backend;
     private readonly TensorCache xh, activations, cells, tanhCells, hidden, dxh, dz, dc;
+    private readonly PackedGemmB packedWeight = new();
     private PackedSequences? layout;
     private bool trained;
 
@@ -68,11 +69,12 @@ public sealed class Lstm
         var tc = tanhCells.Get(p.Tokens, h);
         var hs = hidden.Get(p.Tokens, h);
         backend.Fill(x.RowSlice(0, n0).ColumnSlice(e, h), 0f); // h_{-1} = 0
+        Gates.PackWeight(packedWeight);
         for (int t = 0; t < p.Steps; t++)
         {
             int off = p.StepOffset(t), n = p.StepRows(t);
             var zt = a.RowSlice(off, n);
-            Gates.Forward(x.RowSlice(off, n), zt);
+            Gates.Forward(x.RowSlice(off, n), zt, packedWeight);
             var cPrev = t == 0 ? null : c.RowSlice(p.StepOffset(t - 1), n);
             var ht = hs.RowSlice(off, n);
             backend.LstmCellForward(zt, cPrev, c.RowSlice(off, n), tc.RowSlice(off, n), ht);
@@ -104,7 +106,7 @@ public sealed class Lstm
         var dzAll = dz.Get(p.Tokens, 4 * h);
         var dcBuf = dc.Get(p.StepRows(0), h);
         long t0 = StartTiming();
-        Strategy.Begin(Gates, p.Tokens);
+        Strategy.Begin(Gates, p.Tokens, e);
         long gateTicks = StopTiming(t0);
         for (int t = p.Steps - 1; t >= 0; t--)
         {

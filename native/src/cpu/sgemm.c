@@ -79,6 +79,8 @@ typedef struct {
     int64_t ldc;
     int64_t k_blocks, k_step; /* K partition: blocks of k_step, the last one shorter */
     int64_t tasks_m, tasks_n; /* task grid */
+    const float* packed_b;    /* B packed ahead by mp_sgemm_pack_b_f32 (its data), or NULL to pack per call */
+    int64_t packed_n;         /* N rounded up to whole slivers: K block p of packed_b starts at p * packed_n * k_step */
 } sgemm_job;
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -150,7 +152,8 @@ static void run_block(const sgemm_job* j, int64_t m0, int64_t m1, int64_t n0, in
             const int64_t k0 = p * j->k_step;
             const int64_t kc = min64(j->k_step, j->K - k0);
             const float beta = p == 0 ? j->beta : 1.0f;
-            f->pack_b(j->trans_b, j->b, j->ldb, k0, kc, jc, nc, bp);
+            if (j->packed_b != NULL) bp = (float*)(j->packed_b + p * j->packed_n * j->k_step + jc * kc);
+            else f->pack_b(j->trans_b, j->b, j->ldb, k0, kc, jc, nc, bp);
             for (int64_t ic = m0; ic < m1; ic += mcb) {
                 const int64_t mc = min64(mcb, m1 - ic);
                 a_block ab = { ap, NULL, j->lda };
@@ -180,7 +183,7 @@ static void sgemm_task(int64_t task, void* ctx) {
 
     const int64_t mcb = balanced_block(m1 - m0, f->mc, f->mr);
     const int64_t ncb = balanced_block(n1 - n0, f->nc, f->nr);
-    const size_t a_floats = (size_t)(mcb * j->k_step), b_floats = (size_t)(ncb * j->k_step);
+    const size_t a_floats = (size_t)(mcb * j->k_step), b_floats = j->packed_b != NULL ? 0 : (size_t)(ncb * j->k_step);
     float* buf = thread_buffer(a_floats + b_floats + 2 * MP_SGEMM_PACK_SLACK + 16);
     if (buf != NULL) {
         /* B first: its slivers are 64-byte multiples when nr = 16, so A stays aligned too. */
@@ -238,61 +241,185 @@ static void scale_c(int64_t M, int64_t N, float beta, float* c, int64_t ldc) {
     }
 }
 
+static const mp_sgemm_family* active_family(void) {
+    return mp_use_avx2() ? &mp_sgemm_avx2_family : &mp_sgemm_scalar_family;
+}
+
+/* The K partition of a family: k_blocks blocks of k_step, the last one shorter. It depends on K only, which is what
+ * lets B be packed once for any M. */
+static void k_partition(const mp_sgemm_family* f, int64_t K, int64_t* k_blocks, int64_t* k_step) {
+    *k_blocks = ceil_div(K, f->kc);
+    *k_step = ceil_div(K, *k_blocks);
+}
+
+/* Runs a job whose family, transposes and B (or packed B) are set. */
+static void sgemm_run(sgemm_job* job, int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t lda,
+                      float beta, float* c, int64_t ldc) {
+    job->M = M;
+    job->N = N;
+    job->K = K;
+    job->alpha = alpha;
+    job->beta = beta;
+    job->a = a;
+    job->lda = lda;
+    job->c = c;
+    job->ldc = ldc;
+    k_partition(job->f, K, &job->k_blocks, &job->k_step);
+    choose_grid(job->f, M, N, K, mp_get_num_threads(), &job->tasks_m, &job->tasks_n);
+    mp_parallel_for(job->tasks_m * job->tasks_n, sgemm_task, job);
+}
+
+/* Checks shared by mp_sgemm_f32 and mp_sgemm_packed_f32: the transposes, the sizes, A, C and their strides. */
+#define CHECK_TRANSPOSE(t)                                                                                          \
+    if ((t) != 0 && (t) != 1) return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: " #t " = %d must be 0 or 1", MP_FN, (int)(t))
+#define CHECK_A_AND_C()                                                                                             \
+    CHECK_TRANSPOSE(trans_a);                                                                                       \
+    MP_CHECK_POSITIVE(M);                                                                                           \
+    MP_CHECK_POSITIVE(N);                                                                                           \
+    MP_CHECK_POSITIVE(K);                                                                                           \
+    MP_CHECK_PTR(a);                                                                                                \
+    MP_CHECK_PTR(c);                                                                                                \
+    /* A is M x K (K x M when trans_a); ld is the row stride. */                                                    \
+    if (lda < (trans_a ? M : K))                                                                                    \
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: lda = %lld is less than %s = %lld (A is %s, trans_a = %d)",  \
+                       MP_FN, (long long)lda, trans_a ? "M" : "K", (long long)(trans_a ? M : K),                   \
+                       trans_a ? "K x M" : "M x K", (int)trans_a);                                                  \
+    if (ldc < N)                                                                                                    \
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldc = %lld is less than N = %lld", MP_FN, (long long)ldc,     \
+                       (long long)N)
+
+/* alpha == 0, BLAS semantics: op(A) op(B) is not formed, so NaN/Inf in A or B do not reach C. */
+static void scale_only(int64_t M, int64_t N, float beta, float* c, int64_t ldc) {
+    const mp_fp_mode fp = mp_fp_enter();
+    if (beta != 1.0f) scale_c(M, N, beta, c, ldc);
+    mp_fp_leave(fp);
+}
+
 #define MP_FN "mp_sgemm_f32"
 mp_status mp_sgemm_f32(int32_t trans_a, int32_t trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                        int64_t ldc) {
-    if (trans_a != 0 && trans_a != 1)
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: trans_a = %d must be 0 or 1", MP_FN, (int)trans_a);
-    if (trans_b != 0 && trans_b != 1)
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: trans_b = %d must be 0 or 1", MP_FN, (int)trans_b);
-    MP_CHECK_POSITIVE(M);
-    MP_CHECK_POSITIVE(N);
-    MP_CHECK_POSITIVE(K);
-    MP_CHECK_PTR(a);
+    CHECK_A_AND_C();
+    CHECK_TRANSPOSE(trans_b);
     MP_CHECK_PTR(b);
-    MP_CHECK_PTR(c);
-    /* A is M x K (K x M when trans_a), B is K x N (N x K when trans_b); ld is the row stride. */
-    const int64_t a_cols = trans_a ? M : K, b_cols = trans_b ? K : N;
-    if (lda < a_cols)
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: lda = %lld is less than %s = %lld (A is %s, trans_a = %d)",
-                       MP_FN, (long long)lda, trans_a ? "M" : "K", (long long)a_cols, trans_a ? "K x M" : "M x K",
-                       (int)trans_a);
+    /* B is K x N (N x K when trans_b). */
+    const int64_t b_cols = trans_b ? K : N;
     if (ldb < b_cols)
         return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldb = %lld is less than %s = %lld (B is %s, trans_b = %d)",
                        MP_FN, (long long)ldb, trans_b ? "K" : "N", (long long)b_cols, trans_b ? "N x K" : "K x N",
                        (int)trans_b);
-    if (ldc < N)
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldc = %lld is less than N = %lld", MP_FN, (long long)ldc,
-                       (long long)N);
-
-    const mp_fp_mode fp = mp_fp_enter();
     if (alpha == 0.0f) {
-        /* BLAS semantics: op(A) op(B) is not formed, so NaN/Inf in A or B do not reach C. */
-        if (beta != 1.0f) scale_c(M, N, beta, c, ldc);
-        mp_fp_leave(fp);
+        scale_only(M, N, beta, c, ldc);
         return mp_ok();
     }
-
-    sgemm_job job;
-    job.f = mp_use_avx2() ? &mp_sgemm_avx2_family : &mp_sgemm_scalar_family;
+    const mp_fp_mode fp = mp_fp_enter();
+    sgemm_job job = {0};
+    job.f = active_family();
     job.trans_a = trans_a;
     job.trans_b = trans_b;
-    job.M = M;
-    job.N = N;
-    job.K = K;
-    job.alpha = alpha;
-    job.beta = beta;
-    job.a = a;
-    job.lda = lda;
     job.b = b;
     job.ldb = ldb;
-    job.c = c;
-    job.ldc = ldc;
-    job.k_blocks = ceil_div(K, job.f->kc);
-    job.k_step = ceil_div(K, job.k_blocks);
-    choose_grid(job.f, M, N, K, mp_get_num_threads(), &job.tasks_m, &job.tasks_n);
-    mp_parallel_for(job.tasks_m * job.tasks_n, sgemm_task, &job);
+    sgemm_run(&job, M, N, K, alpha, a, lda, beta, c, ldc);
+    mp_fp_leave(fp);
+    return mp_ok();
+}
+#undef MP_FN
+
+/* ---- B packed ahead ------------------------------------------------------------------------------------
+ * Layout: a 64-byte header, then K block after K block (the partition of k_partition), each round_up(N, nr) x kc
+ * floats of nr-column slivers exactly as pack_b writes them for a panel of all N columns, then the pack slack. The
+ * driver's panel [jc, jc + nc) of block p is then the contiguous run at block p + jc * kc, whatever the task split. */
+
+enum { PACKED_HEADER_FLOATS = 16, PACKED_MAGIC = 0x4250504d /* "MPPB" */ };
+
+typedef struct {
+    uint32_t magic;
+    int32_t family; /* 1 scalar, 2 AVX2: the layout (nr, kc) depends on it */
+    int64_t N, K;
+} packed_header;
+
+static int32_t family_id(const mp_sgemm_family* f) { return f == &mp_sgemm_avx2_family ? 2 : 1; }
+static const char* family_name(int32_t id) { return id == 2 ? "AVX2" : id == 1 ? "scalar" : "unknown"; }
+
+static int64_t packed_floats_needed(const mp_sgemm_family* f, int64_t N, int64_t K) {
+    return PACKED_HEADER_FLOATS + round_up(N, f->nr) * K + MP_SGEMM_PACK_SLACK;
+}
+
+#define MP_FN "mp_sgemm_pack_b_size"
+mp_status mp_sgemm_pack_b_size(int64_t N, int64_t K, int64_t* floats) {
+    MP_CHECK_PTR(floats);
+    MP_CHECK_POSITIVE(N);
+    MP_CHECK_POSITIVE(K);
+    *floats = packed_floats_needed(active_family(), N, K);
+    return mp_ok();
+}
+#undef MP_FN
+
+#define CHECK_PACKED_BUFFER(floats_needed)                                                                          \
+    MP_CHECK_PTR(packed);                                                                                           \
+    if (((uintptr_t)packed & 63) != 0)                                                                              \
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: packed = %p is not 64-byte aligned", MP_FN, (const void*)packed); \
+    if (packed_floats < (floats_needed))                                                                            \
+        return mp_fail(MP_ERR_WORKSPACE_TOO_SMALL, "%s: packed_floats = %lld is less than the %lld floats needed "  \
+                       "(mp_sgemm_pack_b_size)", MP_FN, (long long)packed_floats, (long long)(floats_needed))
+
+#define MP_FN "mp_sgemm_pack_b_f32"
+mp_status mp_sgemm_pack_b_f32(int32_t trans_b, int64_t N, int64_t K, const float* b, int64_t ldb, float* packed,
+                              int64_t packed_floats) {
+    CHECK_TRANSPOSE(trans_b);
+    MP_CHECK_POSITIVE(N);
+    MP_CHECK_POSITIVE(K);
+    MP_CHECK_PTR(b);
+    const int64_t b_cols = trans_b ? K : N;
+    if (ldb < b_cols)
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldb = %lld is less than %s = %lld (B is %s, trans_b = %d)",
+                       MP_FN, (long long)ldb, trans_b ? "K" : "N", (long long)b_cols, trans_b ? "N x K" : "K x N",
+                       (int)trans_b);
+    const mp_sgemm_family* f = active_family();
+    CHECK_PACKED_BUFFER(packed_floats_needed(f, N, K));
+    int64_t k_blocks, k_step;
+    k_partition(f, K, &k_blocks, &k_step);
+    float* data = packed + PACKED_HEADER_FLOATS;
+    /* In order of address: a block's pack slack lands where the next block is written afterwards. */
+    for (int64_t p = 0; p < k_blocks; p++) {
+        const int64_t k0 = p * k_step;
+        f->pack_b(trans_b, b, ldb, k0, min64(k_step, K - k0), 0, N, data + p * round_up(N, f->nr) * k_step);
+    }
+    const packed_header h = { PACKED_MAGIC, family_id(f), N, K };
+    memcpy(packed, &h, sizeof h);
+    return mp_ok();
+}
+#undef MP_FN
+
+#define MP_FN "mp_sgemm_packed_f32"
+mp_status mp_sgemm_packed_f32(int32_t trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* a,
+                              int64_t lda, const float* packed, int64_t packed_floats, float beta, float* c,
+                              int64_t ldc) {
+    CHECK_A_AND_C();
+    const mp_sgemm_family* f = active_family();
+    CHECK_PACKED_BUFFER(packed_floats_needed(f, N, K));
+    packed_header h;
+    memcpy(&h, packed, sizeof h);
+    if (h.magic != PACKED_MAGIC)
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: packed does not start with a header written by mp_sgemm_pack_b_f32",
+                       MP_FN);
+    if (h.N != N || h.K != K)
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: packed holds a B with K = %lld, N = %lld, not K = %lld, N = %lld",
+                       MP_FN, (long long)h.K, (long long)h.N, (long long)K, (long long)N);
+    if (h.family != family_id(f))
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: packed was laid out for the %s kernels, but the %s kernels are "
+                       "active now (mp_set_isa); pack B again", MP_FN, family_name(h.family), family_name(family_id(f)));
+    if (alpha == 0.0f) {
+        scale_only(M, N, beta, c, ldc);
+        return mp_ok();
+    }
+    const mp_fp_mode fp = mp_fp_enter();
+    sgemm_job job = {0};
+    job.f = f;
+    job.trans_a = trans_a;
+    job.packed_b = packed + PACKED_HEADER_FLOATS;
+    job.packed_n = round_up(N, f->nr);
+    sgemm_run(&job, M, N, K, alpha, a, lda, beta, c, ldc);
     mp_fp_leave(fp);
     return mp_ok();
 }
