@@ -397,7 +397,7 @@ mp_status mp_sgemm_packed_f32(int32_t trans_a, int64_t M, int64_t N, int64_t K, 
                               int64_t ldc) {
     CHECK_A_AND_C();
     const mp_sgemm_family* f = active_family();
-    CHECK_PACKED_BUFFER(packed_floats_needed(f, N, K));
+    CHECK_PACKED_BUFFER(PACKED_HEADER_FLOATS); /* the header first: it says what the buffer was packed for */
     packed_header h;
     memcpy(&h, packed, sizeof h);
     if (h.magic != PACKED_MAGIC)
@@ -409,6 +409,7 @@ mp_status mp_sgemm_packed_f32(int32_t trans_a, int64_t M, int64_t N, int64_t K, 
     if (h.family != family_id(f))
         return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: packed was laid out for the %s kernels, but the %s kernels are "
                        "active now (mp_set_isa); pack B again", MP_FN, family_name(h.family), family_name(family_id(f)));
+    CHECK_PACKED_BUFFER(packed_floats_needed(f, N, K));
     if (alpha == 0.0f) {
         scale_only(M, N, beta, c, ldc);
         return mp_ok();
