@@ -288,6 +288,15 @@ static void sgemm_run(sgemm_job* job, int64_t M, int64_t N, int64_t K, float alp
         return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldc = %lld is less than N = %lld", MP_FN, (long long)ldc,     \
                        (long long)N)
 
+/* B is K x N (N x K when trans_b); ld is the row stride. */
+#define CHECK_B()                                                                                                   \
+    CHECK_TRANSPOSE(trans_b);                                                                                       \
+    MP_CHECK_PTR(b);                                                                                                \
+    if (ldb < (trans_b ? K : N))                                                                                    \
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldb = %lld is less than %s = %lld (B is %s, trans_b = %d)",  \
+                       MP_FN, (long long)ldb, trans_b ? "K" : "N", (long long)(trans_b ? K : N),                   \
+                       trans_b ? "N x K" : "K x N", (int)trans_b)
+
 /* alpha == 0, BLAS semantics: op(A) op(B) is not formed, so NaN/Inf in A or B do not reach C. */
 static void scale_only(int64_t M, int64_t N, float beta, float* c, int64_t ldc) {
     const mp_fp_mode fp = mp_fp_enter();
@@ -300,14 +309,7 @@ mp_status mp_sgemm_f32(int32_t trans_a, int32_t trans_b, int64_t M, int64_t N, i
                        const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                        int64_t ldc) {
     CHECK_A_AND_C();
-    CHECK_TRANSPOSE(trans_b);
-    MP_CHECK_PTR(b);
-    /* B is K x N (N x K when trans_b). */
-    const int64_t b_cols = trans_b ? K : N;
-    if (ldb < b_cols)
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldb = %lld is less than %s = %lld (B is %s, trans_b = %d)",
-                       MP_FN, (long long)ldb, trans_b ? "K" : "N", (long long)b_cols, trans_b ? "N x K" : "K x N",
-                       (int)trans_b);
+    CHECK_B();
     if (alpha == 0.0f) {
         scale_only(M, N, beta, c, ldc);
         return mp_ok();
@@ -366,15 +368,9 @@ mp_status mp_sgemm_pack_b_size(int64_t N, int64_t K, int64_t* floats) {
 #define MP_FN "mp_sgemm_pack_b_f32"
 mp_status mp_sgemm_pack_b_f32(int32_t trans_b, int64_t N, int64_t K, const float* b, int64_t ldb, float* packed,
                               int64_t packed_floats) {
-    CHECK_TRANSPOSE(trans_b);
     MP_CHECK_POSITIVE(N);
     MP_CHECK_POSITIVE(K);
-    MP_CHECK_PTR(b);
-    const int64_t b_cols = trans_b ? K : N;
-    if (ldb < b_cols)
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: ldb = %lld is less than %s = %lld (B is %s, trans_b = %d)",
-                       MP_FN, (long long)ldb, trans_b ? "K" : "N", (long long)b_cols, trans_b ? "N x K" : "K x N",
-                       (int)trans_b);
+    CHECK_B();
     const mp_sgemm_family* f = active_family();
     CHECK_PACKED_BUFFER(packed_floats_needed(f, N, K));
     int64_t k_blocks, k_step;
