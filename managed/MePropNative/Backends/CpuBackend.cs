@@ -162,12 +162,25 @@ public sealed partial class CpuBackend : IBackend
     public void Gemm(bool transposeA, bool transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c)
     {
         var (m, n, k) = GemmShape.Of(transposeA, transposeB, a, b, c);
-        if (m == 0 || n == 0) return;
-        if (k == 0) { if (beta == 0) Fill(c, 0); else Scale(c, beta); return; }
+        if (IsEmptyGemm(m, n, k, beta, c)) return;
         long t0 = Stopwatch.GetTimestamp();
         Kernels.Sgemm(transposeA ? Transpose.Yes : Transpose.No, transposeB ? Transpose.Yes : Transpose.No, m, n, k, alpha,
             Floats(a), a.Stride, Floats(b), b.Stride, beta, Floats(c), c.Stride);
-        Counters.GemmTicks += Stopwatch.GetTimestamp() - t0;
+        CountGemm(t0);
+    }
+
+    /// <summary>A product with nothing to multiply (m, n or k = 0): c = beta * c (or 0) when k = 0; true when c is final.</summary>
+    private bool IsEmptyGemm(int m, int n, int k, float beta, Tensor c)
+    {
+        if (m == 0 || n == 0) return true;
+        if (k != 0) return false;
+        if (beta == 0) Fill(c, 0); else Scale(c, beta);
+        return true;
+    }
+
+    private void CountGemm(long startTicks)
+    {
+        Counters.GemmTicks += Stopwatch.GetTimestamp() - startTicks;
         Counters.GemmCalls++;
     }
 
@@ -186,14 +199,12 @@ public sealed partial class CpuBackend : IBackend
     public void Gemm(bool transposeA, float alpha, Tensor a, PackedGemmB b, float beta, Tensor c)
     {
         var (m, n, k) = GemmShape.Of(transposeA, b.TransposeB, a, b.PackedSource, c);
-        if (m == 0 || n == 0) return;
-        if (k == 0) { if (beta == 0) Fill(c, 0); else Scale(c, beta); return; }
+        if (IsEmptyGemm(m, n, k, beta, c)) return;
         var data = b.Data ?? throw new InvalidOperationException("PackedGemmB was prepared by another backend.");
         long t0 = Stopwatch.GetTimestamp();
         Kernels.SgemmPacked(transposeA ? Transpose.Yes : Transpose.No, m, n, k, alpha, Floats(a), a.Stride, Floats(data), beta,
             Floats(c), c.Stride);
-        Counters.GemmTicks += Stopwatch.GetTimestamp() - t0;
-        Counters.GemmCalls++;
+        CountGemm(t0);
     }
 
     public void AddRowVector(Tensor x, Tensor bias)
