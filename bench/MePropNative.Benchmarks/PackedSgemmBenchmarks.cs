@@ -23,16 +23,13 @@ public class PackedSgemmBenchmarks
     private float[] a = [], b = [], c = [];
     private AlignedArray<float> packed = AlignedArray<float>.Empty;
 
-    private int Ldb => Shape.TransB ? Shape.K : Shape.N;
+    private int Ldb => Shape.Ldb;
     private Transpose TransB => Shape.TransB ? Transpose.Yes : Transpose.No;
 
     [GlobalSetup]
     public void Setup()
     {
-        var random = new Random(3);
-        a = Enumerable.Range(0, Shape.M * Shape.K).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-        b = Enumerable.Range(0, Shape.K * Shape.N).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-        c = new float[Shape.M * Shape.N];
+        (a, b, c) = Shape.RandomOperands();
         packed = new AlignedArray<float>((int)Kernels.SgemmPackedBSize(Shape.N, Shape.K));
         Kernels.SgemmPackB(TransB, Shape.N, Shape.K, b, Ldb, packed);
         OpenBlas.SetThreads(MePropLibrary.NumThreads);

@@ -11,6 +11,19 @@ public class SgemmBenchmarks
     public readonly record struct GemmShape(string Name, bool TransA, bool TransB, int M, int N, int K)
     {
         public override string ToString() => $"{Name} {(TransA ? "T" : "N")}{(TransB ? "T" : "N")} {M}x{N}x{K}";
+
+        /// <summary>Row strides of the row-major A (M x K, K x M when TransA) and B (K x N, N x K when TransB).</summary>
+        public int Lda => TransA ? M : K;
+        public int Ldb => TransB ? K : N;
+
+        /// <summary>A and B uniform in [-0.5, 0.5) from a fixed seed, and a zeroed C (M x N).</summary>
+        public (float[] A, float[] B, float[] C) RandomOperands()
+        {
+            var random = new Random(3);
+            var a = Enumerable.Range(0, M * K).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+            var b = Enumerable.Range(0, K * N).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+            return (a, b, new float[M * N]);
+        }
     }
 
     public static IEnumerable<GemmShape> Shapes() =>
@@ -33,15 +46,12 @@ public class SgemmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var random = new Random(3);
-        a = Enumerable.Range(0, Shape.M * Shape.K).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-        b = Enumerable.Range(0, Shape.K * Shape.N).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-        c = new float[Shape.M * Shape.N];
+        (a, b, c) = Shape.RandomOperands();
         OpenBlas.SetThreads(MePropLibrary.NumThreads);
     }
 
-    private int Lda => Shape.TransA ? Shape.M : Shape.K;
-    private int Ldb => Shape.TransB ? Shape.K : Shape.N;
+    private int Lda => Shape.Lda;
+    private int Ldb => Shape.Ldb;
 
     [Benchmark(Baseline = true, Description = "OpenBLAS cblas_sgemm")]
     public void OpenBlasSgemm() =>

@@ -68,7 +68,7 @@ struct Layer {
         check(mp_sparse_backward_dw_workspace_size(batch, n, max_k, &c));
         topk_ws.resize((size_t)a);
         unified_ws.resize((size_t)b);
-        dw_ws.resize((size_t)c + 64);
+        dw_ws.resize((size_t)c);
     }
 
     void dense() {
