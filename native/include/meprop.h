@@ -202,8 +202,9 @@ MP_API mp_status mp_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_t m, 
  * bytes): dx as mp_sparse_backward_dx_f32, skipped when dx is NULL (w, ldw and lddx are then not used), and dW as
  * mp_sparse_backward_dw_f32, its pairs grouped by row for the whole batch at once, so every touched dW row is read and
  * written once per call (mp_sparse_backward_dw_f32 groups them in rounds of at most 4096 pairs, each of which reads
- * and writes its rows again). One index check and one parallel region whose column tasks of the two products share
- * the threads. Same results as the separate calls. */
+ * and writes its rows again). One index check and one parallel region: with dx, its first task groups the pairs
+ * while the other threads start on dx, and the column tasks of the two products take turns on the threads. Same
+ * results as the separate calls. */
 MP_API mp_status mp_sparse_backward_dw_workspace_size(int64_t batch, int64_t n, int64_t k, int64_t* bytes);
 MP_API mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k, const int32_t* idx, int64_t ldi,
                                         const float* val, int64_t ldv, const float* w, int64_t ldw, float* dx,

@@ -322,7 +322,9 @@ TEST(SparseBackward, WholeBatchCallChecksItsWorkspace) {
 }
 
 TEST(SparseBackward, FusedCallEqualsTheSeparateCallsBitwise) {
-    const int64_t shapes[][4] = {{100, 500, 784, 20}, {64, 300, 301, 16}, {3, 9, 7, 2}, {1, 1, 1, 1}, {700, 40, 33, 9}};
+    // Split across threads in 96-column tasks: 784 = 8 x 96 + 16, 301, exactly 2 tasks (192), a 1-column last task (97).
+    const int64_t shapes[][4] = {{100, 500, 784, 20}, {64, 300, 301, 16}, {200, 64, 192, 8}, {400, 64, 97, 8},
+                                 {3, 9, 7, 2},        {1, 1, 1, 1},       {700, 40, 33, 9}};
     for (int32_t isa : isas()) {
         IsaScope scope(isa);
         for (const auto& s : shapes) {

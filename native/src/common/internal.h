@@ -52,9 +52,16 @@ mp_fp_mode mp_fp_enter(void);
 void mp_fp_leave(mp_fp_mode saved);
 
 /* Runs fn(task, ctx) for every task in [0, tasks) on up to mp_get_num_threads() threads (the caller's thread
- * included) and returns when all are done. Workers run with FTZ/DAZ. Tasks must write disjoint outputs. */
+ * included) and returns when all are done. Workers run with FTZ/DAZ. Tasks must write disjoint outputs. Tasks are
+ * started in increasing order, so a task may wait (mp_wait_until_set) for a flag that a lower-numbered task sets. */
 typedef void (*mp_task_fn)(int64_t task, void* ctx);
 void mp_parallel_for(int64_t tasks, mp_task_fn fn, void* ctx);
+
+#ifndef __cplusplus /* C11 atomics; the CUDA sources (C++) do not use it */
+#include <stdatomic.h>
+/* Spins until *flag is nonzero (acquire), yielding now and then so that a preempted setter gets to run. */
+void mp_wait_until_set(atomic_int* flag);
+#endif
 
 #ifdef __cplusplus
 }

@@ -107,6 +107,13 @@ static void run_tasks(void) {
     }
 }
 
+void mp_wait_until_set(atomic_int* flag) {
+    for (unsigned spins = 1; atomic_load_explicit(flag, memory_order_acquire) == 0; spins++) {
+        MP_PAUSE();
+        if ((spins & 1023) == 0) sched_yield();
+    }
+}
+
 static int is_new_job(uint64_t g, uint64_t seen) { return g != seen && (g & 1) == 0; }
 
 /* Waits for a posted generation other than `seen`: spins first, then sleeps. */
