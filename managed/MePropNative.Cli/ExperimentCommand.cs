@@ -46,7 +46,9 @@ internal static class ExperimentCommand
                     File.WriteAllText(benchJson, bench.ToJson());
                 }
             }
-            string report = ReportWriter.Write(settings, plan, runner.LoadCached(plan));
+            // the report shows every cached run, not only the groups this command ran
+            var everyRun = ExperimentPlan.Mnist(settings with { Groups = null });
+            string report = ReportWriter.Write(settings, everyRun, runner.LoadCached(everyRun));
             Console.WriteLine($"report: {report}");
             return 0;
         });

@@ -29,6 +29,27 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void AnExperimentRunOfSomeGroupsKeepsTheOtherGroupsCachedRunsInTheReport()
+    {
+        using var data = new TinyMnist(train: 5100, test: 40);
+        string[] Experiment(string group) =>
+            ["experiment", "mnist", "--out", outDir, "--data-dir", data.Directory, "--only", group, "--sweep-epochs", "1", "--train-limit", "60"];
+        string[] DepthRows() => File.ReadAllLines(Path.Combine(outDir, "report.md"))
+            .SkipWhile(l => !l.StartsWith("## 2, 3 and 5 hidden layers")).Skip(1).TakeWhile(l => !l.StartsWith("## "))
+            .Where(l => l.StartsWith("| 3 |") || l.StartsWith("| 5 |")).ToArray();
+
+        var (code, stdout, err) = Meprop(Experiment("depth"));
+        Assert.True(code == 0, err + stdout);
+        var depthRows = DepthRows();
+        Assert.Equal(2, depthRows.Length);
+        Assert.All(depthRows, row => Assert.DoesNotContain("—", row));
+
+        (code, stdout, err) = Meprop(Experiment("dropout"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(depthRows, DepthRows());
+    }
+
+    [Fact]
     public void HelpListsEveryOption()
     {
         var (code, stdout, _) = Meprop("train", "mlp", "--help");
