@@ -183,7 +183,9 @@ internal static class NlpCommands
             };
             var plan = NlpExperimentPlan.Create(settings);
             var runner = new NlpExperimentRunner(settings, (config, label) => TrainRun(config, noProgress: true, label));
-            string Report() => NlpReportWriter.Write(settings, plan, runner.LoadCached(plan), runner.LoadBenchmarks(), Console.WriteLine);
+            // the report shows every cached run, not only the groups this command runs
+            var everyRun = NlpExperimentPlan.Create(settings with { Groups = null });
+            string Report() => NlpReportWriter.Write(settings, runner.LoadCached(everyRun), runner.LoadBenchmarks(), Console.WriteLine);
             if (!parse.GetValue(reportOnly))
             {
                 // the runs behind the targets first, then the benchmarks (they load the dense models), then the sweeps;

@@ -54,6 +54,28 @@ public class NlpCliTests : IDisposable
     }
 
     [Fact]
+    public void AnExperimentRunOfSomeGroupsKeepsTheOtherGroupsCachedRunsInTheReport()
+    {
+        string data = Path.Combine(dir, "ewt"), output = Path.Combine(dir, "experiment");
+        Directory.CreateDirectory(data);
+        foreach (var split in new[] { "train", "dev", "test" })
+            Conllu.WriteFile(Path.Combine(data, $"en_ewt-ud-{split}.conllu"), SyntheticTreebank.Learnable(30, seed: 3));
+        (int Code, string Out, string Err) Experiment(string group) =>
+            Meprop("experiment", "nlp", "--out", output, "--data-dir", data, "--only", group, "--tagger-epochs", "1", "--parser-epochs", "1");
+        string[] TaggerRandomRows() => File.ReadAllLines(Path.Combine(output, "report.md")).Where(l => l.StartsWith("| random-10 |")).ToArray();
+
+        var first = Experiment("tagger-random");
+        Assert.True(first.Code == 0, first.Err + first.Out);
+        var rows = TaggerRandomRows();
+        Assert.NotEmpty(rows);
+        Assert.All(rows, row => Assert.DoesNotContain("not run", row));
+
+        var second = Experiment("parser-random");
+        Assert.True(second.Code == 0, second.Err + second.Out);
+        Assert.Equal(rows, TaggerRandomRows());
+    }
+
+    [Fact]
     public void MalformedInputIsReportedWithItsLine()
     {
         string bad = Path.Combine(dir, "bad.conllu");

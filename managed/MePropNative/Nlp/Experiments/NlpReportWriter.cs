@@ -13,7 +13,8 @@ public static class NlpReportWriter
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Write(NlpExperimentSettings s, IReadOnlyList<NlpExperimentRun> plan, IReadOnlyDictionary<string, NlpRunResult> results,
+    /// <param name="results">The cached runs of the whole plan (not only the groups a command ran), by run name.</param>
+    public static string Write(NlpExperimentSettings s, IReadOnlyDictionary<string, NlpRunResult> results,
         IReadOnlyDictionary<string, BackwardBenchmark> benchmarks, Action<string>? log = null)
     {
         Directory.CreateDirectory(s.OutDir);
