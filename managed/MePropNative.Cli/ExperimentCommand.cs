@@ -48,7 +48,7 @@ internal static class ExperimentCommand
             }
             // the report shows every cached run, not only the groups this command ran
             var everyRun = ExperimentPlan.Mnist(settings with { Groups = null });
-            string report = ReportWriter.Write(settings, everyRun, runner.LoadCached(everyRun));
+            string report = ReportWriter.Write(settings, runner.LoadCached(everyRun));
             Console.WriteLine($"report: {report}");
             return 0;
         });

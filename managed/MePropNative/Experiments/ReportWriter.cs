@@ -10,7 +10,8 @@ public static class ReportWriter
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Write(ExperimentSettings s, IReadOnlyList<ExperimentRun> plan, IReadOnlyDictionary<string, RunResult> results, Action<string>? log = null)
+    /// <param name="results">The cached runs of the whole plan (not only the groups a command ran), by run name.</param>
+    public static string Write(ExperimentSettings s, IReadOnlyDictionary<string, RunResult> results, Action<string>? log = null)
     {
         Directory.CreateDirectory(s.OutDir);
         RunResult? R(string baseName, bool main = false) =>
