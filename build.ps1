@@ -6,12 +6,13 @@
   ./build.ps1            # set up (datasets), build native (CMake + MSVC) and managed (Release)
   ./build.ps1 run        # ... then run the main job
   ./build.ps1 test       # ... then run CTest and dotnet test
+  ./build.ps1 pack       # ... then write the NuGet packages to artifacts/packages
   ./build.ps1 data       # datasets only
   ./build.ps1 clean
   ./build.ps1 build -Cuda   # also build the CUDA kernels (needs the CUDA toolkit on PATH)
 #>
 param(
-    [ValidateSet('build', 'run', 'test', 'data', 'clean')][string]$Verb = 'build',
+    [ValidateSet('build', 'run', 'test', 'pack', 'data', 'clean')][string]$Verb = 'build',
     [switch]$Cuda,
     [ValidateSet('Debug', 'Release')][string]$Config = 'Release',
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$RunArgs = @()
@@ -67,6 +68,11 @@ switch ($Verb) {
         Invoke-Checked ctest @('--test-dir', $nativeDir, '-C', $Config, '--output-on-failure')
         Log 'managed tests (xunit v3)'
         Invoke-Checked dotnet @('test', 'MePropNative.sln', '-c', $Config, '--no-build')
+    }
+    'pack' {
+        # The check of the packages from a user's project (scripts/package-check.sh) is written for Linux.
+        Log 'NuGet packages into artifacts/packages'
+        Invoke-Checked dotnet @('pack', 'MePropNative.sln', '-c', $Config, '--no-build', '-o', 'artifacts/packages', '-nologo', '-v', 'quiet')
     }
     'run' {
         Log 'main job'

@@ -2,7 +2,9 @@
 # MePropNative build driver. Idempotent: installs only what is missing, rebuilds only what changed.
 #   ./build.sh            set up (packages, data), build native + managed (Release)
 #   ./build.sh run        set up, build, then run the main job (see README)
-#   ./build.sh test       set up, build, run CTest (normal + ASan/UBSan) and dotnet test
+#   ./build.sh test       set up, build, run CTest (normal + ASan/UBSan), dotnet test and the package check
+#   ./build.sh pack       set up, build, write the NuGet packages to artifacts/packages and check them from a user's
+#                         project (scripts/package-check.sh)
 #   ./build.sh data       install the datasets only
 #   ./build.sh clean      remove build outputs
 # Options: --cuda (install the CUDA toolkit and build the CUDA kernels, MEPROP_CUDA=ON, for sm_80 and sm_90; test: also run
@@ -15,12 +17,12 @@ cd "$ROOT"
 VERB=build; CUDA=OFF; SANITIZE=1; CONFIG=Release; RUN_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    build|run|test|data|clean) VERB="$1" ;;
+    build|run|test|pack|data|clean) VERB="$1" ;;
     --cuda) CUDA=ON ;;
     --no-sanitize) SANITIZE=0 ;;
     --config) CONFIG="$2"; shift ;;
     --) shift; RUN_ARGS=("$@"); break ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -82,6 +84,12 @@ run_tests() {
   fi
   log "managed tests (xunit v3)"
   dotnet test MePropNative.sln -c "$CONFIG" --no-build
+  check_packages
+}
+
+check_packages() {
+  log "NuGet packages: pack into artifacts/packages, then build and run tests/package against them"
+  bash "$ROOT/scripts/package-check.sh" "$CONFIG"
 }
 
 case "$VERB" in
@@ -95,5 +103,6 @@ build_native
 build_managed
 case "$VERB" in
   test) run_tests ;;
+  pack) check_packages ;;
   run) log "main job"; bash "$ROOT/scripts/main-job.sh" "${RUN_ARGS[@]}" ;;
 esac
