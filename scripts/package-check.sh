@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs the library (MePropNative.Bindings with libmeprop, MePropNative) and the meprop tool into artifacts/packages,
 # then checks them from a user's side: tests/package, copied out of the tree, builds against those packages alone,
-# finds libmeprop where NuGet put it, and runs (kernels against a reference, a few meProp training steps).
+# finds libmeprop where NuGet put it, compiles the README's C# examples, and runs (kernels against a reference, a few
+# meProp training steps).
 # Usage: scripts/package-check.sh [Release|Debug]; expects the solution built in that configuration (./build.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +20,8 @@ done
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-cp "$ROOT/tests/package/PackageCheck.csproj" "$ROOT/tests/package/Program.cs" "$WORK/"
+# With the README's C# examples, so that they are shown to compile against the packages' public API.
+cp "$ROOT/tests/package/PackageCheck.csproj" "$ROOT/tests/package/Program.cs" "$ROOT/tests/MePropNative.Tests/Docs/ReadmeExamples.cs" "$WORK/"
 # Our packages first; the machine's own NuGet sources stay (a fresh package cache, so no stale copy of this version).
 cat > "$WORK/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>

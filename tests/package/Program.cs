@@ -1,5 +1,6 @@
 // Uses MePropNative as a library user would, from its NuGet packages only: the kernels on spans against a plain C#
-// reference, then a few meProp training steps of an MLP. Exit code 0 and "package check: ok" when both hold.
+// reference (and the README's kernel example, compiled here beside this file), then a few meProp training steps of
+// an MLP. Exit code 0 and "package check: ok" when all hold.
 using MePropNative.Backends;
 using MePropNative.Bindings;
 using MePropNative.Layers;
@@ -34,6 +35,9 @@ for (int b = 0; b < batch; b++)
 }
 double dxError = expectedDx.Select((e, i) => Math.Abs(e - dx[i])).Max(), dwError = expectedDw.Select((e, i) => Math.Abs(e - dw[i])).Max();
 if (dxError > 1e-4 || dwError > 1e-4) return Fail($"sparse backward differs from the reference by {dxError:g3} (dx) and {dwError:g3} (dW)");
+var fromReadme = MePropNative.Tests.Docs.ReadmeExamples.RunKernels(dy, w, x, batch, n, m, k);
+if (!fromReadme.Indices.SequenceEqual(indices) || !fromReadme.Dx.SequenceEqual(dx) || !fromReadme.Dw.SequenceEqual(dw))
+    return Fail("the README's kernel example gives other results than the same calls here");
 
 // Training: class = sign of the first feature; the loss of the last steps must fall well below the first ones'.
 using var backend = new CpuBackend();
@@ -56,7 +60,7 @@ for (int step = 0; step < 100; step++)
 }
 if (!(lastLoss < 0.5 * firstLoss)) return Fail($"meProp training did not learn: mean loss {firstLoss:F3} over the first 10 steps, {lastLoss:F3} over the last 20");
 
-Console.WriteLine($"package check: ok ({MePropLibrary.BuildInfo}; top-k and sparse backward match the reference, " +
+Console.WriteLine($"package check: ok ({MePropLibrary.BuildInfo}; top-k and sparse backward match the reference, the README examples compile, " +
                   $"loss {firstLoss:F3} -> {lastLoss:F3})");
 return 0;
 
