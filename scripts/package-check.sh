@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Packs the library (MePropNative.Bindings with libmeprop, MePropNative) and the meprop tool into artifacts/packages,
 # then checks them from a user's side: tests/package, copied out of the tree, builds against those packages alone,
-# finds libmeprop where NuGet put it, compiles the README's C# examples, and runs (kernels against a reference, a few
-# meProp training steps).
+# finds libmeprop where NuGet put it, compiles the README's C# examples, and runs two of them (the kernel example
+# against a reference, the own-loop example training an MLP with meProp).
 # Usage: scripts/package-check.sh [Release|Debug]; expects the solution built in that configuration (./build.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

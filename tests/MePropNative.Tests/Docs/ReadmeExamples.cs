@@ -9,11 +9,11 @@ using MePropNative.Training;
 namespace MePropNative.Tests.Docs;
 
 /// <summary>The C# examples of README.md, verbatim (ReadmeExamplesTests checks that the README shows exactly the code
-/// between the markers, and runs it).</summary>
+/// between the markers, and runs it; scripts/package-check.sh compiles and runs it against the packages).</summary>
 internal static class ReadmeExamples
 {
     // README example: trainer
-    static RunResult TrainTopK20(string mnistDirectory)
+    public static RunResult TrainTopK20(string mnistDirectory)
     {
         var config = new TrainConfig { DataDir = mnistDirectory, Strategy = StrategyKind.TopK, K = [20], Epochs = 5 };
         var data = config.DataFiles().Load(config.DevSize, config.TrainLimit, config.Classes);
@@ -23,7 +23,7 @@ internal static class ReadmeExamples
     // end README example
 
     // README example: own loop
-    static double TrainInOwnLoop(float[] images, int[] labels, int features, int epochs)
+    public static double TrainInOwnLoop(float[] images, int[] labels, int features, int epochs)
     {
         using var backend = new CpuBackend();
         var model = new Mlp(backend, new MlpOptions
@@ -54,7 +54,7 @@ internal static class ReadmeExamples
     // end README example
 
     // README example: kernels
-    static (int[] Indices, float[] Dx, float[] Dw) SparseBackwardOfOneLayer(
+    public static (int[] Indices, float[] Dx, float[] Dw) SparseBackwardOfOneLayer(
         float[] dy, float[] w, float[] x, int batch, int n, int m, int k)
     {
         var indices = new int[batch * k];
@@ -66,12 +66,4 @@ internal static class ReadmeExamples
         return (indices, dx, dw); // dx = top_k(dy) W, dW += top_k(dy)^T x, k/n of the dense work
     }
     // end README example
-
-    public static RunResult RunTrainer(string mnistDirectory) => TrainTopK20(mnistDirectory);
-
-    public static double RunOwnLoop(float[] images, int[] labels, int features, int epochs) =>
-        TrainInOwnLoop(images, labels, features, epochs);
-
-    public static (int[] Indices, float[] Dx, float[] Dw) RunKernels(float[] dy, float[] w, float[] x, int batch, int n, int m, int k) =>
-        SparseBackwardOfOneLayer(dy, w, x, batch, n, m, k);
 }

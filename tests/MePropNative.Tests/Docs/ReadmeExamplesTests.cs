@@ -24,7 +24,7 @@ public partial class ReadmeExamplesTests
     public void TheTrainerExampleLearnsAnEasyTask()
     {
         using var tiny = new TinyMnist(train: 5400, test: 100); // the first 5,000 are the dev set
-        RunResult result = ReadmeExamples.RunTrainer(tiny.Directory);
+        RunResult result = ReadmeExamples.TrainTopK20(tiny.Directory);
         Assert.Equal(5, result.Epochs.Count);
         Assert.InRange(result.TestAccuracy, 90, 100);
         Assert.InRange(result.BestEpoch, 1, 5);
@@ -35,7 +35,7 @@ public partial class ReadmeExamplesTests
     {
         using var tiny = new TinyMnist(train: 640);
         var train = new TrainConfig { DataDir = tiny.Directory }.DataFiles().Load(devSize: 40).Train; // 600 examples
-        double accuracy = ReadmeExamples.RunOwnLoop(train.Features, train.Labels, train.FeatureCount, epochs: 6);
+        double accuracy = ReadmeExamples.TrainInOwnLoop(train.Features, train.Labels, train.FeatureCount, epochs: 6);
         Assert.InRange(accuracy, 0.9, 1.0);
     }
 
@@ -48,7 +48,7 @@ public partial class ReadmeExamplesTests
         float[] w = Reference.RandomMatrix(random, n * m);
         float[] x = Reference.RandomMatrix(random, batch * m);
 
-        var (indices, dx, dw) = ReadmeExamples.RunKernels(dy, w, x, batch, n, m, k);
+        var (indices, dx, dw) = ReadmeExamples.SparseBackwardOfOneLayer(dy, w, x, batch, n, m, k);
 
         var masked = new float[batch * n];
         for (int b = 0; b < batch; b++)
