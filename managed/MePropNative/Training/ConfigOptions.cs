@@ -10,8 +10,8 @@ public static class ConfigOptions
 {
     public static readonly IReadOnlyList<ConfigOption<TrainConfig>> All =
     [
-        Str("model", "model to train (mlp)", c => c.Model, (c, v) => c.Model = v),
-        Str("dataset", "dataset (mnist)", c => c.Dataset, (c, v) => c.Dataset = v),
+        Str("model", "model to train (mlp)", c => c.Model, (c, v) => c.Model = v, placeholder: "mlp"),
+        Str("dataset", "dataset (mnist)", c => c.Dataset, (c, v) => c.Dataset = v, placeholder: "mnist"),
         Str("data_dir", "folder with the MNIST IDX files (plain or .gz)", c => c.DataDir, (c, v) => c.DataDir = v),
         Str("train_images", "training images IDX file (overrides data_dir)", c => c.TrainImages, (c, v) => c.TrainImages = v),
         Str("train_labels", "training labels IDX file (overrides data_dir)", c => c.TrainLabels, (c, v) => c.TrainLabels = v),
@@ -28,8 +28,8 @@ public static class ConfigOptions
         Int("output_k", "k of the output layer (0: dense, the paper's setting)", c => c.OutputK, (c, v) => c.OutputK = v),
         Float("memory_ratio", "MSBP: fraction of the unpropagated gradient kept in memory (paper: 0.8)", c => c.MemoryRatio, (c, v) => c.MemoryRatio = v),
         Str("auto_candidates", "strategy auto: comma-separated candidates timed once per layer shape, the fastest kept (dense, topk, topk/ALGORITHM, unified)",
-            c => c.AutoCandidates, (c, v) => c.AutoCandidates = v),
-        Str("device", "where to train: cpu, cuda (device 0) or cuda:N", c => c.Device, (c, v) => c.Device = v),
+            c => c.AutoCandidates, (c, v) => c.AutoCandidates = v, placeholder: "NAME[,NAME...]"),
+        Str("device", "where to train: cpu, cuda (device 0) or cuda:N", c => c.Device, (c, v) => c.Device = v, placeholder: "cpu|cuda|cuda:N"),
         Choice("sparse_algorithm", "per-example sparse backward on the GPU: ell (sorted dW, deterministic), ell-atomic, cusparse (CSR SpMM); default: ell on CUDA, the AVX2 kernels on the CPU",
             Backends.SparseBackwardAlgorithms.ByName.Keys.ToList(), c => c.SparseAlgorithm, (c, v) => c.SparseAlgorithm = v),
         Choice("optimizer", "adam, adagrad or sgd (with momentum)", OptimizerKinds.ByName.Keys.ToList(), c => c.Optimizer.ToName(), (c, v) => c.Optimizer = OptimizerKinds.Parse(v)),
@@ -72,8 +72,9 @@ public static class ConfigOptions
 
     // ---- option builders -----------------------------------------------------------------------------------------
 
-    private static ConfigOption<TrainConfig> Str(string key, string help, Func<TrainConfig, string?> get, Action<TrainConfig, string> set) =>
-        new(key, OptionType.String, help, get, (c, e) => set(c, OptionCatalog.ReadString(e)));
+    private static ConfigOption<TrainConfig> Str(string key, string help, Func<TrainConfig, string?> get, Action<TrainConfig, string> set,
+        string? placeholder = null) =>
+        new(key, OptionType.String, help, get, (c, e) => set(c, OptionCatalog.ReadString(e)), Placeholder: placeholder);
 
     private static ConfigOption<TrainConfig> Choice(string key, string help, IReadOnlyList<string> choices, Func<TrainConfig, string> get, Action<TrainConfig, string> set) =>
         new(key, OptionType.Choice, help, get, (c, e) => set(c, OptionCatalog.ReadString(e)), choices);

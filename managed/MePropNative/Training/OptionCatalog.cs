@@ -14,12 +14,14 @@ public sealed record ConfigOption<TConfig>(
     string Help,
     Func<TConfig, object?> Get,
     Action<TConfig, JsonElement> Set,
-    IReadOnlyList<string>? Choices = null)
+    IReadOnlyList<string>? Choices = null,
+    string? Placeholder = null)
 {
     public string Flag => "--" + Key.Replace('_', '-');
 
-    /// <summary>The placeholder of the flag's value in help texts.</summary>
-    public string ValueName => Type switch
+    /// <summary>The placeholder of the flag's value in help texts: <see cref="Placeholder"/> when given, else one from
+    /// the type (strings are files or folders unless they say otherwise).</summary>
+    public string ValueName => Placeholder ?? Type switch
     {
         OptionType.Int or OptionType.Long => "N",
         OptionType.Float => "X",

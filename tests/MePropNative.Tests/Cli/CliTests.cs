@@ -56,6 +56,10 @@ public class CliTests : IDisposable
         Assert.Equal(0, code);
         foreach (var o in MePropNative.Training.ConfigOptions.All) Assert.Contains(o.Flag, stdout);
         Assert.Contains("--config", stdout);
+        Assert.Contains("--device <cpu|cuda|cuda:N>", stdout);
+        Assert.Contains("--model <mlp>", stdout);
+        Assert.Contains("--train-images <PATH>", stdout);
+        Assert.Contains("--data-dir <DIR>", stdout);
     }
 
     [Fact]
