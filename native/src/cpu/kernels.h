@@ -115,10 +115,11 @@ void mp_sparse_dw_scalar(int64_t c0, int64_t c1, int64_t batch, int64_t k, const
                          const float* val, int64_t ldv, const float* x, int64_t ldx, float* dw, int64_t lddw);
 void mp_sparse_dw_avx2(int64_t c0, int64_t c1, int64_t batch, int64_t k, const int32_t* idx, int64_t ldi,
                        const float* val, int64_t ldv, const float* x, int64_t ldx, float* dw, int64_t lddw);
-/* The same dW update from the pairs grouped by row: pairs start[i] .. start[i+1]-1 belong to row i (i < n) and
- * are (pb[p], pv[p]) in order of b. Each dW row block is read and written once per call. */
-void mp_sparse_dw_grouped_avx2(int64_t c0, int64_t c1, int64_t n, const int32_t* start, const int32_t* pb,
-                               const float* pv, const float* x, int64_t ldx, float* dw, int64_t lddw);
+/* The same dW update from the pairs grouped by row: pairs start[i] .. start[i+1]-1 belong to row i (i < n), in order
+ * of b; pair p adds pv[p] * x[px[p] + c], px[p] being b * ldx (the row's element offset, so the kernel multiplies
+ * nothing per pair). Each dW row block is read and written once per call. */
+void mp_sparse_dw_grouped_avx2(int64_t c0, int64_t c1, int64_t n, const int32_t* start, const int32_t* px,
+                               const float* pv, const float* x, float* dw, int64_t lddw);
 
 #ifdef __cplusplus
 }

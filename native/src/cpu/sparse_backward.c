@@ -7,7 +7,8 @@
  * bitwise independent of it. The AVX2 dW first sorts the pairs by row (a counting sort: in the caller's workspace
  * for the whole batch with mp_sparse_backward_f32, else on the stack for rounds of examples in order of b), so that
  * each dW row block is read and written once per round instead of once per pair; the per-element sequence of FMAs
- * is unchanged, so both entry points give the same bits. Indices are range- and duplicate-checked before any write. */
+ * is unchanged, so both entry points give the same bits. The sorted pairs carry their x row's element offset
+ * (b * ldx, int32), so x must have fewer than 2^31 elements for grouping; larger x takes the ungrouped kernel. Indices are range- and duplicate-checked before any write. */
 #include "kernels.h"
 
 enum {
@@ -55,9 +56,9 @@ typedef struct {
     int64_t ldo;
     int64_t chunk;    /* columns per task */
     int64_t extent;   /* m */
-    int64_t n;        /* grouped dW: rows, row starts, pairs */
+    int64_t n;        /* grouped dW: rows, row starts, pairs (x row offset b * ldx, value) */
     const int32_t* start;
-    const int32_t* pair_b;
+    const int32_t* pair_x;
     const float* pair_v;
 } sparse_job;
 
@@ -78,7 +79,7 @@ static void dw_task(int64_t task, void* p) {
 static void dw_grouped_task(int64_t task, void* p) {
     const sparse_job* j = (const sparse_job*)p;
     const int64_t c0 = task * j->chunk, c1 = c0 + j->chunk < j->extent ? c0 + j->chunk : j->extent;
-    mp_sparse_dw_grouped_avx2(c0, c1, j->n, j->start, j->pair_b, j->pair_v, j->mat, j->ldm, j->out, j->ldo);
+    mp_sparse_dw_grouped_avx2(c0, c1, j->n, j->start, j->pair_x, j->pair_v, j->mat, j->out, j->ldo);
 }
 
 /* Splits job's `extent` columns into tasks of COLUMN_TASK columns (one task when not `parallel`); returns the task
@@ -128,9 +129,12 @@ mp_status mp_sparse_backward_dx_f32(int64_t batch, int64_t n, int64_t m, int64_t
 }
 #undef MP_FN
 
-/* Counting sort of the pairs of examples [b0, b1) by row into start (n + 1 row starts), pair_b and pair_v (room for
+/* Whether the sorted pairs' x row offsets (b * ldx) fit their int32 slots. */
+static int groupable(int64_t batch, int64_t ldx) { return (batch - 1) * ldx <= INT32_MAX; }
+
+/* Counting sort of the pairs of examples [b0, b1) by row into start (n + 1 row starts), pair_x and pair_v (room for
  * (b1 - b0) * k pairs); points job's grouped-dW fields at them. */
-static void group_pairs(sparse_job* job, int64_t b0, int64_t b1, int32_t* start, int32_t* pair_b, float* pair_v) {
+static void group_pairs(sparse_job* job, int64_t b0, int64_t b1, int32_t* start, int32_t* pair_x, float* pair_v) {
     const int64_t n = job->n, k = job->k, ldi = job->ldi, ldv = job->ldv;
     const int32_t* idx = job->idx;
     for (int64_t i = 0; i <= n; i++) start[i] = 0;
@@ -140,36 +144,36 @@ static void group_pairs(sparse_job* job, int64_t b0, int64_t b1, int32_t* start,
     for (int64_t b = b0; b < b1; b++)
         for (int64_t t = 0; t < k; t++) {
             const int32_t p = start[idx[b * ldi + t]]++;
-            pair_b[p] = (int32_t)b;
+            pair_x[p] = (int32_t)(b * job->ldm);
             pair_v[p] = job->val[b * ldv + t];
         }
     for (int64_t i = n; i > 0; i--) start[i] = start[i - 1]; /* the cursors ended at the next row's start */
     start[0] = 0;
     job->start = start;
-    job->pair_b = pair_b;
+    job->pair_x = pair_x;
     job->pair_v = pair_v;
 }
 
 /* Grouped dW of the examples [b0, b1) over every column. */
-static void dw_grouped_round(sparse_job* job, int64_t b0, int64_t b1, int32_t* start, int32_t* pair_b, float* pair_v) {
+static void dw_grouped_round(sparse_job* job, int64_t b0, int64_t b1, int32_t* start, int32_t* pair_x, float* pair_v) {
     sparse_job round = *job;
     round.batch = b1 - b0;
-    group_pairs(&round, b0, b1, start, pair_b, pair_v);
+    group_pairs(&round, b0, b1, start, pair_x, pair_v);
     run(&round, dw_grouped_task, job->m);
 }
 
-/* The grouped-dW workspace: row starts, then the pairs' examples and values, each 64-byte aligned. */
+/* The grouped-dW workspace: row starts, then the pairs' x row offsets and values, each 64-byte aligned. */
 static int64_t align64(int64_t bytes) { return (bytes + 63) & ~(int64_t)63; }
 
 static int64_t dw_workspace_bytes(int64_t batch, int64_t n, int64_t k) {
     return 64 + align64(4 * (n + 1)) + 2 * align64(4 * batch * k);
 }
 
-static void dw_workspace_layout(void* workspace, int64_t batch, int64_t n, int64_t k, int32_t** start, int32_t** pair_b,
+static void dw_workspace_layout(void* workspace, int64_t batch, int64_t n, int64_t k, int32_t** start, int32_t** pair_x,
                                 float** pair_v) {
     char* base = (char*)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
     *start = (int32_t*)base;
-    *pair_b = (int32_t*)(base + align64(4 * (n + 1)));
+    *pair_x = (int32_t*)(base + align64(4 * (n + 1)));
     *pair_v = (float*)(base + align64(4 * (n + 1)) + align64(4 * batch * k));
 }
 
@@ -198,12 +202,12 @@ mp_status mp_sparse_backward_dw_f32(int64_t batch, int64_t n, int64_t m, int64_t
     if (st != MP_OK) return st;
     const mp_fp_mode fp = mp_fp_enter();
     sparse_job job = {mp_use_avx2(), batch, m, k, idx, ldi, val, ldv, x, ldx, dw, lddw, 0, 0, n, NULL, NULL, NULL};
-    if (job.avx2 && n <= GROUP_MAX_N && k <= GROUP_MAX_PAIRS) {
-        int32_t start[GROUP_MAX_N + 1], pair_b[GROUP_MAX_PAIRS];
+    if (job.avx2 && n <= GROUP_MAX_N && k <= GROUP_MAX_PAIRS && groupable(batch, ldx)) {
+        int32_t start[GROUP_MAX_N + 1], pair_x[GROUP_MAX_PAIRS];
         float pair_v[GROUP_MAX_PAIRS];
         const int64_t per_round = GROUP_MAX_PAIRS / k;
         for (int64_t b0 = 0; b0 < batch; b0 += per_round)
-            dw_grouped_round(&job, b0, b0 + per_round < batch ? b0 + per_round : batch, start, pair_b, pair_v);
+            dw_grouped_round(&job, b0, b0 + per_round < batch ? b0 + per_round : batch, start, pair_x, pair_v);
     } else {
         run(&job, dw_task, m);
     }
@@ -233,7 +237,7 @@ typedef struct {
     int64_t dx_tasks, dw_tasks;
     mp_task_fn dw_fn;
     int group_task; /* task 0 groups the pairs into these and then sets `grouped` */
-    int32_t *start, *pair_b;
+    int32_t *start, *pair_x;
     float* pair_v;
     atomic_int grouped;
 } fused_job;
@@ -245,7 +249,7 @@ static void fused_task(int64_t task, void* p) {
     fused_job* f = (fused_job*)p;
     if (f->group_task) {
         if (task == 0) {
-            group_pairs(&f->dw, 0, f->dw.batch, f->start, f->pair_b, f->pair_v);
+            group_pairs(&f->dw, 0, f->dw.batch, f->start, f->pair_x, f->pair_v);
             atomic_store_explicit(&f->grouped, 1, memory_order_release);
             return;
         }
@@ -283,11 +287,11 @@ mp_status mp_sparse_backward_f32(int64_t batch, int64_t n, int64_t m, int64_t k,
     fused_job f = {{avx2, batch, m, k, idx, ldi, val, ldv, w, ldw, dx, lddx, 0, 0, n, NULL, NULL, NULL},
                    {avx2, batch, m, k, idx, ldi, val, ldv, x, ldx, dw, lddw, 0, 0, n, NULL, NULL, NULL},
                    0, 0, dw_task, 0, NULL, NULL, NULL, 0};
-    if (avx2) {
-        dw_workspace_layout(workspace, batch, n, k, &f.start, &f.pair_b, &f.pair_v);
+    if (avx2 && groupable(batch, ldx)) {
+        dw_workspace_layout(workspace, batch, n, k, &f.start, &f.pair_x, &f.pair_v);
         f.dw_fn = dw_grouped_task;
         if (dx != NULL) f.group_task = 1;
-        else group_pairs(&f.dw, 0, batch, f.start, f.pair_b, f.pair_v);
+        else group_pairs(&f.dw, 0, batch, f.start, f.pair_x, f.pair_v);
     }
     const int parallel = (dx != NULL ? 2 : 1) * batch * k * m >= PARALLEL_MIN_FMAS;
     f.dx_tasks = dx != NULL ? plan(&f.dx, m, parallel) : 0;

@@ -108,14 +108,14 @@ void mp_sparse_dw_avx2(int64_t c0, int64_t c1, int64_t batch, int64_t k, const i
 }
 
 /* Grouped dW: the (b, t) pairs sorted by row (b order kept within a row): pairs start[i] .. start[i+1]-1 of row i
- * are (pb[p], pv[p]). Each dW row block is loaded once, gets its pairs' FMAs in registers (b in order: the same
+ * are (px[p] = b * ldx, pv[p]). Each dW row block is loaded once, gets its pairs' FMAs in registers (b in order: the same
  * operations as mp_sparse_dw_avx2), and is stored once. */
-INLINE void dw_group(int nv, float* dr, const int32_t* pb, const float* pv, int64_t count, const float* x, int64_t ldx) {
+INLINE void dw_group(int nv, float* dr, const int32_t* px, const float* pv, int64_t count, const float* x) {
     __m256 acc[12];
     for (int j = 0; j < nv; j++) acc[j] = _mm256_loadu_ps(dr + 8 * j);
     for (int64_t p = 0; p < count; p++) {
         const __m256 v = _mm256_broadcast_ss(pv + p);
-        const float* xr = x + (int64_t)pb[p] * ldx;
+        const float* xr = x + px[p];
         PIN(xr);
         for (int j = 0; j < nv; j++) acc[j] = _mm256_fmadd_ps(v, _mm256_loadu_ps(xr + 8 * j), acc[j]);
     }
@@ -124,26 +124,26 @@ INLINE void dw_group(int nv, float* dr, const int32_t* pb, const float* pv, int6
 
 /* One column block [c, c + 8 * nv) of every row: the x slice of the batch (batch x 8 * nv) stays in L1 across the
  * rows, while the dW row blocks stream in (prefetched PREFETCH_ROWS rows ahead) and out once each. */
-INLINE void dw_grouped_block(int nv, int64_t c, int64_t n, const int32_t* start, const int32_t* pb, const float* pv,
-                             const float* x, int64_t ldx, float* dw, int64_t lddw) {
+INLINE void dw_grouped_block(int nv, int64_t c, int64_t n, const int32_t* start, const int32_t* px, const float* pv,
+                             const float* x, float* dw, int64_t lddw) {
     for (int64_t i = 0; i < n; i++) {
         const int64_t s = start[i], count = start[i + 1] - s;
         if (i + PREFETCH_ROWS < n && start[i + PREFETCH_ROWS + 1] > start[i + PREFETCH_ROWS]) {
             const char* ahead = (const char*)(dw + (i + PREFETCH_ROWS) * lddw + c);
             for (int j = 0; j < nv; j += 2) _mm_prefetch(ahead + 32 * j, _MM_HINT_T0);
         }
-        if (count > 0) dw_group(nv, dw + i * lddw + c, pb + s, pv + s, count, x + c, ldx);
+        if (count > 0) dw_group(nv, dw + i * lddw + c, px + s, pv + s, count, x + c);
     }
 }
 
-void mp_sparse_dw_grouped_avx2(int64_t c0, int64_t c1, int64_t n, const int32_t* start, const int32_t* pb,
-                               const float* pv, const float* x, int64_t ldx, float* dw, int64_t lddw) {
+void mp_sparse_dw_grouped_avx2(int64_t c0, int64_t c1, int64_t n, const int32_t* start, const int32_t* px,
+                               const float* pv, const float* x, float* dw, int64_t lddw) {
     int64_t c = c0;
-    for (; c + 96 <= c1; c += 96) dw_grouped_block(12, c, n, start, pb, pv, x, ldx, dw, lddw);
-    for (; c + 64 <= c1; c += 64) dw_grouped_block(8, c, n, start, pb, pv, x, ldx, dw, lddw);
-    if (c + 32 <= c1) { dw_grouped_block(4, c, n, start, pb, pv, x, ldx, dw, lddw); c += 32; }
-    if (c + 16 <= c1) { dw_grouped_block(2, c, n, start, pb, pv, x, ldx, dw, lddw); c += 16; }
-    if (c + 8 <= c1) { dw_grouped_block(1, c, n, start, pb, pv, x, ldx, dw, lddw); c += 8; }
+    for (; c + 96 <= c1; c += 96) dw_grouped_block(12, c, n, start, px, pv, x, dw, lddw);
+    for (; c + 64 <= c1; c += 64) dw_grouped_block(8, c, n, start, px, pv, x, dw, lddw);
+    if (c + 32 <= c1) { dw_grouped_block(4, c, n, start, px, pv, x, dw, lddw); c += 32; }
+    if (c + 16 <= c1) { dw_grouped_block(2, c, n, start, px, pv, x, dw, lddw); c += 16; }
+    if (c + 8 <= c1) { dw_grouped_block(1, c, n, start, px, pv, x, dw, lddw); c += 8; }
     if (c == c1) return;
     for (int64_t i = 0; i < n; i++) {
         const int64_t s = start[i], count = start[i + 1] - s;
@@ -151,7 +151,7 @@ void mp_sparse_dw_grouped_avx2(int64_t c0, int64_t c1, int64_t n, const int32_t*
         for (int64_t cc = c; cc < c1; cc++) {
             __m128 acc = _mm_load_ss(dr + cc);
             for (int64_t p = s; p < s + count; p++)
-                acc = _mm_fmadd_ss(_mm_load_ss(pv + p), _mm_load_ss(x + (int64_t)pb[p] * ldx + cc), acc);
+                acc = _mm_fmadd_ss(_mm_load_ss(pv + p), _mm_load_ss(x + px[p] + cc), acc);
             _mm_store_ss(dr + cc, acc);
         }
     }
