@@ -8,7 +8,8 @@
  * for the whole batch with mp_sparse_backward_f32, else on the stack for rounds of examples in order of b), so that
  * each dW row block is read and written once per round instead of once per pair; the per-element sequence of FMAs
  * is unchanged, so both entry points give the same bits. The sorted pairs carry their x row's element offset
- * (b * ldx, int32), so x must have fewer than 2^31 elements for grouping; larger x takes the ungrouped kernel. Indices are range- and duplicate-checked before any write. */
+ * (b * ldx, int32, so no multiply per pair); an x whose last row starts at element 2^31 or later takes the
+ * ungrouped kernel (same bits). Indices are range- and duplicate-checked before any write. */
 #include "kernels.h"
 
 enum {
