@@ -108,8 +108,8 @@ void mp_sparse_dw_avx2(int64_t c0, int64_t c1, int64_t batch, int64_t k, const i
 }
 
 /* Grouped dW: the (b, t) pairs sorted by row (b order kept within a row): pairs start[i] .. start[i+1]-1 of row i
- * are (px[p] = b * ldx, pv[p]). Each dW row block is loaded once, gets its pairs' FMAs in registers (b in order: the same
- * operations as mp_sparse_dw_avx2), and is stored once. */
+ * are (px[p] = b * ldx, pv[p]). Each dW row block is loaded once, gets its pairs' FMAs in registers (b in order: the
+ * same operations as mp_sparse_dw_avx2), and is stored once. */
 INLINE void dw_group(int nv, float* dr, const int32_t* px, const float* pv, int64_t count, const float* x) {
     __m256 acc[12];
     for (int j = 0; j < nv; j++) acc[j] = _mm256_loadu_ps(dr + 8 * j);
