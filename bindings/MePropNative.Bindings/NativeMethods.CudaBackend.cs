@@ -26,6 +26,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)]
     internal static partial int mp_cuda_dropout_f32(float* x, long rows, long cols, long ldx, float* mask, long ldm, float* y, long ldy,
         float rate, ulong seed, ulong streamId, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_relu_dropout_f32(float* x, long rows, long cols, long ldx, float* factor, long ldf, float* y,
+        long ldy, float rate, ulong seed, ulong streamId, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial int mp_cuda_relu_dropout_backward_f32(float* factor, long ldf, float* dy, long lddy, float* dx, long lddx,
+        long rows, long cols, IntPtr stream);
 
     [LibraryImport(Lib)] internal static partial int mp_cuda_softmax_xent_workspace_size(long rows, out long bytes);
     [LibraryImport(Lib)]

@@ -465,6 +465,13 @@ MP_API mp_status mp_cuda_activation_backward_f32(int32_t act, const float* saved
 MP_API mp_status mp_cuda_dropout_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* mask, int64_t ldm,
                                      float* y, int64_t ldy, float rate, uint64_t seed, uint64_t stream_id,
                                      void* stream);
+/* ReLU followed by that dropout, in one pass (the same draw): y = x > 0 ? x * mask : 0 and factor = x > 0 ? mask : 0,
+ * which mp_cuda_relu_dropout_backward_f32 turns into dx = factor > 0 ? dy * factor : 0 (dx may be dy). */
+MP_API mp_status mp_cuda_relu_dropout_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* factor,
+                                          int64_t ldf, float* y, int64_t ldy, float rate, uint64_t seed,
+                                          uint64_t stream_id, void* stream);
+MP_API mp_status mp_cuda_relu_dropout_backward_f32(const float* factor, int64_t ldf, const float* dy, int64_t lddy,
+                                                   float* dx, int64_t lddx, int64_t rows, int64_t cols, void* stream);
 
 /* -- loss -- */
 /* Workspace of mp_cuda_softmax_xent_f32 for `rows` rows. */

@@ -64,6 +64,10 @@ TEST(CudaBackendOps, ArgumentsAreChecked) {
     EXPECT_NE(std::string(mp_last_error()).find("act = 9"), std::string::npos) << mp_last_error();
     EXPECT_EQ(mp_cuda_dropout_f32(fake, 1, 1, 1, fake, 1, fake, 1, 1.0f, 0, 0, nullptr), MP_ERR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(mp_last_error()).find("rate"), std::string::npos) << mp_last_error();
+    EXPECT_EQ(mp_cuda_relu_dropout_f32(fake, 1, 1, 1, fake, 1, fake, 1, -0.5f, 0, 0, nullptr), MP_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mp_last_error()).find("rate = -0.5"), std::string::npos) << mp_last_error();
+    EXPECT_EQ(mp_cuda_relu_dropout_backward_f32(fake, 3, fake, 4, fake, 4, 2, 4, nullptr), MP_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(mp_last_error()).find("ldf = 3"), std::string::npos) << mp_last_error();
     int64_t bytes = 0;
     MP_ASSERT_OK(mp_cuda_softmax_xent_workspace_size(1000, &bytes));
     EXPECT_GT(bytes, 0);
@@ -238,6 +242,47 @@ TEST(CudaBackendOps, DropoutMaskIsTheCpuMaskBitwise) {
         EXPECT_NEAR(frac, rate, 0.03) << "rate " << rate;
         PaddingUntouched(m, s.rows, s.cols, s.ld, "mask");
         PaddingUntouched(y, s.rows, s.cols, s.ld, "y");
+    }
+}
+
+TEST(CudaBackendOps, ReluDropoutIsReluThenTheCpuMaskBitwise) {
+    SKIP_WITHOUT_GPU();
+    std::mt19937 rng(15);
+    const float inf = std::numeric_limits<float>::infinity();
+    for (float rate : {0.0f, 0.1f, 0.5f}) {
+        for (const Shape& s : kShapes) {
+            SCOPED_TRACE("rate " + std::to_string(rate) + ", " + std::to_string(s.rows) + " x " + std::to_string(s.cols));
+            const size_t n = (size_t)(s.rows * s.ld);
+            std::vector<float> x = RandomMatrix(rng, n), dy = RandomMatrix(rng, n);
+            for (size_t i = 0; i < n; i += 7) x[i] = 0.0f;
+            for (size_t i = 3; i < n; i += 11) x[i] = kNaN;
+            for (size_t i = 1; i < n; i += 5) dy[i] = (i & 1) ? inf : kNaN;
+            DeviceBuffer<float> dxv(x), dfactor(n), dyv(n), dgrad(dy), dout(n);
+            dfactor.Fill(kPoison);
+            dyv.Fill(kPoison);
+            dout.Fill(kPoison);
+            const uint64_t seed = 0xabcdefULL + (uint64_t)s.cols, stream_id = 7;
+            MP_ASSERT_OK(mp_cuda_relu_dropout_f32(dxv.get(), s.rows, s.cols, s.ld, dfactor.get(), s.ld, dyv.get(), s.ld,
+                                                  rate, seed, stream_id, nullptr));
+            MP_ASSERT_OK(mp_cuda_relu_dropout_backward_f32(dfactor.get(), s.ld, dgrad.get(), s.ld, dout.get(), s.ld,
+                                                           s.rows, s.cols, nullptr));
+            const std::vector<float> f = dfactor.Download(), y = dyv.Download(), dx = dout.Download();
+            const float keep = 1.0f / (1.0f - rate);
+            int64_t mismatches = 0;
+            for (int64_t r = 0; r < s.rows; ++r)
+                for (int64_t c = 0; c < s.cols; ++c) {
+                    const float u = (float)(CounterHash(seed, stream_id, (uint64_t)(r * s.cols + c)) >> 40) * (1.0f / (1 << 24));
+                    const float mask = u < rate ? 0.0f : keep;
+                    const size_t i = (size_t)(r * s.ld + c);
+                    const float want_f = x[i] > 0.0f ? mask : 0.0f, want_y = x[i] > 0.0f ? x[i] * mask : 0.0f;
+                    const float want_dx = want_f > 0.0f ? dy[i] * want_f : 0.0f;
+                    if (!Same(f[i], want_f) || !Same(y[i], want_y) || !Same(dx[i], want_dx)) ++mismatches;
+                }
+            EXPECT_EQ(mismatches, 0);
+            PaddingUntouched(f, s.rows, s.cols, s.ld, "factor");
+            PaddingUntouched(y, s.rows, s.cols, s.ld, "y");
+            PaddingUntouched(dx, s.rows, s.cols, s.ld, "dx");
+        }
     }
 }
 

@@ -124,6 +124,16 @@ public static unsafe class CudaLaunch
         ulong streamId, CudaStream stream) =>
         Check(NativeMethods.mp_cuda_dropout_f32(F(x), rows, cols, ldx, F(mask), ldm, F(y), ldy, rate, seed, streamId, S(stream)));
 
+    /// <summary>ReLU then that dropout in one pass: y = x &gt; 0 ? x * mask : 0, factor = x &gt; 0 ? mask : 0.</summary>
+    public static void ReluDropout(ulong x, long rows, long cols, long ldx, ulong factor, long ldf, ulong y, long ldy, float rate,
+        ulong seed, ulong streamId, CudaStream stream) =>
+        Check(NativeMethods.mp_cuda_relu_dropout_f32(F(x), rows, cols, ldx, F(factor), ldf, F(y), ldy, rate, seed, streamId, S(stream)));
+
+    /// <summary>The backward of <see cref="ReluDropout"/>: dx = factor &gt; 0 ? dy * factor : 0.</summary>
+    public static void ReluDropoutBackward(ulong factor, long ldf, ulong dy, long lddy, ulong dx, long lddx, long rows, long cols,
+        CudaStream stream) =>
+        Check(NativeMethods.mp_cuda_relu_dropout_backward_f32(F(factor), ldf, F(dy), lddy, F(dx), lddx, rows, cols, S(stream)));
+
     public static void SoftmaxCrossEntropy(ulong logits, long rows, long classes, long ldl, ulong labels, ulong gradient, long ldg,
         float gradientScale, ulong stats, ulong workspace, long workspaceBytes, CudaStream stream) =>
         Check(NativeMethods.mp_cuda_softmax_xent_f32(F(logits), rows, classes, ldl, I(labels), F(gradient), ldg,

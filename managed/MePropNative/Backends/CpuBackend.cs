@@ -308,6 +308,50 @@ public sealed partial class CpuBackend : IBackend
         Multiply(x, mask, y);
     }
 
+    public void ReluDropoutForward(Tensor x, Tensor factor, Tensor y, float rate, ulong seed, ulong stream)
+    {
+        SameShape(x, factor); SameShape(x, y);
+        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
+        float keep = 1f / (1f - rate);
+        for (int r = 0; r < x.Rows; r++)
+        {
+            var sx = Row(x, r); var sf = Row(factor, r); var sy = Row(y, r);
+            CounterRandom.DropoutMask(seed, stream, (ulong)r * (ulong)x.Cols, rate, keep, sf);
+            int i = 0;
+            for (; i <= sx.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = VectorSpan.LoadAt(sx, i);
+                var mask = VectorSpan.LoadAt(sf, i);
+                var positive = Vector.GreaterThan(v, Vector<float>.Zero);
+                Vector.ConditionalSelect(positive, v * mask, Vector<float>.Zero).StoreAt(sy, i);
+                Vector.ConditionalSelect(positive, mask, Vector<float>.Zero).StoreAt(sf, i);
+            }
+            for (; i < sx.Length; i++)
+            {
+                float v = sx[i];
+                sy[i] = v > 0 ? v * sf[i] : 0;
+                sf[i] = v > 0 ? sf[i] : 0;
+            }
+        }
+    }
+
+    public void ReluDropoutBackward(Tensor factor, Tensor dy, Tensor dx)
+    {
+        SameShape(factor, dy); SameShape(factor, dx);
+        for (int r = 0, nb = RowBlocks(factor, dy, dx); r < nb; r++)
+        {
+            var sf = Block(factor, r, nb); var sdy = Block(dy, r, nb); var sdx = Block(dx, r, nb);
+            int i = 0;
+            for (; i <= sf.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var f = VectorSpan.LoadAt(sf, i);
+                var kept = Vector.GreaterThan(f, Vector<float>.Zero);
+                Vector.ConditionalSelect(kept, VectorSpan.LoadAt(sdy, i) * f, Vector<float>.Zero).StoreAt(sdx, i);
+            }
+            for (; i < sf.Length; i++) sdx[i] = sf[i] > 0 ? sdy[i] * sf[i] : 0;
+        }
+    }
+
     // ---- loss -----------------------------------------------------------------------------------------------------------------
 
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor labels, Tensor? gradient, float gradientScale, Tensor stats)

@@ -291,6 +291,21 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
         CudaLaunch.Dropout(P(x), x.Rows, x.Cols, x.Stride, P(mask), mask.Stride, P(y), y.Stride, rate, seed, stream, Stream);
     }
 
+    public void ReluDropoutForward(Tensor x, Tensor factor, Tensor y, float rate, ulong seed, ulong stream)
+    {
+        SameShape(x, factor); SameShape(x, y);
+        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
+        if (Empty(x)) return;
+        CudaLaunch.ReluDropout(P(x), x.Rows, x.Cols, x.Stride, P(factor), factor.Stride, P(y), y.Stride, rate, seed, stream, Stream);
+    }
+
+    public void ReluDropoutBackward(Tensor factor, Tensor dy, Tensor dx)
+    {
+        SameShape(factor, dy); SameShape(factor, dx);
+        if (Empty(factor)) return;
+        CudaLaunch.ReluDropoutBackward(P(factor), factor.Stride, P(dy), dy.Stride, P(dx), dx.Stride, factor.Rows, factor.Cols, Stream);
+    }
+
     // ---- loss -----------------------------------------------------------------------------------------------------------------
 
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor labels, Tensor? gradient, float gradientScale, Tensor stats)

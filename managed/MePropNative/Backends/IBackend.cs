@@ -87,6 +87,14 @@ public partial interface IBackend : IDisposable
     /// The draw of element i is a pure function of (seed, stream, i), so every backend draws the same mask.</summary>
     void DropoutForward(Tensor x, Tensor mask, Tensor y, float rate, ulong seed, ulong stream);
 
+    /// <summary>ReLU followed by <see cref="DropoutForward"/> (the same mask), in one pass: y = x &gt; 0 ? x * mask : 0, and
+    /// factor = x &gt; 0 ? mask : 0, which <see cref="ReluDropoutBackward"/> needs instead of the two layers' saved tensors.
+    /// y may be x; factor must not overlap x.</summary>
+    void ReluDropoutForward(Tensor x, Tensor factor, Tensor y, float rate, ulong seed, ulong stream);
+    /// <summary>dx = factor &gt; 0 ? dy * factor : 0: the backward of ReLU and dropout together (a dropped or
+    /// non-positive unit gets +0 whatever dy holds).</summary>
+    void ReluDropoutBackward(Tensor factor, Tensor dy, Tensor dx);
+
     // ---- loss ---------------------------------------------------------------------------------------------------------
 
     /// <summary>

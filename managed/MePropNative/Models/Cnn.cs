@@ -72,8 +72,9 @@ public sealed class Cnn : IClassifier
             if (!classifier)
             {
                 if (options.BatchNorm) layers.Add(Norm(outputs, $"bn_fc{i + 1}"));
-                layers.Add(new Relu(backend, $"relu_fc{i + 1}"));
-                if (options.Dropout > 0) layers.Add(new Dropout(backend, options.Dropout, CounterRandom.Derive(options.Seed, 210, (ulong)i), $"dropout{i + 1}"));
+                layers.Add(options.Dropout > 0
+                    ? new ReluDropout(backend, options.Dropout, CounterRandom.Derive(options.Seed, 210, (ulong)i), $"relu_dropout_fc{i + 1}")
+                    : new Relu(backend, $"relu_fc{i + 1}"));
             }
             inputs = outputs;
         }

@@ -6,8 +6,9 @@ using MePropNative.Tensors;
 namespace MePropNative.Models;
 
 /// <summary>
-/// A multilayer perceptron (the meProp paper's MNIST model is 784-500-500-10): Linear, ReLU (and Dropout) per hidden
-/// layer, then a Linear to the class logits. Weights are Glorot-uniform initialised from the seed, biases zero.
+/// A multilayer perceptron (the meProp paper's MNIST model is 784-500-500-10): Linear and ReLU (fused with dropout when
+/// there is dropout) per hidden layer, then a Linear to the class logits. Weights are Glorot-uniform initialised from
+/// the seed, biases zero.
 /// </summary>
 public sealed class Mlp : IClassifier
 {
@@ -39,8 +40,9 @@ public sealed class Mlp : IClassifier
             layers.Add(linear);
             if (!output)
             {
-                layers.Add(new Relu(backend, $"relu{h + 1}"));
-                if (options.Dropout > 0) layers.Add(new Dropout(backend, options.Dropout, CounterRandom.Derive(options.Seed, 200, (ulong)h), $"dropout{h + 1}"));
+                layers.Add(options.Dropout > 0
+                    ? new ReluDropout(backend, options.Dropout, CounterRandom.Derive(options.Seed, 200, (ulong)h), $"relu_dropout{h + 1}")
+                    : new Relu(backend, $"relu{h + 1}"));
             }
             inputs = outputs;
         }

@@ -194,6 +194,16 @@ mp_status mp_cuda_dropout_f32(const float* x, int64_t rows, int64_t cols, int64_
     MP_NO_CUDA("mp_cuda_dropout_f32");
 }
 
+mp_status mp_cuda_relu_dropout_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* factor, int64_t ldf, float* y, int64_t ldy, float rate, uint64_t seed, uint64_t stream_id, void* stream) {
+    (void)x; (void)rows; (void)cols; (void)ldx; (void)factor; (void)ldf; (void)y; (void)ldy; (void)rate; (void)seed; (void)stream_id; (void)stream;
+    MP_NO_CUDA("mp_cuda_relu_dropout_f32");
+}
+
+mp_status mp_cuda_relu_dropout_backward_f32(const float* factor, int64_t ldf, const float* dy, int64_t lddy, float* dx, int64_t lddx, int64_t rows, int64_t cols, void* stream) {
+    (void)factor; (void)ldf; (void)dy; (void)lddy; (void)dx; (void)lddx; (void)rows; (void)cols; (void)stream;
+    MP_NO_CUDA("mp_cuda_relu_dropout_backward_f32");
+}
+
 mp_status mp_cuda_softmax_xent_workspace_size(int64_t rows, int64_t* bytes) {
     (void)rows; (void)bytes;
     MP_NO_CUDA("mp_cuda_softmax_xent_workspace_size");

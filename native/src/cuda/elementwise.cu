@@ -1,5 +1,6 @@
 /* Element-wise kernels of the GPU backend: copy, scale, axpy, add, multiply, bias add, activations and their
- * backward, dropout (the CPU's counter-based draw, bitwise). One thread per element (map2d.cuh). */
+ * backward, dropout (the CPU's counter-based draw, bitwise) and ReLU fused with dropout. One thread per element
+ * (map2d.cuh). */
 #include "map2d.cuh"
 
 using namespace mpcuda;
@@ -67,15 +68,39 @@ __device__ __forceinline__ uint64_t counter_hash(uint64_t seed, uint64_t stream,
     return z ^ (z >> 31);
 }
 
+/* The dropout mask of element `index`: 0 where the draw is below rate, else keep. (float)(24 bits) * 2^-24: both exact,
+ * the same float as the CPU's. */
+__device__ __forceinline__ float dropout_mask(uint64_t seed, uint64_t stream_id, uint64_t index, float rate, float keep) {
+    const float u = (float)(counter_hash(seed, stream_id, index) >> 40) * (1.0f / 16777216.0f);
+    return u < rate ? 0.0f : keep;
+}
+
 struct DropoutOp {
     const float* x; int64_t ldx; float* mask; int64_t ldm; float* y; int64_t ldy;
     int64_t cols; float rate; float keep; uint64_t seed; uint64_t stream_id;
     __device__ void operator()(int64_t r, int64_t c) const {
-        /* (float)(24 bits) * 2^-24: both exact, the same float as the CPU's. */
-        const float u = (float)(counter_hash(seed, stream_id, (uint64_t)(r * cols + c)) >> 40) * (1.0f / 16777216.0f);
-        const float m = u < rate ? 0.0f : keep;
+        const float m = dropout_mask(seed, stream_id, (uint64_t)(r * cols + c), rate, keep);
         mask[r * ldm + c] = m;
         y[r * ldy + c] = x[r * ldx + c] * m;
+    }
+};
+
+/* ReLU then dropout in one pass: y = x > 0 ? x * mask : 0, and factor = x > 0 ? mask : 0 for the backward. */
+struct ReluDropoutOp {
+    const float* x; int64_t ldx; float* factor; int64_t ldf; float* y; int64_t ldy;
+    int64_t cols; float rate; float keep; uint64_t seed; uint64_t stream_id;
+    __device__ void operator()(int64_t r, int64_t c) const {
+        const float m = dropout_mask(seed, stream_id, (uint64_t)(r * cols + c), rate, keep), v = x[r * ldx + c];
+        factor[r * ldf + c] = v > 0.0f ? m : 0.0f;
+        y[r * ldy + c] = v > 0.0f ? v * m : 0.0f;
+    }
+};
+
+struct ReluDropoutBackwardOp {
+    const float* factor; int64_t ldf; const float* dy; int64_t lddy; float* dx; int64_t lddx;
+    __device__ void operator()(int64_t r, int64_t c) const {
+        const float f = factor[r * ldf + c];
+        dx[r * lddx + c] = f > 0.0f ? dy[r * lddy + c] * f : 0.0f;
     }
 };
 
@@ -222,6 +247,39 @@ mp_status mp_cuda_dropout_f32(const float* x, int64_t rows, int64_t cols, int64_
         return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: rate = %g must be in [0, 1)", MP_FN, (double)rate);
     const float keep = 1.0f / (1.0f - rate);
     return launch_map2d(MP_FN, rows, cols, DropoutOp{x, ldx, mask, ldm, y, ldy, cols, rate, keep, seed, stream_id}, stream);
+#undef MP_FN
+}
+
+mp_status mp_cuda_relu_dropout_f32(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* factor,
+                                   int64_t ldf, float* y, int64_t ldy, float rate, uint64_t seed, uint64_t stream_id,
+                                   void* stream) {
+#define MP_FN "mp_cuda_relu_dropout_f32"
+    MP_CHECK_PTR(x);
+    MP_CHECK_PTR(factor);
+    MP_CHECK_PTR(y);
+    MP_CHECK_SHAPE(rows, cols);
+    MP_CHECK_LD(ldx, cols);
+    MP_CHECK_LD(ldf, cols);
+    MP_CHECK_LD(ldy, cols);
+    if (!(rate >= 0.0f && rate < 1.0f))
+        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: rate = %g must be in [0, 1)", MP_FN, (double)rate);
+    const float keep = 1.0f / (1.0f - rate);
+    return launch_map2d(MP_FN, rows, cols,
+                        ReluDropoutOp{x, ldx, factor, ldf, y, ldy, cols, rate, keep, seed, stream_id}, stream);
+#undef MP_FN
+}
+
+mp_status mp_cuda_relu_dropout_backward_f32(const float* factor, int64_t ldf, const float* dy, int64_t lddy, float* dx,
+                                            int64_t lddx, int64_t rows, int64_t cols, void* stream) {
+#define MP_FN "mp_cuda_relu_dropout_backward_f32"
+    MP_CHECK_PTR(factor);
+    MP_CHECK_PTR(dy);
+    MP_CHECK_PTR(dx);
+    MP_CHECK_SHAPE(rows, cols);
+    MP_CHECK_LD(ldf, cols);
+    MP_CHECK_LD(lddy, cols);
+    MP_CHECK_LD(lddx, cols);
+    return launch_map2d(MP_FN, rows, cols, ReluDropoutBackwardOp{factor, ldf, dy, lddy, dx, lddx}, stream);
 #undef MP_FN
 }
 

@@ -231,6 +231,27 @@ public class CudaBackendGpuTests(CudaBackendFixture fixture) : IClassFixture<Cud
         Exact(gpu, y, "y");
     }
 
+    [Theory]
+    [InlineData(0.1f)]
+    [InlineData(0.5f)]
+    public void ReluDropoutIsTheCpusBitwise(float rate)
+    {
+        var gpu = fixture.Gpu();
+        int rows = 64, cols = 500;
+        var x = Both(gpu, Fresh(rows * cols), rows, cols);
+        var dy = Both(gpu, Fresh(rows * cols), rows, cols);
+        var factor = Poisoned(gpu, rows, cols, strided: true);
+        var y = Poisoned(gpu, rows, cols);
+        var dx = Poisoned(gpu, rows, cols, strided: true);
+        cpu.ReluDropoutForward(x.Cpu, factor.Cpu, y.Cpu, rate, 12345, 678);
+        gpu.ReluDropoutForward(x.Gpu, factor.Gpu, y.Gpu, rate, 12345, 678);
+        cpu.ReluDropoutBackward(factor.Cpu, dy.Cpu, dx.Cpu);
+        gpu.ReluDropoutBackward(factor.Gpu, dy.Gpu, dx.Gpu);
+        Exact(gpu, factor, "factor");
+        Exact(gpu, y, "y");
+        Exact(gpu, dx, "dx");
+    }
+
     [Fact]
     public void SoftmaxCrossEntropyAndArgmax()
     {

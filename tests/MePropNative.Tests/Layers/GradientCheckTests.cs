@@ -94,6 +94,21 @@ public class GradientCheckTests
     }
 
     [Fact]
+    public void ReluDropoutGradientMatchesFiniteDifferences()
+    {
+        int batch = 4, n = 8;
+        var layer = new ReluDropout(backend, 0.5f, seed: 3);
+        var xs = TestData.Random(batch * n, 11).Select(v => v + MathF.Sign(v) * 0.1f).ToArray();
+        var x = TestData.Tensor(backend, xs, batch, n);
+        var r = TestData.Random(batch * n, 12);
+        var ctx = StepContext.TrainingStep(5, 0);
+        var y = TestData.Host(backend, layer.Forward(x, ctx));
+        Assert.Contains(xs.Zip(y), p => p.First > 0 && p.Second == 0f); // some positive inputs were dropped
+        var analytic = TestData.Host(backend, layer.Backward(TestData.Tensor(backend, r, batch, n))!);
+        TestData.Close(Numeric(x, () => Loss(layer.Forward(x, ctx), r)), analytic, Tolerance, "dx");
+    }
+
+    [Fact]
     public void SoftmaxCrossEntropyGradientIsTheMeanLossGradient()
     {
         int batch = 4, classes = 5;

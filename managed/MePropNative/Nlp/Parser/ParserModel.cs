@@ -49,8 +49,14 @@ public sealed class ParserModel
         Output = new Linear(backend, options.Hidden, options.Transitions,
             StrategyFactory.Create(backend, ok is null ? StrategyKind.Dense : options.Strategy, ok, CounterRandom.Derive(options.Seed, 202), options.MemoryRatio), "output")
         { Timings = dense };
-        var layers = new List<ILayer> { Hidden, options.Activation == "relu" ? new Relu(backend, "relu") : new Cube(backend, "cube") };
-        if (options.Dropout > 0) layers.Add(new Dropout(backend, options.Dropout, CounterRandom.Derive(options.Seed, 203), "dropout"));
+        var layers = new List<ILayer> { Hidden };
+        ulong dropoutSeed = CounterRandom.Derive(options.Seed, 203);
+        if (options.Activation == "relu" && options.Dropout > 0) layers.Add(new ReluDropout(backend, options.Dropout, dropoutSeed, "relu_dropout"));
+        else
+        {
+            layers.Add(options.Activation == "relu" ? new Relu(backend, "relu") : new Cube(backend, "cube"));
+            if (options.Dropout > 0) layers.Add(new Dropout(backend, options.Dropout, dropoutSeed, "dropout"));
+        }
         layers.Add(Output);
         network = new Sequential("parser", layers);
         inputs = new TensorCache(backend);
