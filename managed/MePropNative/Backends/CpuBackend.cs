@@ -311,6 +311,7 @@ public sealed partial class CpuBackend : IBackend
     public void ReluDropoutForward(Tensor x, Tensor factor, Tensor y, float rate, ulong seed, ulong stream)
     {
         SameShape(x, factor); SameShape(x, y);
+        if (factor.Overlaps(x)) throw new ArgumentException("ReLU + dropout: factor must not share elements with x.", nameof(factor));
         if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
         float keep = 1f / (1f - rate);
         for (int r = 0; r < x.Rows; r++)

@@ -294,6 +294,7 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
     public void ReluDropoutForward(Tensor x, Tensor factor, Tensor y, float rate, ulong seed, ulong stream)
     {
         SameShape(x, factor); SameShape(x, y);
+        if (factor.Overlaps(x)) throw new ArgumentException("ReLU + dropout: factor must not share elements with x.", nameof(factor));
         if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
         if (Empty(x)) return;
         CudaLaunch.ReluDropout(P(x), x.Rows, x.Cols, x.Stride, P(factor), factor.Stride, P(y), y.Stride, rate, seed, stream, Stream);

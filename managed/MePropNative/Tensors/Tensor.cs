@@ -53,6 +53,15 @@ public sealed class Tensor
     public long Length => (long)Rows * Cols;
     public bool IsContiguous => Stride == Cols || Rows <= 1;
 
+    /// <summary>Whether the two views may share elements: the same buffer and intersecting ranges from first to last
+    /// element (conservative for strided views whose rows interleave).</summary>
+    public bool Overlaps(Tensor other)
+    {
+        if (!ReferenceEquals(Buffer, other.Buffer) || Length == 0 || other.Length == 0) return false;
+        long end = Offset + (long)(Rows - 1) * Stride + Cols, otherEnd = other.Offset + (long)(other.Rows - 1) * other.Stride + other.Cols;
+        return Offset < otherEnd && other.Offset < end;
+    }
+
     /// <summary>Rows [start, start + count) as a view.</summary>
     public Tensor RowSlice(int start, int count)
     {

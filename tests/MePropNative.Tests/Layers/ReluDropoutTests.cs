@@ -102,5 +102,12 @@ public class ReluDropoutTests
         var x = backend.Allocate(2, 3);
         Assert.Throws<ArgumentException>(() => backend.ReluDropoutForward(x, backend.Allocate(3, 2), backend.Allocate(2, 3), 0.5f, 1, 1));
         Assert.Throws<ArgumentException>(() => backend.ReluDropoutBackward(x, backend.Allocate(2, 3), backend.Allocate(2, 2)));
+        var wide = backend.Allocate(2, 6);
+        var overlap = Assert.Throws<ArgumentException>(() => backend.ReluDropoutForward(x, x, backend.Allocate(2, 3), 0.5f, 1, 1));
+        Assert.Contains("must not share elements with x", overlap.Message);
+        Assert.Throws<ArgumentException>(() => backend.ReluDropoutForward(wide.ColumnSlice(0, 3), wide.ColumnSlice(2, 3), backend.Allocate(2, 3), 0.5f, 1, 1));
+        var left = wide.RowSlice(0, 1).ColumnSlice(0, 3); var right = wide.RowSlice(1, 1).ColumnSlice(3, 3);
+        backend.ReluDropoutForward(left, right, backend.Allocate(1, 3), 0.5f, 1, 1); // disjoint views of one buffer are fine
+        backend.ReluDropoutForward(x, backend.Allocate(2, 3), x, 0.5f, 1, 1);           // y may be x
     }
 }
