@@ -21,6 +21,19 @@ public static class CounterRandom
     /// <summary>A uniform float in [0, 1) with 24 random bits.</summary>
     public static float Uniform(ulong seed, ulong stream, ulong index) => (Hash(seed, stream, index) >> 40) * (1.0f / (1 << 24));
 
+    /// <summary>A dropout rate outside [0, 1) is an <see cref="ArgumentOutOfRangeException"/>.</summary>
+    public static void CheckDropoutRate(float rate)
+    {
+        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
+    }
+
+    /// <summary>The value of a kept element in a dropout mask, 1 / (1 - rate), for a checked rate.</summary>
+    public static float DropoutKeep(float rate)
+    {
+        CheckDropoutRate(rate);
+        return 1f / (1f - rate);
+    }
+
     /// <summary>
     /// A dropout mask: mask[i] = 0 where Uniform(seed, stream, first + i) &lt; rate, else keep; eight draws at a time with
     /// 64-bit vector arithmetic, the same values as the scalar draws (u &lt; rate exactly when the draw's 24 bits are below

@@ -302,8 +302,7 @@ public sealed partial class CpuBackend : IBackend
     public void DropoutForward(Tensor x, Tensor mask, Tensor y, float rate, ulong seed, ulong stream)
     {
         SameShape(x, mask); SameShape(x, y);
-        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
-        float keep = 1f / (1f - rate);
+        float keep = CounterRandom.DropoutKeep(rate);
         for (int r = 0; r < x.Rows; r++) CounterRandom.DropoutMask(seed, stream, (ulong)r * (ulong)x.Cols, rate, keep, Row(mask, r));
         Multiply(x, mask, y);
     }
@@ -312,8 +311,7 @@ public sealed partial class CpuBackend : IBackend
     {
         SameShape(x, factor); SameShape(x, y);
         if (factor.Overlaps(x)) throw new ArgumentException("ReLU + dropout: factor must not share elements with x.", nameof(factor));
-        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
-        float keep = 1f / (1f - rate);
+        float keep = CounterRandom.DropoutKeep(rate);
         for (int r = 0; r < x.Rows; r++)
         {
             var sx = Row(x, r); var sf = Row(factor, r); var sy = Row(y, r);

@@ -285,7 +285,7 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
     public void DropoutForward(Tensor x, Tensor mask, Tensor y, float rate, ulong seed, ulong stream)
     {
         SameShape(x, mask); SameShape(x, y);
-        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
+        CounterRandom.CheckDropoutRate(rate);
         if (Empty(x)) return;
         // The draw of element (r, c) is indexed r * cols + c (the logical position), whatever the strides.
         CudaLaunch.Dropout(P(x), x.Rows, x.Cols, x.Stride, P(mask), mask.Stride, P(y), y.Stride, rate, seed, stream, Stream);
@@ -295,7 +295,7 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
     {
         SameShape(x, factor); SameShape(x, y);
         if (factor.Overlaps(x)) throw new ArgumentException("ReLU + dropout: factor must not share elements with x.", nameof(factor));
-        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
+        CounterRandom.CheckDropoutRate(rate);
         if (Empty(x)) return;
         CudaLaunch.ReluDropout(P(x), x.Rows, x.Cols, x.Stride, P(factor), factor.Stride, P(y), y.Stride, rate, seed, stream, Stream);
     }

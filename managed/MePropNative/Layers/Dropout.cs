@@ -16,7 +16,7 @@ public sealed class Dropout : ILayer
 
     public Dropout(IBackend backend, float rate, ulong seed, string name = "dropout")
     {
-        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
+        CounterRandom.CheckDropoutRate(rate);
         this.backend = backend;
         this.seed = seed;
         Rate = rate;

@@ -19,6 +19,30 @@ public class DropoutMaskTests
             Assert.Equal(CounterRandom.Uniform(seed, 42, first + (ulong)i) < rate ? 0f : keep, mask[i]);
     }
 
+    [Theory]
+    [InlineData(-0.1f)]
+    [InlineData(1f)]
+    [InlineData(1.5f)]
+    public void RatesOutsideZeroToOneAreRejectedByTheLayersAndTheBackend(float rate)
+    {
+        var backend = new CpuBackend();
+        var x = backend.Allocate(2, 3);
+        foreach (var make in new Action[]
+                 {
+                     () => CounterRandom.DropoutKeep(rate),
+                     () => new MePropNative.Layers.Dropout(backend, rate, 1),
+                     () => new MePropNative.Layers.ReluDropout(backend, rate, 1),
+                     () => backend.DropoutForward(x, backend.Allocate(2, 3), backend.Allocate(2, 3), rate, 1, 1),
+                     () => backend.ReluDropoutForward(x, backend.Allocate(2, 3), backend.Allocate(2, 3), rate, 1, 1),
+                 })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(make);
+            Assert.Equal("rate", e.ParamName);
+            Assert.Contains("[0, 1)", e.Message);
+        }
+        Assert.Equal(1f / 0.75f, CounterRandom.DropoutKeep(0.25f));
+    }
+
     [Fact]
     public void TheDropFractionIsTheRate()
     {
