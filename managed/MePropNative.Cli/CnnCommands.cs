@@ -127,12 +127,12 @@ internal static class CnnCommands
             string[] Items() => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (type == typeof(int)) return JsonValue.Create(int.Parse(value, inv));
             if (type == typeof(long)) return JsonValue.Create(long.Parse(value, inv));
-            if (type == typeof(float)) return JsonValue.Create(float.Parse(value, inv));
+            if (type == typeof(float)) return JsonValue.Create((float)OptionCatalog.FiniteNumber(value));
             if (type == typeof(int[])) return new JsonArray(Items().Select(s => (JsonNode?)JsonValue.Create(int.Parse(s, inv))).ToArray());
             if (type == typeof(string[])) return new JsonArray(Items().Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
             return JsonValue.Create(value);
         }
-        catch (FormatException) { throw new ConfigException($"--{key.Replace('_', '-')} {value}: not a valid {type.Name}."); }
+        catch (FormatException) { throw new ConfigException($"--{key.Replace('_', '-')} {value}: " + (type == typeof(float) ? "not a finite number." : $"not a valid {type.Name}.")); }
         catch (OverflowException) { throw new ConfigException($"--{key.Replace('_', '-')} {value}: out of range."); }
     }
 

@@ -27,7 +27,7 @@ internal static class ConvolutionShapes
         if (C < 1 || dy.Cols % C != 0) throw new ArgumentException($"per-map top-k: {dy.Cols} values per example are not a multiple of {C} channels.");
         int P = dy.Cols / C;
         if (k < 1 || k > P) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in [1, {P}] (positions per map).");
-        if (decay is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(decay), decay, "decay must be in [0, 1).");
+        if (decay is not (>= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(decay), decay, "decay must be in [0, 1).");
         if (scores.Rows != N * C || scores.Cols != P || !scores.IsContiguous) throw new ArgumentException($"per-map top-k: scores must be a contiguous {N * C} x {P} tensor.");
         if (mapIndices.Rows != N * C || mapIndices.Cols != k) throw new ArgumentException($"per-map top-k: mapIndices must be {N * C} x {k}.");
         if (indices.Rows != C || indices.Cols != N * k) throw new ArgumentException($"per-map top-k: indices must be {C} x {N * k}.");

@@ -24,7 +24,7 @@ public static class CounterRandom
     /// <summary>A dropout rate outside [0, 1) is an <see cref="ArgumentOutOfRangeException"/>.</summary>
     public static void CheckDropoutRate(float rate)
     {
-        if (rate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
+        if (rate is not (>= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1).");
     }
 
     /// <summary>The value of a kept element in a dropout mask, 1 / (1 - rate), for a checked rate.</summary>

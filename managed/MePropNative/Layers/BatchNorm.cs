@@ -24,8 +24,8 @@ public sealed class BatchNorm : ILayer
     public BatchNorm(IBackend backend, int channels, string name = "bn", float epsilon = 1e-5f, float momentum = 0.01f)
     {
         if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels), channels, "batch norm needs >= 1 channel.");
-        if (epsilon <= 0) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be > 0.");
-        if (momentum is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in (0, 1].");
+        if (epsilon is not (> 0 and < float.PositiveInfinity)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be a finite number > 0.");
+        if (momentum is not (> 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in (0, 1].");
         this.backend = backend;
         Channels = channels;
         Name = name;

@@ -27,8 +27,8 @@ public sealed class PerMapTopK
 
     public PerMapTopK(IBackend backend, float ratio, float decay = 0f)
     {
-        if (ratio is <= 0 or > 1 || float.IsNaN(ratio)) throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "the top-k ratio must be in (0, 1].");
-        if (decay is < 0 or >= 1 || float.IsNaN(decay)) throw new ArgumentOutOfRangeException(nameof(decay), decay, "decay must be in [0, 1).");
+        if (ratio is not (> 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "the top-k ratio must be in (0, 1].");
+        if (decay is not (>= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(decay), decay, "decay must be in [0, 1).");
         this.backend = backend;
         Ratio = ratio;
         Decay = decay;

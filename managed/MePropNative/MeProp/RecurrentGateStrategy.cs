@@ -38,7 +38,7 @@ public sealed class RecurrentGateStrategy
         if (kPerGroup is < 1) throw new ArgumentOutOfRangeException(nameof(kPerGroup), kPerGroup, "k must be >= 1.");
         if (kind is not (StrategyKind.Dense or StrategyKind.TopK or StrategyKind.Unified or StrategyKind.Random or StrategyKind.RandomUnified or StrategyKind.Msbp))
             throw new ArgumentException($"strategy {kind.ToName()} is not available for an LSTM (dense, topk, unified, random, random-unified, msbp).");
-        if (memoryRatio is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(memoryRatio), memoryRatio, "the memory ratio must be in [0, 1].");
+        if (memoryRatio is not (>= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(memoryRatio), memoryRatio, "the memory ratio must be in [0, 1].");
         this.backend = backend;
         this.seed = seed;
         Kind = kPerGroup is null ? StrategyKind.Dense : kind;

@@ -26,7 +26,7 @@ public sealed class Cnn : IClassifier
     public Cnn(IBackend backend, CnnOptions options)
     {
         if (options.ConvChannels.Any(c => c < 1) || options.Hidden.Any(h => h < 1)) throw new ArgumentException("layer sizes must be >= 1.");
-        if (options.TopKRatio <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.TopKRatio, "the top-k ratio must be > 0.");
+        if (options.TopKRatio is not > 0) throw new ArgumentOutOfRangeException(nameof(options), options.TopKRatio, "the top-k ratio must be > 0.");
         this.backend = backend;
         Options = options;
         var layers = new List<ILayer>();

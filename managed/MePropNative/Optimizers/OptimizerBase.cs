@@ -7,7 +7,7 @@ namespace MePropNative.Optimizers;
 public abstract class OptimizerBase(OptimizerOptions options) : IOptimizer
 {
     public abstract string Name { get; }
-    public OptimizerOptions Options { get; } = options;
+    public OptimizerOptions Options { get; } = options.Checked();
     public long Steps { get; set; }
     public float LearningRateScale { get; set; } = 1f;
 

@@ -19,4 +19,26 @@ public sealed record OptimizerOptions
     public float ClipValue { get; init; }
     public float ClipNorm { get; init; }
     public float LearningRateDecay { get; init; } = 1f;
+
+    /// <summary>These options, or an <see cref="ArgumentOutOfRangeException"/> naming the first one out of its range
+    /// (NaN and the infinities are in none).</summary>
+    public OptimizerOptions Checked()
+    {
+        Check(LearningRate is > 0 and < float.PositiveInfinity, nameof(LearningRate), LearningRate, "a finite number > 0");
+        Check(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "in [0, 1)");
+        Check(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "in [0, 1)");
+        Check(AdamEpsilon is > 0 and < float.PositiveInfinity, nameof(AdamEpsilon), AdamEpsilon, "a finite number > 0");
+        Check(AdaGradEpsilon is > 0 and < float.PositiveInfinity, nameof(AdaGradEpsilon), AdaGradEpsilon, "a finite number > 0");
+        Check(Momentum is >= 0 and < 1, nameof(Momentum), Momentum, "in [0, 1)");
+        Check(L2 is >= 0 and < float.PositiveInfinity, nameof(L2), L2, "a finite number >= 0");
+        Check(ClipValue is >= 0 and < float.PositiveInfinity, nameof(ClipValue), ClipValue, "a finite number >= 0 (0: off)");
+        Check(ClipNorm is >= 0 and < float.PositiveInfinity, nameof(ClipNorm), ClipNorm, "a finite number >= 0 (0: off)");
+        Check(LearningRateDecay is > 0 and <= 1, nameof(LearningRateDecay), LearningRateDecay, "in (0, 1]");
+        return this;
+    }
+
+    private static void Check(bool inRange, string name, float value, string range)
+    {
+        if (!inRange) throw new ArgumentOutOfRangeException(name, value, $"the optimizer's {name} must be {range}.");
+    }
 }

@@ -130,17 +130,18 @@ public sealed class CnnConfig
         if (ConvChannels.Length == 0 || ConvChannels.Any(c => c < 1)) p.Add("conv_channels must list >= 1 positive channel counts.");
         if (Kernel < 1) p.Add($"kernel = {Kernel} must be >= 1.");
         if (Hidden.Any(h => h < 1)) p.Add("hidden sizes must be >= 1.");
-        if (BatchNormMomentum is <= 0 or > 1) p.Add($"batchnorm_momentum = {BatchNormMomentum} must be in (0, 1].");
-        if (Dropout is < 0 or >= 1) p.Add($"dropout = {Dropout} must be in [0, 1).");
-        if (TopKRatio is <= 0 or > 1 || float.IsNaN(TopKRatio)) p.Add($"topk_ratio = {TopKRatio} must be in (0, 1] (1: dense).");
-        if (Decay is < 0 or >= 1 || float.IsNaN(Decay)) p.Add($"decay = {Decay} must be in [0, 1).");
+        if (BatchNormMomentum is not (> 0 and <= 1)) p.Add($"batchnorm_momentum = {BatchNormMomentum} must be in (0, 1].");
+        if (Dropout is not (>= 0 and < 1)) p.Add($"dropout = {Dropout} must be in [0, 1).");
+        if (TopKRatio is not (> 0 and <= 1)) p.Add($"topk_ratio = {TopKRatio} must be in (0, 1] (1: dense).");
+        if (Decay is not (>= 0 and < 1)) p.Add($"decay = {Decay} must be in [0, 1).");
         var names = new CnnOptions { ConvChannels = ConvChannels, Hidden = Hidden }.LayerNames.ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var l in SparseLayers.Where(l => !names.Contains(l)))
             p.Add($"sparse_layers: no layer '{l}' (layers: {string.Join(", ", names)}).");
-        if (LearningRate <= 0) p.Add($"lr = {LearningRate} must be > 0.");
-        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) p.Add("beta1 and beta2 must be in [0, 1).");
-        if (AdamEpsilon <= 0) p.Add($"adam_epsilon = {AdamEpsilon} must be > 0.");
-        if (LrDecay is <= 0 or > 1) p.Add($"lr_decay = {LrDecay} must be in (0, 1].");
+        if (LearningRate is not (> 0 and < float.PositiveInfinity)) p.Add($"lr = {LearningRate} must be a finite number > 0.");
+        if (Beta1 is not (>= 0 and < 1)) p.Add($"beta1 = {Beta1} must be in [0, 1).");
+        if (Beta2 is not (>= 0 and < 1)) p.Add($"beta2 = {Beta2} must be in [0, 1).");
+        if (AdamEpsilon is not (> 0 and < float.PositiveInfinity)) p.Add($"adam_epsilon = {AdamEpsilon} must be a finite number > 0.");
+        if (LrDecay is not (> 0 and <= 1)) p.Add($"lr_decay = {LrDecay} must be in (0, 1].");
         if (BatchSize < 1) p.Add($"batch_size = {BatchSize} must be >= 1.");
         if (BatchNorm && BatchSize < 2) p.Add("batchnorm needs batch_size >= 2.");
         if (Epochs < 1) p.Add($"epochs = {Epochs} must be >= 1.");

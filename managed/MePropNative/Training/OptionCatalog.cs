@@ -65,13 +65,21 @@ public static class OptionCatalog
     {
         JsonNode? node = type switch
         {
-            OptionType.Int or OptionType.Long or OptionType.Float => JsonValue.Create(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)),
+            OptionType.Int or OptionType.Long or OptionType.Float => JsonValue.Create(FiniteNumber(text)),
             OptionType.Bool => JsonValue.Create(bool.Parse(text)),
             OptionType.IntList => new JsonArray(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => (JsonNode?)JsonValue.Create(int.Parse(s, CultureInfo.InvariantCulture))).ToArray()),
             _ => JsonValue.Create(text),
         };
         return JsonSerializer.SerializeToElement(node);
+    }
+
+    /// <summary>A number from a command-line string; NaN and the infinities (including a float beyond the float range,
+    /// which parses as one) are rejected here, where the flag can still be named.</summary>
+    public static double FiniteNumber(string text)
+    {
+        double value = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        return double.IsFinite(value) && float.IsFinite((float)value) ? value : throw new FormatException("not a finite number.");
     }
 
     /// <summary>Whether two recorded option values are the same setting. Floats are written as their shortest round-trip

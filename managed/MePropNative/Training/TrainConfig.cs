@@ -124,7 +124,7 @@ public sealed class TrainConfig
         if (Hidden.Length == 0) p.Add("hidden must list at least one hidden layer size.");
         if (Hidden.Any(h => h < 1)) p.Add($"hidden sizes must be >= 1 (got [{string.Join(", ", Hidden)}]).");
         if (Classes < 2) p.Add($"classes = {Classes} must be >= 2.");
-        if (Dropout is < 0 or >= 1) p.Add($"dropout = {Dropout} must be in [0, 1).");
+        if (Dropout is not (>= 0 and < 1)) p.Add($"dropout = {Dropout} must be in [0, 1).");
         if (Strategy != StrategyKind.Dense)
         {
             if (K.Length == 0) p.Add($"strategy {Strategy.ToName()} needs k.");
@@ -132,13 +132,18 @@ public sealed class TrainConfig
             if (K.Length > 1 && K.Length != Hidden.Length) p.Add($"k lists {K.Length} values for {Hidden.Length} hidden layers (give one value, or one per hidden layer).");
         }
         if (OutputK < 0) p.Add($"output_k = {OutputK} must be >= 0 (0: dense output layer).");
-        if (MemoryRatio is < 0 or > 1) p.Add($"memory_ratio = {MemoryRatio} must be in [0, 1].");
+        if (MemoryRatio is not (>= 0 and <= 1)) p.Add($"memory_ratio = {MemoryRatio} must be in [0, 1].");
         p.AddRange(DeviceOptions.Problems(Device, SparseAlgorithm, Strategy == StrategyKind.Auto ? AutoCandidates : null));
-        if (LearningRate <= 0) p.Add($"lr = {LearningRate} must be > 0.");
-        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) p.Add("beta1 and beta2 must be in [0, 1).");
-        if (Momentum is < 0 or >= 1) p.Add($"momentum = {Momentum} must be in [0, 1).");
-        if (L2 < 0 || ClipValue < 0 || ClipNorm < 0) p.Add("l2, clip_value and clip_norm must be >= 0.");
-        if (LearningRateDecay is <= 0 or > 1) p.Add($"lr_decay = {LearningRateDecay} must be in (0, 1].");
+        if (LearningRate is not (> 0 and < float.PositiveInfinity)) p.Add($"lr = {LearningRate} must be a finite number > 0.");
+        if (Beta1 is not (>= 0 and < 1)) p.Add($"beta1 = {Beta1} must be in [0, 1).");
+        if (Beta2 is not (>= 0 and < 1)) p.Add($"beta2 = {Beta2} must be in [0, 1).");
+        if (AdamEpsilon is not (> 0 and < float.PositiveInfinity)) p.Add($"adam_eps = {AdamEpsilon} must be a finite number > 0.");
+        if (AdaGradEpsilon is not (> 0 and < float.PositiveInfinity)) p.Add($"adagrad_eps = {AdaGradEpsilon} must be a finite number > 0.");
+        if (Momentum is not (>= 0 and < 1)) p.Add($"momentum = {Momentum} must be in [0, 1).");
+        if (L2 is not (>= 0 and < float.PositiveInfinity)) p.Add($"l2 = {L2} must be a finite number >= 0.");
+        if (ClipValue is not (>= 0 and < float.PositiveInfinity)) p.Add($"clip_value = {ClipValue} must be a finite number >= 0 (0: off).");
+        if (ClipNorm is not (>= 0 and < float.PositiveInfinity)) p.Add($"clip_norm = {ClipNorm} must be a finite number >= 0 (0: off).");
+        if (LearningRateDecay is not (> 0 and <= 1)) p.Add($"lr_decay = {LearningRateDecay} must be in (0, 1].");
         if (BatchSize < 1) p.Add($"batch_size = {BatchSize} must be >= 1.");
         if (Epochs < 1) p.Add($"epochs = {Epochs} must be >= 1.");
         if (EvalsPerEpoch < 1) p.Add($"evals_per_epoch = {EvalsPerEpoch} must be >= 1.");
@@ -148,7 +153,7 @@ public sealed class TrainConfig
         if (EvalBatchSize < 1) p.Add($"eval_batch_size = {EvalBatchSize} must be >= 1.");
         if (MeSimp && Strategy is not (StrategyKind.TopK or StrategyKind.Unified or StrategyKind.Msbp))
             p.Add($"mesimp needs a top-k strategy (topk, unified or msbp), not {Strategy.ToName()}.");
-        if (MeSimpThreshold is < 0 or > 1) p.Add($"mesimp_threshold = {MeSimpThreshold} must be in [0, 1].");
+        if (MeSimpThreshold is not (>= 0 and <= 1)) p.Add($"mesimp_threshold = {MeSimpThreshold} must be in [0, 1].");
         if (MeSimpCycle < 1) p.Add($"mesimp_cycle = {MeSimpCycle} must be >= 1.");
         if (Resume && CheckpointPath() is null) p.Add("resume needs checkpoint (or out, whose checkpoint.bin is used).");
         return p;

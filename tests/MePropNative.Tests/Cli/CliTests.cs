@@ -73,6 +73,17 @@ public class CliTests : IDisposable
         Assert.Contains("Valid keys:", err);
     }
 
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    [InlineData("tagger")]
+    public void ANonFiniteNumberOnTheCommandLineIsAClearErrorWithExitCode2(string model)
+    {
+        var (code, _, err) = Meprop("train", model, "--lr", "NaN");
+        Assert.Equal(2, code);
+        Assert.Contains("--lr NaN: not a finite number.", err);
+    }
+
     [Fact]
     public void CorruptDataIsAClearErrorWithExitCode3()
     {

@@ -23,6 +23,8 @@ public class DropoutMaskTests
     [InlineData(-0.1f)]
     [InlineData(1f)]
     [InlineData(1.5f)]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
     public void RatesOutsideZeroToOneAreRejectedByTheLayersAndTheBackend(float rate)
     {
         var backend = new CpuBackend();
