@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using MePropNative.Backends;
 using MePropNative.Data;
 using MePropNative.Experiments;
 using MePropNative.Training;
@@ -72,30 +71,25 @@ internal static class CnnCommands
         }
         cmd.SetAction(parse =>
         {
-            try
+            var file = parse.GetValue(config);
+            var c = file is null ? new CnnConfig() : CnnConfig.Load(file.FullName);
+            var json = c.ToJson();
+            bool any = false;
+            foreach (var (p, key, option) in flags)
             {
-                var file = parse.GetValue(config);
-                var c = file is null ? new CnnConfig() : CnnConfig.Load(file.FullName);
-                var json = c.ToJson();
-                bool any = false;
-                foreach (var (p, key, option) in flags)
-                {
-                    var result = parse.GetResult(option);
-                    if (result is null || result.Implicit) continue;
-                    any = true;
-                    json[key] = option is Option<bool> b ? JsonValue.Create(parse.GetValue(b)) : ParseFlag(p.PropertyType, key, parse.GetValue((Option<string>)option)!);
-                }
-                var merged = System.Text.Json.JsonSerializer.Deserialize<CnnConfig>(json, CnnConfig.Json)!;
-                merged.Source = file is null ? (any ? "flags" : "defaults") : file.FullName + (any ? " + flags" : "");
-                merged.Validate();
-                var r = Run(merged, parse.GetValue(noProgress));
-                Summary.Print(r);
-                PrintLayerTimes(r);
-                if (merged.Out is not null) AnsiConsole.MarkupLine($"results: [bold]{Markup.Escape(Path.Combine(merged.Out, "results.json"))}[/] and results.csv");
-                return 0;
+                var result = parse.GetResult(option);
+                if (result is null || result.Implicit) continue;
+                any = true;
+                json[key] = option is Option<bool> b ? JsonValue.Create(parse.GetValue(b)) : ParseFlag(p.PropertyType, key, parse.GetValue((Option<string>)option)!);
             }
-            catch (ConfigException e) { Console.Error.WriteLine($"meprop: {e.Message}"); return 2; }
-            catch (Exception e) when (e is IdxFormatException or FileNotFoundException or InvalidDataException) { Console.Error.WriteLine($"meprop: {e.Message}"); return 3; }
+            var merged = System.Text.Json.JsonSerializer.Deserialize<CnnConfig>(json, CnnConfig.Json)!;
+            merged.Source = file is null ? (any ? "flags" : "defaults") : file.FullName + (any ? " + flags" : "");
+            merged.Validate();
+            var r = Run(merged, parse.GetValue(noProgress));
+            Summary.Print(r);
+            PrintLayerTimes(r);
+            if (merged.Out is not null) AnsiConsole.MarkupLine($"results: [bold]{Markup.Escape(Path.Combine(merged.Out, "results.json"))}[/] and results.csv");
+            return 0;
         });
         return cmd;
     }
@@ -198,10 +192,7 @@ internal static class CnnCommands
         foreach (var o in new Option[] { batch, reps, bn, dataDir, threads, device, output }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
-            IBackend backend;
-            try { backend = DeviceOptions.CreateBackend(parse.GetValue(device)!, parse.GetValue(threads)); }
-            catch (ConfigException e) { Console.Error.WriteLine($"meprop: {e.Message}"); return 2; }
-            using var ownedBackend = backend;
+            using var backend = DeviceOptions.CreateBackend(parse.GetValue(device)!, parse.GetValue(threads));
             var files = MnistFiles.InDirectory(parse.GetValue(dataDir)!);
             var images = File.Exists(files.TrainImages) && File.Exists(files.TrainLabels) ? LabeledImages.FromIdx(files.TrainImages, files.TrainLabels) : null;
             var report = ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings

@@ -38,7 +38,7 @@ internal static class NlpCommands
             flags[o] = option;
             cmd.Options.Add(option);
         }
-        cmd.SetAction(parse => Guard(() =>
+        cmd.SetAction(parse => Completed(() =>
         {
             var file = parse.GetValue(configFile);
             var config = file is null ? new NlpConfig(task) : NlpConfigOptions.Load(file.FullName, task);
@@ -91,7 +91,7 @@ internal static class NlpCommands
         var cmd = new Command("tag", "POS-tag a CoNLL-U or whitespace-tokenized text file (one sentence per line) with a trained tagger; writes CoNLL-U " +
             "with the XPOS column set (the other columns of a CoNLL-U input are kept).");
         var (model, input, format, output, threads) = IoOptions(cmd, "tagger model (OUT/model.bin of meprop train tagger)");
-        cmd.SetAction(parse => Guard(() =>
+        cmd.SetAction(parse => Completed(() =>
         {
             using var backend = new CpuBackend(parse.GetValue(threads));
             var sw = Stopwatch.StartNew();
@@ -111,7 +111,7 @@ internal static class NlpCommands
         var (model, input, format, output, threads) = IoOptions(cmd, "parser model (OUT/model.bin of meprop train parser)");
         var tagger = new Option<FileInfo?>("--tagger") { Description = "tagger model: tag the input before parsing (replaces its XPOS column)", HelpName = "model.bin" };
         cmd.Options.Add(tagger);
-        cmd.SetAction(parse => Guard(() =>
+        cmd.SetAction(parse => Completed(() =>
         {
             using var backend = new CpuBackend(parse.GetValue(threads));
             var sw = Stopwatch.StartNew();
@@ -170,7 +170,7 @@ internal static class NlpCommands
         var force = new Option<bool>("--force") { Description = "rerun runs whose results are cached" };
         var reportOnly = new Option<bool>("--report-only") { Description = "only rebuild report.md and the plots from the cached runs" };
         foreach (var o in new Option[] { outDir, dataDir, taggerEpochs, parserEpochs, only, trainLimit, force, reportOnly }) cmd.Options.Add(o);
-        cmd.SetAction(parse => Guard(() =>
+        cmd.SetAction(parse => Completed(() =>
         {
             var settings = new NlpExperimentSettings
             {
@@ -205,22 +205,10 @@ internal static class NlpCommands
 
     // ---- helpers ---------------------------------------------------------------------------------------------------------------
 
-    private static int Guard(Action action)
+    /// <summary>A command's action that returns 0 when it completes; a failure goes to <see cref="CliErrors"/>.</summary>
+    private static int Completed(Action action)
     {
-        try
-        {
-            action();
-            return 0;
-        }
-        catch (ConfigException e)
-        {
-            Console.Error.WriteLine($"meprop: {e.Message}");
-            return 2;
-        }
-        catch (Exception e) when (e is ConlluFormatException or FileNotFoundException or InvalidDataException or DirectoryNotFoundException)
-        {
-            Console.Error.WriteLine($"meprop: {e.Message}");
-            return 3;
-        }
+        action();
+        return 0;
     }
 }

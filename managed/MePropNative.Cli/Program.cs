@@ -18,4 +18,12 @@ root.Subcommands.Add(bench);
 root.Subcommands.Add(NlpCommands.Tag());
 root.Subcommands.Add(NlpCommands.Parse());
 root.Subcommands.Add(InfoCommand.Create());
-return root.Parse(args).Invoke();
+try
+{
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (CliErrors.ExitCode(e) is { } code)
+{
+    Console.Error.WriteLine($"meprop: {CliErrors.Message(e)}");
+    return code;
+}

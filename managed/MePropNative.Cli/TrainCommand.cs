@@ -1,6 +1,4 @@
 using System.CommandLine;
-using MePropNative.Backends;
-using MePropNative.Data;
 using MePropNative.Training;
 
 namespace MePropNative.Cli;
@@ -20,25 +18,12 @@ internal static class TrainCommand
 
     public static int Run(Func<TrainConfig> readConfig, bool noProgress)
     {
-        try
-        {
-            var config = readConfig();
-            config.Validate();
-            var result = Train(config, noProgress);
-            Summary.Print(result);
-            if (config.Out is not null) Console.WriteLine($"results: {Path.Combine(config.Out, "results.json")} and results.csv");
-            return 0;
-        }
-        catch (ConfigException e)
-        {
-            Console.Error.WriteLine($"meprop: {e.Message}");
-            return 2;
-        }
-        catch (Exception e) when (e is IdxFormatException or FileNotFoundException or InvalidDataException)
-        {
-            Console.Error.WriteLine($"meprop: {e.Message}");
-            return 3;
-        }
+        var config = readConfig();
+        config.Validate();
+        var result = Train(config, noProgress);
+        Summary.Print(result);
+        if (config.Out is not null) Console.WriteLine($"results: {Path.Combine(config.Out, "results.json")} and results.csv");
+        return 0;
     }
 
     public static RunResult Train(TrainConfig config, bool noProgress, string? label = null)

@@ -84,6 +84,34 @@ public class CliTests : IDisposable
         Assert.Contains("--lr NaN: not a finite number.", err);
     }
 
+    [Theory]
+    [InlineData(2, "dev_size must be in [0, 200) for a training file of 200 examples", "--dev-size", "500")]
+    [InlineData(2, "mp_set_num_threads: threads = 1000 is out of range", "--dev-size", "40", "--threads", "1000")]
+    [InlineData(4, "elements is too large", "--dev-size", "40", "--hidden", "100000000")]
+    public void FailuresTheUserCanFixPrintTheirMessageAndNoStackTrace(int exitCode, string message, params string[] options)
+    {
+        var (code, _, err) = Meprop(["train", "mlp", "--data-dir", tiny.Directory, "--classes", "4", "--epochs", "1", "--no-progress", .. options]);
+        Assert.True(code == exitCode, $"exit code {code}: {err}");
+        Assert.StartsWith("meprop: ", err);
+        Assert.Contains(message, err);
+        Assert.DoesNotContain("Unhandled exception", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void AMissingNativeLibraryIsAClearErrorWithExitCode4()
+    {
+        string alone = Path.Combine(outDir, "without-libmeprop");
+        Directory.CreateDirectory(alone);
+        foreach (var file in Directory.GetFiles(AppContext.BaseDirectory))
+            if (!Path.GetFileName(file).StartsWith("libmeprop", StringComparison.Ordinal)) File.Copy(file, Path.Combine(alone, Path.GetFileName(file)));
+        var (code, _, err) = MepropCli.RunFrom(alone, "info");
+        Assert.True(code == 4, $"exit code {code}: {err}");
+        Assert.StartsWith("meprop: Could not load the native library", err);
+        Assert.Contains(Path.Combine(alone, "libmeprop.so") + " (not found)", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
     [Fact]
     public void CorruptDataIsAClearErrorWithExitCode3()
     {

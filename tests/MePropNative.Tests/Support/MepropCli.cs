@@ -6,10 +6,13 @@ namespace MePropNative.Tests.Support;
 internal static class MepropCli
 {
     /// <summary>Runs `dotnet meprop.dll args...` and returns its exit code, standard output and standard error.</summary>
-    public static (int Code, string Out, string Err) Run(params string[] args)
+    public static (int Code, string Out, string Err) Run(params string[] args) => RunFrom(AppContext.BaseDirectory, args);
+
+    /// <summary>The same with the meprop.dll in <paramref name="directory"/>.</summary>
+    public static (int Code, string Out, string Err) RunFrom(string directory, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "meprop.dll"));
+        psi.ArgumentList.Add(Path.Combine(directory, "meprop.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

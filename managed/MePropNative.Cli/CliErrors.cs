@@ -1,0 +1,40 @@
+using System.Reflection;
+using MePropNative.Bindings;
+using MePropNative.Bindings.Cuda;
+using MePropNative.Data;
+using MePropNative.Nlp;
+using MePropNative.Training;
+
+namespace MePropNative.Cli;
+
+/// <summary>
+/// How a failure ends the program. The failures a user can fix (a bad option, a missing or corrupt file, no native
+/// library, no GPU, not enough memory) print their message, which names what is wrong, and exit with a code for their
+/// kind; anything else is a bug in meprop and keeps its stack trace.
+/// </summary>
+internal static class CliErrors
+{
+    public const int BadConfiguration = 2;
+    public const int BadData = 3;
+    public const int Environment = 4;
+
+    /// <summary>The exit code of a failure the user can fix, or null for a bug.</summary>
+    public static int? ExitCode(Exception e) => Unwrap(e) switch
+    {
+        ConfigException or ArgumentException or MePropNativeException { Status: MePropStatus.InvalidArgument } => BadConfiguration,
+        IdxFormatException or ConlluFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException => BadData,
+        DllNotFoundException or OutOfMemoryException or CudaException or MePropNativeException or IOException or UnauthorizedAccessException => Environment,
+        _ => null,
+    };
+
+    public static string Message(Exception e) => Unwrap(e).Message;
+
+    /// <summary>The failure itself, out of the wrappers .NET puts around it (a type initializer that loads the native
+    /// library, a reflection call, a parallel loop with one failure).</summary>
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is TypeInitializationException or TargetInvocationException or AggregateException { InnerExceptions.Count: 1 } && e.InnerException is { } inner)
+            e = inner;
+        return e;
+    }
+}
