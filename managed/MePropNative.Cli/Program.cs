@@ -20,7 +20,9 @@ root.Subcommands.Add(NlpCommands.Parse());
 root.Subcommands.Add(InfoCommand.Create());
 try
 {
-    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var parsed = root.Parse(args);
+    int code = parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return parsed.Errors.Count > 0 ? CliErrors.BadConfiguration : code; // System.CommandLine exits 1 after a parse error
 }
 catch (Exception e) when (CliErrors.ExitCode(e) is { } code)
 {

@@ -37,6 +37,7 @@ public sealed class CnnTrainer
     {
         config.Validate();
         if (data.Train.Count == 0) throw new ConfigException("no training examples.");
+        OutputFolders.Prepare(config.Out, OutputFolders.Of(config.CheckpointPath()));
         if (data.Train.FeatureCount != 28 * 28) throw new ConfigException($"the CNN expects 28 x 28 images, the data has {data.Train.FeatureCount} features.");
         this.config = config;
         this.backend = backend;

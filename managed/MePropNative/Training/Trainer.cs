@@ -39,6 +39,7 @@ public sealed class Trainer
     {
         config.Validate();
         if (data.Train.Count == 0) throw new ConfigException("no training examples.");
+        OutputFolders.Prepare(config.Out, OutputFolders.Of(config.CheckpointPath()));
         this.config = config;
         this.backend = backend;
         this.data = data;

@@ -98,6 +98,30 @@ public class CliTests : IDisposable
         Assert.DoesNotContain("   at ", err);
     }
 
+    [Theory]
+    [InlineData("mlp", "--out", "", "--dev-size", "40")]
+    [InlineData("mlp", "--checkpoint", "/checkpoint.bin", "--dev-size", "40")]
+    [InlineData("cnn", "--out", "", "--dev-size", "40")]
+    [InlineData("tagger", "--out", "")]
+    public void AFolderThatCannotBeWrittenStopsTheRunBeforeItTrains(string model, string option, string below, params string[] more)
+    {
+        string file = Path.Combine(outDir, "a-file");
+        File.WriteAllText(file, "not a folder");
+        var (code, stdout, err) = Meprop(["train", model, "--data-dir", tiny.Directory, option, file + below, "--no-progress", .. more]);
+        Assert.True(code == 4, $"exit code {code}: {err}");
+        Assert.StartsWith($"meprop: cannot write to the folder {file}", err);
+        Assert.DoesNotContain("epoch 1", stdout);
+        Assert.Equal("not a folder", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void AnUnknownFlagIsAParseErrorWithExitCode2()
+    {
+        var (code, _, err) = Meprop("train", "mlp", "--epochz", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("Unrecognized command or argument '--epochz'", err);
+    }
+
     [Fact]
     public void AMissingNativeLibraryIsAClearErrorWithExitCode4()
     {

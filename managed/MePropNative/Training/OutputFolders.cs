@@ -1,0 +1,30 @@
+namespace MePropNative.Training;
+
+/// <summary>Checks, before a run trains, that it can write where it will write (its results folder and its checkpoint's
+/// folder), so that a run given an unwritable folder fails at once, not at its first checkpoint or at its end.</summary>
+public static class OutputFolders
+{
+    /// <summary>Creates each folder (null ones are skipped) and writes and deletes an empty file in it; throws an
+    /// <see cref="IOException"/> naming the folder when that fails.</summary>
+    public static void Prepare(params string?[] folders)
+    {
+        foreach (var folder in folders)
+        {
+            if (string.IsNullOrEmpty(folder)) continue;
+            try
+            {
+                Directory.CreateDirectory(folder);
+                string probe = Path.Combine(folder, $".meprop-write-check-{Environment.ProcessId}");
+                File.WriteAllBytes(probe, []);
+                File.Delete(probe);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"cannot write to the folder {folder}: {e.Message}", e);
+            }
+        }
+    }
+
+    /// <summary>The folder of a file path, or null (no path, or a bare file name in the current folder).</summary>
+    public static string? Of(string? file) => file is null ? null : Path.GetDirectoryName(Path.GetFullPath(file));
+}
