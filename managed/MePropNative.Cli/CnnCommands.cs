@@ -166,7 +166,7 @@ internal static class CnnCommands
                 DataDir = parse.GetValue(dataDir)!,
                 TrainLimit = parse.GetValue(trainLimit),
                 BenchRepetitions = parse.GetValue(reps),
-                Groups = parse.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Groups = ExperimentGroups.Parse(parse.GetValue(only), CnnExperiment.Groups),
             };
             var experiment = new CnnExperiment(settings, (config, label) => Run(config, noProgress: true, label));
             if (!parse.GetValue(reportOnly)) experiment.RunAll(parse.GetValue(force), Console.WriteLine);

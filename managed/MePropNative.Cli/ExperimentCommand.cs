@@ -28,7 +28,7 @@ internal static class ExperimentCommand
                 SweepEpochs = parse.GetValue(sweepEpochs),
                 DataDir = parse.GetValue(dataDir)!,
                 TrainLimit = parse.GetValue(trainLimit),
-                Groups = parse.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Groups = ExperimentGroups.Parse(parse.GetValue(only), [.. ExperimentPlan.Groups, "bench"]),
             };
             var plan = ExperimentPlan.Mnist(settings);
             var runner = new ExperimentRunner(settings, (config, label) => TrainCommand.Train(config, noProgress: true, label));

@@ -165,7 +165,7 @@ internal static class NlpCommands
         var dataDir = new Option<string>("--data-dir") { Description = "UD English EWT folder", DefaultValueFactory = _ => "data/ud-english-ewt" };
         var taggerEpochs = new Option<int>("--tagger-epochs") { Description = "epochs of the tagger runs", DefaultValueFactory = _ => ExperimentDefaults.TaggerEpochs };
         var parserEpochs = new Option<int>("--parser-epochs") { Description = "epochs of the parser runs", DefaultValueFactory = _ => ExperimentDefaults.ParserEpochs };
-        var only = new Option<string?>("--only") { Description = "comma-separated groups: " + string.Join(", ", NlpExperimentPlan.Groups) };
+        var only = new Option<string?>("--only") { Description = "comma-separated groups: " + string.Join(", ", NlpExperimentPlan.Groups) + " (tagger or parser: all of that task's)" };
         var trainLimit = new Option<int>("--train-limit") { Description = "use only N training sentences (a quick smoke run)", DefaultValueFactory = _ => 0 };
         var force = new Option<bool>("--force") { Description = "rerun runs whose results are cached" };
         var reportOnly = new Option<bool>("--report-only") { Description = "only rebuild report.md and the plots from the cached runs" };
@@ -179,7 +179,7 @@ internal static class NlpCommands
                 TaggerEpochs = parse.GetValue(taggerEpochs),
                 ParserEpochs = parse.GetValue(parserEpochs),
                 TrainLimit = parse.GetValue(trainLimit),
-                Groups = parse.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Groups = MePropNative.Experiments.ExperimentGroups.Parse(parse.GetValue(only), [.. NlpExperimentPlan.Groups, "tagger", "parser"]),
             };
             var plan = NlpExperimentPlan.Create(settings);
             var runner = new NlpExperimentRunner(settings, (config, label) => TrainRun(config, noProgress: true, label));

@@ -67,6 +67,9 @@ public sealed class ConvBackwardBenchmark
     /// <summary>Runs the benchmark; <paramref name="data"/> supplies real images (null: uniform random pixels).</summary>
     public static Report Run(IBackend backend, Settings s, LabeledImages? data, Action<string>? log = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(s.BatchSize, 1, "batch size");
+        ArgumentOutOfRangeException.ThrowIfLessThan(s.Repetitions, 1, "repetitions");
+        ArgumentOutOfRangeException.ThrowIfNegative(s.Warmup, "warm-up steps");
         var configs = new List<(string Name, float Ratio)> { ("dense", 1f) };
         foreach (var r in s.Ratios)
         {

@@ -91,6 +91,10 @@ public static class MlpBackwardBenchmark
     /// <param name="images">MNIST training images, or null for random ones.</param>
     public static Report Run(IBackend backend, Settings s, LabeledImages? images, Action<string>? log = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(s.BatchSize, 1, "batch size");
+        ArgumentOutOfRangeException.ThrowIfLessThan(s.Repetitions, 1, "repetitions");
+        ArgumentOutOfRangeException.ThrowIfLessThan(s.TurnLength, 1, "turn length");
+        ArgumentOutOfRangeException.ThrowIfNegative(s.Warmup, "warm-up steps");
         int features = images?.FeatureCount ?? 784, classes = 10, batch = s.BatchSize;
         var timings = Models.Select(_ => new LayerTimings()).ToArray();
         var models = Models.Select((m, i) => new Mlp(backend, new MlpOptions
