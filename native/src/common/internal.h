@@ -36,6 +36,10 @@ int mp_use_avx2(void);
     do { if ((k) < 1 || (k) > (n)) return mp_fail(MP_ERR_INVALID_ARGUMENT,                               \
                                   "%s: k = %lld is out of range [1, %s = %lld]", MP_FN, (long long)(k), #n,  \
                                   (long long)(n)); } while (0)
+/* A float in [0, 1) (a dropout rate, a decay); NaN is not. */
+#define MP_CHECK_UNIT_INTERVAL(v)                                                                        \
+    do { if (!((v) >= 0.0f && (v) < 1.0f)) return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: %s = %g must be in [0, 1)", \
+                                                         MP_FN, #v, (double)(v)); } while (0)
 #define MP_CHECK_INT32_RANGE(v)                                                                          \
     do { if ((v) > INT32_MAX) return mp_fail(MP_ERR_INVALID_ARGUMENT,                                    \
                                   "%s: %s = %lld exceeds the int32 index range", MP_FN, #v, (long long)(v)); } while (0)

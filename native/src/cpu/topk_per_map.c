@@ -196,8 +196,7 @@ mp_status mp_topk_abs_per_map_f32(const float* dy, int64_t batch, int64_t positi
     MP_CHECK_LD(lddy, map_values);
     MP_CHECK_LD(ldi, selected);
     MP_CHECK_LD(ldv, selected);
-    if (!(decay >= 0.0f && decay < 1.0f))
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: decay = %g must be in [0, 1)", MP_FN, (double)decay);
+    MP_CHECK_UNIT_INTERVAL(decay);
     if (decay > 0.0f) MP_CHECK_PTR(running);
     const int64_t slot = slot_bytes(positions, channels);
     MP_CHECK_WORKSPACE(workspace, workspace_bytes, slot);

@@ -243,8 +243,7 @@ mp_status mp_cuda_dropout_f32(const float* x, int64_t rows, int64_t cols, int64_
     MP_CHECK_LD(ldx, cols);
     MP_CHECK_LD(ldm, cols);
     MP_CHECK_LD(ldy, cols);
-    if (!(rate >= 0.0f && rate < 1.0f))
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: rate = %g must be in [0, 1)", MP_FN, (double)rate);
+    MP_CHECK_UNIT_INTERVAL(rate);
     const float keep = 1.0f / (1.0f - rate);
     return launch_map2d(MP_FN, rows, cols, DropoutOp{x, ldx, mask, ldm, y, ldy, cols, rate, keep, seed, stream_id}, stream);
 #undef MP_FN
@@ -261,8 +260,7 @@ mp_status mp_cuda_relu_dropout_f32(const float* x, int64_t rows, int64_t cols, i
     MP_CHECK_LD(ldx, cols);
     MP_CHECK_LD(ldf, cols);
     MP_CHECK_LD(ldy, cols);
-    if (!(rate >= 0.0f && rate < 1.0f))
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: rate = %g must be in [0, 1)", MP_FN, (double)rate);
+    MP_CHECK_UNIT_INTERVAL(rate);
     const float keep = 1.0f / (1.0f - rate);
     return launch_map2d(MP_FN, rows, cols,
                         ReluDropoutOp{x, ldx, factor, ldf, y, ldy, cols, rate, keep, seed, stream_id}, stream);

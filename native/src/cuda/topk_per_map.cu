@@ -96,8 +96,7 @@ mp_status mp_cuda_topk_abs_per_map_f32(const float* dy, int64_t batch, int64_t p
     MP_CHECK_LD(ldi, selected);
     MP_CHECK_LD(ldv, selected);
     MP_CHECK_LD(ldm, k);
-    if (!(decay >= 0.0f && decay < 1.0f))
-        return mp_fail(MP_ERR_INVALID_ARGUMENT, "%s: decay = %g must be in [0, 1)", MP_FN, (double)decay);
+    MP_CHECK_UNIT_INTERVAL(decay);
     const bool use_decay = decay > 0.0f;
     if (use_decay) MP_CHECK_PTR(running);
 
