@@ -20,25 +20,31 @@ public sealed record OptimizerOptions
     public float ClipNorm { get; init; }
     public float LearningRateDecay { get; init; } = 1f;
 
-    /// <summary>These options, or an <see cref="ArgumentOutOfRangeException"/> naming the first one out of its range
-    /// (NaN and the infinities are in none).</summary>
-    public OptimizerOptions Checked()
+    /// <summary>The options out of their range (NaN and the infinities are in none), each with its property name and
+    /// its range in words; the configs report these under their own keys.</summary>
+    public IEnumerable<(string Option, float Value, string Range)> OutOfRange()
     {
-        Check(LearningRate is > 0 and < float.PositiveInfinity, nameof(LearningRate), LearningRate, "a finite number > 0");
-        Check(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "in [0, 1)");
-        Check(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "in [0, 1)");
-        Check(AdamEpsilon is > 0 and < float.PositiveInfinity, nameof(AdamEpsilon), AdamEpsilon, "a finite number > 0");
-        Check(AdaGradEpsilon is > 0 and < float.PositiveInfinity, nameof(AdaGradEpsilon), AdaGradEpsilon, "a finite number > 0");
-        Check(Momentum is >= 0 and < 1, nameof(Momentum), Momentum, "in [0, 1)");
-        Check(L2 is >= 0 and < float.PositiveInfinity, nameof(L2), L2, "a finite number >= 0");
-        Check(ClipValue is >= 0 and < float.PositiveInfinity, nameof(ClipValue), ClipValue, "a finite number >= 0 (0: off)");
-        Check(ClipNorm is >= 0 and < float.PositiveInfinity, nameof(ClipNorm), ClipNorm, "a finite number >= 0 (0: off)");
-        Check(LearningRateDecay is > 0 and <= 1, nameof(LearningRateDecay), LearningRateDecay, "in (0, 1]");
-        return this;
+        (string, float, bool, string)[] rules =
+        [
+            (nameof(LearningRate), LearningRate, LearningRate is > 0 and < float.PositiveInfinity, "a finite number > 0"),
+            (nameof(Beta1), Beta1, Beta1 is >= 0 and < 1, "in [0, 1)"),
+            (nameof(Beta2), Beta2, Beta2 is >= 0 and < 1, "in [0, 1)"),
+            (nameof(AdamEpsilon), AdamEpsilon, AdamEpsilon is > 0 and < float.PositiveInfinity, "a finite number > 0"),
+            (nameof(AdaGradEpsilon), AdaGradEpsilon, AdaGradEpsilon is > 0 and < float.PositiveInfinity, "a finite number > 0"),
+            (nameof(Momentum), Momentum, Momentum is >= 0 and < 1, "in [0, 1)"),
+            (nameof(L2), L2, L2 is >= 0 and < float.PositiveInfinity, "a finite number >= 0"),
+            (nameof(ClipValue), ClipValue, ClipValue is >= 0 and < float.PositiveInfinity, "a finite number >= 0 (0: off)"),
+            (nameof(ClipNorm), ClipNorm, ClipNorm is >= 0 and < float.PositiveInfinity, "a finite number >= 0 (0: off)"),
+            (nameof(LearningRateDecay), LearningRateDecay, LearningRateDecay is > 0 and <= 1, "in (0, 1]"),
+        ];
+        return rules.Where(r => !r.Item3).Select(r => (r.Item1, r.Item2, r.Item4));
     }
 
-    private static void Check(bool inRange, string name, float value, string range)
+    /// <summary>These options, or an <see cref="ArgumentOutOfRangeException"/> naming the first one out of its range.</summary>
+    public OptimizerOptions Checked()
     {
-        if (!inRange) throw new ArgumentOutOfRangeException(name, value, $"the optimizer's {name} must be {range}.");
+        foreach (var (option, value, range) in OutOfRange())
+            throw new ArgumentOutOfRangeException(option, value, $"the optimizer's {option} must be {range}.");
+        return this;
     }
 }

@@ -122,6 +122,15 @@ public sealed class CnnConfig
         AdamEpsilon = AdamEpsilon,
     };
 
+    /// <summary>The config key of each optimizer option this config sets (the others keep their valid defaults).</summary>
+    private static readonly Dictionary<string, string> OptimizerKeys = new()
+    {
+        [nameof(OptimizerOptions.LearningRate)] = "lr",
+        [nameof(OptimizerOptions.Beta1)] = "beta1",
+        [nameof(OptimizerOptions.Beta2)] = "beta2",
+        [nameof(OptimizerOptions.AdamEpsilon)] = "adam_epsilon",
+    };
+
     public List<string> Problems()
     {
         var p = new List<string>();
@@ -137,10 +146,7 @@ public sealed class CnnConfig
         var names = new CnnOptions { ConvChannels = ConvChannels, Hidden = Hidden }.LayerNames.ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var l in SparseLayers.Where(l => !names.Contains(l)))
             p.Add($"sparse_layers: no layer '{l}' (layers: {string.Join(", ", names)}).");
-        if (LearningRate is not (> 0 and < float.PositiveInfinity)) p.Add($"lr = {LearningRate} must be a finite number > 0.");
-        if (Beta1 is not (>= 0 and < 1)) p.Add($"beta1 = {Beta1} must be in [0, 1).");
-        if (Beta2 is not (>= 0 and < 1)) p.Add($"beta2 = {Beta2} must be in [0, 1).");
-        if (AdamEpsilon is not (> 0 and < float.PositiveInfinity)) p.Add($"adam_epsilon = {AdamEpsilon} must be a finite number > 0.");
+        foreach (var (option, value, range) in ToOptimizerOptions().OutOfRange()) p.Add($"{OptimizerKeys[option]} = {value} must be {range}.");
         if (LrDecay is not (> 0 and <= 1)) p.Add($"lr_decay = {LrDecay} must be in (0, 1].");
         if (BatchSize < 1) p.Add($"batch_size = {BatchSize} must be >= 1.");
         if (BatchNorm && BatchSize < 2) p.Add("batchnorm needs batch_size >= 2.");

@@ -113,6 +113,21 @@ public sealed class TrainConfig
         LearningRateDecay = LearningRateDecay,
     };
 
+    /// <summary>The config key of each optimizer option (<see cref="OptimizerOptions.OutOfRange"/> names properties).</summary>
+    private static readonly Dictionary<string, string> OptimizerKeys = new()
+    {
+        [nameof(OptimizerOptions.LearningRate)] = "lr",
+        [nameof(OptimizerOptions.Beta1)] = "beta1",
+        [nameof(OptimizerOptions.Beta2)] = "beta2",
+        [nameof(OptimizerOptions.AdamEpsilon)] = "adam_eps",
+        [nameof(OptimizerOptions.AdaGradEpsilon)] = "adagrad_eps",
+        [nameof(OptimizerOptions.Momentum)] = "momentum",
+        [nameof(OptimizerOptions.L2)] = "l2",
+        [nameof(OptimizerOptions.ClipValue)] = "clip_value",
+        [nameof(OptimizerOptions.ClipNorm)] = "clip_norm",
+        [nameof(OptimizerOptions.LearningRateDecay)] = "lr_decay",
+    };
+
     /// <summary>Every problem with the values, one message each (empty when valid).</summary>
     public List<string> Problems()
     {
@@ -134,16 +149,7 @@ public sealed class TrainConfig
         if (OutputK < 0) p.Add($"output_k = {OutputK} must be >= 0 (0: dense output layer).");
         if (MemoryRatio is not (>= 0 and <= 1)) p.Add($"memory_ratio = {MemoryRatio} must be in [0, 1].");
         p.AddRange(DeviceOptions.Problems(Device, SparseAlgorithm, Strategy == StrategyKind.Auto ? AutoCandidates : null));
-        if (LearningRate is not (> 0 and < float.PositiveInfinity)) p.Add($"lr = {LearningRate} must be a finite number > 0.");
-        if (Beta1 is not (>= 0 and < 1)) p.Add($"beta1 = {Beta1} must be in [0, 1).");
-        if (Beta2 is not (>= 0 and < 1)) p.Add($"beta2 = {Beta2} must be in [0, 1).");
-        if (AdamEpsilon is not (> 0 and < float.PositiveInfinity)) p.Add($"adam_eps = {AdamEpsilon} must be a finite number > 0.");
-        if (AdaGradEpsilon is not (> 0 and < float.PositiveInfinity)) p.Add($"adagrad_eps = {AdaGradEpsilon} must be a finite number > 0.");
-        if (Momentum is not (>= 0 and < 1)) p.Add($"momentum = {Momentum} must be in [0, 1).");
-        if (L2 is not (>= 0 and < float.PositiveInfinity)) p.Add($"l2 = {L2} must be a finite number >= 0.");
-        if (ClipValue is not (>= 0 and < float.PositiveInfinity)) p.Add($"clip_value = {ClipValue} must be a finite number >= 0 (0: off).");
-        if (ClipNorm is not (>= 0 and < float.PositiveInfinity)) p.Add($"clip_norm = {ClipNorm} must be a finite number >= 0 (0: off).");
-        if (LearningRateDecay is not (> 0 and <= 1)) p.Add($"lr_decay = {LearningRateDecay} must be in (0, 1].");
+        foreach (var (option, value, range) in ToOptimizerOptions().OutOfRange()) p.Add($"{OptimizerKeys[option]} = {value} must be {range}.");
         if (BatchSize < 1) p.Add($"batch_size = {BatchSize} must be >= 1.");
         if (Epochs < 1) p.Add($"epochs = {Epochs} must be >= 1.");
         if (EvalsPerEpoch < 1) p.Add($"evals_per_epoch = {EvalsPerEpoch} must be >= 1.");
