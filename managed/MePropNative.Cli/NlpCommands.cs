@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using MePropNative.Backends;
+using MePropNative.Experiments;
 using MePropNative.Nlp;
 using MePropNative.Nlp.Experiments;
 using MePropNative.Nlp.Parser;
@@ -38,7 +39,7 @@ internal static class NlpCommands
             flags[o] = option;
             cmd.Options.Add(option);
         }
-        cmd.SetAction(parse => Completed(() =>
+        cmd.SetAction(parse =>
         {
             var file = parse.GetValue(configFile);
             var config = file is null ? new NlpConfig(task) : NlpConfigOptions.Load(file.FullName, task);
@@ -63,7 +64,8 @@ internal static class NlpCommands
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"UAS/LAS (no punctuation): dev {run.Common.DevAccuracy:F2}/{run.DevLas:F2}, test {run.Common.TestAccuracy:F2}/{run.TestLas:F2}"));
             if (config.Common.Out is not null)
                 AnsiConsole.MarkupLine($"results: [bold]{Markup.Escape(Path.Combine(config.Common.Out, "results.json"))}[/], results.csv, model.bin");
-        }));
+            return 0;
+        });
         return cmd;
     }
 
@@ -91,7 +93,7 @@ internal static class NlpCommands
         var cmd = new Command("tag", "POS-tag a CoNLL-U or whitespace-tokenized text file (one sentence per line) with a trained tagger; writes CoNLL-U " +
             "with the XPOS column set (the other columns of a CoNLL-U input are kept).");
         var (model, input, format, output, threads) = IoOptions(cmd, "tagger model (OUT/model.bin of meprop train tagger)");
-        cmd.SetAction(parse => Completed(() =>
+        cmd.SetAction(parse =>
         {
             using var backend = new CpuBackend(parse.GetValue(threads));
             var sw = Stopwatch.StartNew();
@@ -100,7 +102,8 @@ internal static class NlpCommands
             var tagged = new TaggerPredictor(backend, m, v).Tag(sentences);
             Write(parse.GetValue(output), tagged);
             Console.Error.WriteLine($"tagged {tagged.Count} sentences, {tagged.Sum(s => s.Count)} words in {sw.Elapsed.TotalSeconds:F1}s");
-        }));
+            return 0;
+        });
         return cmd;
     }
 
@@ -111,7 +114,7 @@ internal static class NlpCommands
         var (model, input, format, output, threads) = IoOptions(cmd, "parser model (OUT/model.bin of meprop train parser)");
         var tagger = new Option<FileInfo?>("--tagger") { Description = "tagger model: tag the input before parsing (replaces its XPOS column)", HelpName = "model.bin" };
         cmd.Options.Add(tagger);
-        cmd.SetAction(parse => Completed(() =>
+        cmd.SetAction(parse =>
         {
             using var backend = new CpuBackend(parse.GetValue(threads));
             var sw = Stopwatch.StartNew();
@@ -127,7 +130,8 @@ internal static class NlpCommands
             var parsed = new ParserDecoder(backend, m, v).ParseSentences(sentences);
             Write(parse.GetValue(output), parsed);
             Console.Error.WriteLine($"parsed {parsed.Count} sentences, {parsed.Sum(s => s.Count)} words in {sw.Elapsed.TotalSeconds:F1}s");
-        }));
+            return 0;
+        });
         return cmd;
     }
 
@@ -170,7 +174,7 @@ internal static class NlpCommands
         var force = new Option<bool>("--force") { Description = "rerun runs whose results are cached" };
         var reportOnly = new Option<bool>("--report-only") { Description = "only rebuild report.md and the plots from the cached runs" };
         foreach (var o in new Option[] { outDir, dataDir, taggerEpochs, parserEpochs, only, trainLimit, force, reportOnly }) cmd.Options.Add(o);
-        cmd.SetAction(parse => Completed(() =>
+        cmd.SetAction(parse =>
         {
             var settings = new NlpExperimentSettings
             {
@@ -179,7 +183,7 @@ internal static class NlpCommands
                 TaggerEpochs = parse.GetValue(taggerEpochs),
                 ParserEpochs = parse.GetValue(parserEpochs),
                 TrainLimit = parse.GetValue(trainLimit),
-                Groups = MePropNative.Experiments.ExperimentGroups.Parse(parse.GetValue(only), [.. NlpExperimentPlan.Groups, "tagger", "parser"]),
+                Groups = ExperimentGroups.Parse(parse.GetValue(only), [.. NlpExperimentPlan.Groups, "tagger", "parser"]),
             };
             var plan = NlpExperimentPlan.Create(settings);
             var runner = new NlpExperimentRunner(settings, (config, label) => TrainRun(config, noProgress: true, label));
@@ -199,16 +203,8 @@ internal static class NlpCommands
             }
             string report = Report();
             Console.WriteLine($"report: {report}");
-        }));
+            return 0;
+        });
         return cmd;
-    }
-
-    // ---- helpers ---------------------------------------------------------------------------------------------------------------
-
-    /// <summary>A command's action that returns 0 when it completes; a failure goes to <see cref="CliErrors"/>.</summary>
-    private static int Completed(Action action)
-    {
-        action();
-        return 0;
     }
 }
