@@ -4,13 +4,12 @@ namespace MePropNative.Training;
 /// folder), so that a run given an unwritable folder fails at once, not at its first checkpoint or at its end.</summary>
 public static class OutputFolders
 {
-    /// <summary>Creates each folder (null ones are skipped) and writes and deletes an empty file in it; throws an
-    /// <see cref="IOException"/> naming the folder when that fails.</summary>
+    /// <summary>Creates each folder (null ones are skipped, one named twice is checked once) and writes and deletes an
+    /// empty file in it; throws an <see cref="IOException"/> naming the folder when that fails.</summary>
     public static void Prepare(params string?[] folders)
     {
-        foreach (var folder in folders)
+        foreach (var folder in folders.OfType<string>().Where(f => f.Length > 0).DistinctBy(Path.GetFullPath))
         {
-            if (string.IsNullOrEmpty(folder)) continue;
             try
             {
                 Directory.CreateDirectory(folder);
@@ -25,6 +24,6 @@ public static class OutputFolders
         }
     }
 
-    /// <summary>The folder of a file path, or null (no path, or a bare file name in the current folder).</summary>
+    /// <summary>The folder of a file path (the current folder for a bare file name), or null for no path.</summary>
     public static string? Of(string? file) => file is null ? null : Path.GetDirectoryName(Path.GetFullPath(file));
 }
