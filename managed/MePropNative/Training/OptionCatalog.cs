@@ -74,12 +74,12 @@ public static class OptionCatalog
         return JsonSerializer.SerializeToElement(node);
     }
 
-    /// <summary>A number from a command-line string; NaN and the infinities (including a float beyond the float range,
-    /// which parses as one) are rejected here, where the flag can still be named.</summary>
+    /// <summary>A number from a command-line string; NaN, the infinities and a number beyond the float range (which
+    /// becomes an infinity as a float) are rejected here, where the flag can still be named.</summary>
     public static double FiniteNumber(string text)
     {
         double value = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
-        return double.IsFinite(value) && float.IsFinite((float)value) ? value : throw new FormatException("not a finite number.");
+        return float.IsFinite((float)value) ? value : throw new FormatException("not a finite number.");
     }
 
     /// <summary>Whether two recorded option values are the same setting. Floats are written as their shortest round-trip
