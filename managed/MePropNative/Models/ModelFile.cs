@@ -23,8 +23,9 @@ public static class ModelFile
     public static Mlp Load(IBackend backend, string path)
     {
         var (header, tensors) = TensorFile.Read(path);
-        if (header["format"]?.GetValue<string>() != "meprop-mlp") throw new InvalidDataException($"{path} is not a saved MLP.");
-        int[] sizes = header["sizes"]!.AsArray().Select(s => s!.GetValue<int>()).ToArray();
+        if (header.Tag("format") != "meprop-mlp") throw new InvalidDataException($"{path} is not a saved MLP.");
+        int[] sizes = header.IntArray("sizes", min: 1);
+        if (sizes.Length < 3) throw header.Invalid("sizes", "a list of at least 3 layer sizes");
         var model = new Mlp(backend, new MlpOptions
         {
             Inputs = sizes[0],

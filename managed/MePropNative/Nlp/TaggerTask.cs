@@ -89,16 +89,16 @@ public static class TaggerModelFile
     public static (LstmTagger Model, TaggerVocabulary Vocabulary) Load(IBackend backend, string path)
     {
         var (h, tensors) = TensorFile.Read(path);
-        if (h["format"]?.GetValue<string>() != "meprop-tagger") throw new InvalidDataException($"{path} is not a saved tagger (meprop train tagger --out DIR writes DIR/model.bin).");
-        var vocab = new TaggerVocabulary(new WordEncoder(Vocabulary.FromJson(h["words"]), h["min_count"]!.GetValue<int>()), Vocabulary.FromJson(h["tags"]));
+        if (h.Tag("format") != "meprop-tagger") throw new InvalidDataException($"{path} is not a saved tagger (meprop train tagger --out DIR writes DIR/model.bin).");
+        var vocab = new TaggerVocabulary(WordEncoder.Read(h), new Vocabulary(h.StringArray("tags")));
         var model = new LstmTagger(backend, new TaggerOptions
         {
             Words = vocab.Words.Count,
             Tags = vocab.Tags.Count,
-            EmbeddingSize = h["embedding_size"]!.GetValue<int>(),
-            Hidden = h["hidden"]!.GetValue<int>(),
-            BackwardHidden = h["backward_hidden"]?.GetValue<int>(),
-            Bidirectional = h["bidirectional"]!.GetValue<bool>(),
+            EmbeddingSize = h.Int("embedding_size", min: 1),
+            Hidden = h.Int("hidden", min: 1),
+            BackwardHidden = h.OptionalInt("backward_hidden", min: 1),
+            Bidirectional = h.Bool("bidirectional"),
         });
         foreach (var p in model.Parameters)
         {

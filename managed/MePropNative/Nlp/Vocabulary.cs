@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using MePropNative.Training;
 
 namespace MePropNative.Nlp;
 
@@ -35,9 +36,6 @@ public sealed class Vocabulary
     public int GetOr(string s, int fallback) => ids.TryGetValue(s, out int id) ? id : fallback;
 
     public JsonArray ToJson() => new(items.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
-
-    public static Vocabulary FromJson(JsonNode? node) =>
-        new(node?.AsArray().Select(n => n!.GetValue<string>()) ?? throw new InvalidDataException("a vocabulary list is missing."));
 }
 
 /// <summary>
@@ -61,6 +59,14 @@ public sealed class WordEncoder
     public Vocabulary Vocabulary { get; }
     public int MinCount { get; }
     public int Count => Vocabulary.Count;
+
+    /// <summary>The encoder a model file saved ("words" and "min_count" of its header), which must hold the row that
+    /// <see cref="Encode"/> falls back to.</summary>
+    public static WordEncoder Read(TensorFileHeader header)
+    {
+        var encoder = new WordEncoder(new Vocabulary(header.StringArray("words")), header.Int("min_count", min: 1));
+        return encoder.Vocabulary.TryGet(Signature("x"), out _) ? encoder : throw header.Invalid("words", $"a word list with {Signature("x")}");
+    }
 
     /// <summary>A vocabulary from training forms: <paramref name="specials"/> first, then every signature that occurs,
     /// then the forms seen at least <paramref name="minCount"/> times (in order of first occurrence).</summary>

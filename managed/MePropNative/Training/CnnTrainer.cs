@@ -155,7 +155,7 @@ public sealed class CnnTrainer
         TrainingCheckpoint.RestoreParameters(backend, Model.Parameters, tensors);
         foreach (var c in Model.ConvLayers)
             if (c.Selection is { Decay: > 0 } s && tensors.TryGetValue($"{c.Name}.run_grad", out var e))
-                s.RestoreRunning(backend.Allocate(e.Shape));
+                s.RestoreRunning(TrainingCheckpoint.Upload(backend, e));
         foreach (var (name, t) in RunningTensors())
         {
             if (!tensors.TryGetValue(name, out var e) || e.Data.Length != t.Length)

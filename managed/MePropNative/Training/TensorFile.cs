@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using MePropNative.Tensors;
 
@@ -49,7 +50,13 @@ public static class TensorFile
         File.Move(tmp, path, overwrite: true);
     }
 
-    public static (JsonObject Header, Dictionary<string, Entry> Tensors) Read(string path)
+    /// <summary>
+    /// Reads a file written by <see cref="Write"/>. Anything that does not add up (a wrong magic or version, a header
+    /// that is cut short, not JSON or without a valid "tensors" directory, data shorter or longer than the directory
+    /// says) is an <see cref="InvalidDataException"/> that names the file and what is wrong; nothing is allocated
+    /// before the sizes have been checked against the file's length.
+    /// </summary>
+    public static (TensorFileHeader Header, Dictionary<string, Entry> Tensors) Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"file not found: {path}", path);
         using var fs = File.OpenRead(path);
@@ -60,17 +67,22 @@ public static class TensorFile
             if (magic != Magic) throw new InvalidDataException($"{path} is not a MePropNative tensor file (magic '{magic}').");
             int version = r.ReadInt32();
             if (version != Version) throw new InvalidDataException($"{path}: version {version}, this program reads {Version}.");
-            int len = r.ReadInt32();
-            var header = JsonNode.Parse(Encoding.UTF8.GetString(r.ReadBytes(len)))!.AsObject();
+            int length = r.ReadInt32();
+            long rest = fs.Length - fs.Position;
+            if (length < 2 || length > rest)
+                throw new InvalidDataException($"{path} is damaged or truncated: its header length {length} does not fit the {rest} bytes that follow.");
+            var header = new TensorFileHeader(path, ParseHeader(path, r.ReadBytes(length)));
+            var directory = ReadDirectory(header);
+            long expected = directory.Sum(d => (long)d.Count * sizeof(float));
+            rest = fs.Length - fs.Position;
+            if (rest != expected)
+                throw new InvalidDataException($"{path} is " + (rest < expected ? "truncated" : "damaged") +
+                    $": its header lists {expected} bytes of tensor data, the file holds {rest}.");
             var result = new Dictionary<string, Entry>();
-            foreach (var node in header["tensors"]!.AsArray())
+            foreach (var (name, shape, count) in directory)
             {
-                string name = node!["name"]!.GetValue<string>();
-                int[] shape = node["shape"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
-                long count = shape.Aggregate(1L, (a, d) => a * d);
                 var data = new float[count];
-                var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan());
-                if (r.Read(bytes) != bytes.Length) throw new EndOfStreamException();
+                fs.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
                 result[name] = new Entry(name, shape, data);
             }
             return (header, result);
@@ -79,5 +91,38 @@ public static class TensorFile
         {
             throw new InvalidDataException($"{path} is truncated.");
         }
+    }
+
+    private static JsonObject ParseHeader(string path, byte[] utf8)
+    {
+        try
+        {
+            return JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+                ?? throw new InvalidDataException($"{path} is damaged: its header is not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path} is damaged: its header is not valid JSON ({e.Message}).");
+        }
+    }
+
+    /// <summary>The "tensors" directory: distinct names, shapes of non-negative dimensions whose element count fits an array.</summary>
+    private static List<(string Name, int[] Shape, int Count)> ReadDirectory(TensorFileHeader header)
+    {
+        if (header.Json["tensors"] is not JsonArray entries) throw header.Invalid("tensors", "a list of tensors");
+        var directory = new List<(string, int[], int)>();
+        var names = new HashSet<string>();
+        foreach (var entry in entries)
+        {
+            var item = entry is JsonObject o ? new TensorFileHeader(header.Path, o) : throw header.Invalid("tensors", "a list of {name, shape} objects");
+            string name = item.String("name");
+            int[] shape = item.IntArray("shape", min: 0);
+            long count = shape.Aggregate(1L, (a, d) => Math.Min(a * d, long.MaxValue / int.MaxValue));
+            if (count > Array.MaxLength)
+                throw new InvalidDataException($"{header.Path} is damaged: tensor {name} has shape [{string.Join(", ", shape)}], too large for one array.");
+            if (!names.Add(name)) throw new InvalidDataException($"{header.Path} is damaged: tensor {name} is listed twice.");
+            directory.Add((name, shape, (int)count));
+        }
+        return directory;
     }
 }

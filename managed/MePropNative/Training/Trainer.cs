@@ -46,7 +46,7 @@ public sealed class Trainer
         this.observer = observer ?? SilentObserver.Instance;
 
         var checkpoint = config.Resume ? ReadCheckpointIfAny() : null;
-        int[] hidden = checkpoint?.Header["layer_sizes"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray()[1..^1] ?? config.Hidden;
+        int[] hidden = checkpoint is { Header: var header } ? header.IntArray("layer_sizes", min: 1, length: config.Hidden.Length + 2)[1..^1] : config.Hidden;
         Model = new Mlp(backend, config.ToMlpOptions(data.Train.FeatureCount) with { Hidden = hidden }, timings);
         Optimizer = OptimizerBase.Create(config.ToOptimizerOptions());
         loss = new SoftmaxCrossEntropyLoss(backend);
@@ -226,22 +226,15 @@ public sealed class Trainer
         TensorFile.Write(path, header, tensors);
     }
 
-    private (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny() =>
+    private (TensorFileHeader Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny() =>
         TrainingCheckpoint.ReadIfPresent(config.CheckpointPath()!, "meprop-checkpoint", "training", ConfigOptions.ToJson(config), ResumableKeys, observer.OnMessage,
             (saved, key) => OptionCatalog.SavedValue(saved, key, ConfigOptions.ToJson(new TrainConfig())));
 
-    private void Restore(JsonObject header, Dictionary<string, TensorFile.Entry> tensors)
+    private void Restore(TensorFileHeader header, Dictionary<string, TensorFile.Entry> tensors)
     {
         TrainingCheckpoint.RestoreParameters(backend, Model.Parameters, tensors);
-        var counted = header["counted_examples"]!.AsArray();
-        var linears = Model.LinearLayers;
-        for (int li = 0; li < linears.Count; li++)
-        {
-            var l = linears[li];
-            l.Strategy.RestoreState(TrainingCheckpoint.Numbered(backend, tensors, $"{l.Name}.strategy"));
-            if (tensors.TryGetValue($"{l.Name}.counts", out var c))
-                l.Statistics.RestoreCounts(c.Data, counted[li]!.GetValue<long>());
-        }
+        foreach (var l in Model.LinearLayers) l.Strategy.RestoreState(TrainingCheckpoint.Numbered(backend, tensors, $"{l.Name}.strategy"));
+        TrainingCheckpoint.RestoreSelectionCounts(header, Model.LinearLayers, tensors);
         (epochsDone, step, examplesSeen, long optimizerSteps, epochsWithoutImprovement) = TrainingCheckpoint.Progress(header);
         Optimizer.Steps = optimizerSteps;
         (best, last, var saved) = TrainingCheckpoint.Records<EvaluationRecord>(header);

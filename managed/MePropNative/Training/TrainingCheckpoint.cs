@@ -33,13 +33,14 @@ public static class TrainingCheckpoint
         ["history"] = JsonSerializer.SerializeToNode(history),
     };
 
-    public static TrainingProgress Progress(JsonObject header) => new(
-        header["epochs_done"]!.GetValue<int>(), header["step"]!.GetValue<long>(), header["examples_seen"]!.GetValue<long>(),
-        header["optimizer_steps"]!.GetValue<long>(), header["epochs_without_improvement"]?.GetValue<int>() ?? 0);
+    public static TrainingProgress Progress(TensorFileHeader header) => new(
+        header.Int("epochs_done", min: 0), header.Long("step"), header.Long("examples_seen"),
+        header.Long("optimizer_steps"), header.OptionalInt("epochs_without_improvement", min: 0) ?? 0);
 
     /// <summary>The best and last evaluations and the epoch history of a header.</summary>
-    public static (TRecord? Best, TRecord? Last, List<EpochRecord> History) Records<TRecord>(JsonObject header) where TRecord : class =>
-        (header["best"]?.Deserialize<TRecord>(), header["last"]?.Deserialize<TRecord>(), header["history"]!.Deserialize<List<EpochRecord>>()!);
+    public static (TRecord? Best, TRecord? Last, List<EpochRecord> History) Records<TRecord>(TensorFileHeader header) where TRecord : class =>
+        (header.Deserialize<TRecord>("best", optional: true), header.Deserialize<TRecord>("last", optional: true),
+            header.Deserialize<List<EpochRecord>>("history")!);
 
     /// <summary>Each parameter's value as "name" and its optimizer state as "name.state0", "name.state1", ...</summary>
     public static void AddParameters(List<(string Name, Tensor Tensor)> tensors, IEnumerable<Parameter> parameters)
@@ -56,10 +57,16 @@ public static class TrainingCheckpoint
     {
         foreach (var p in parameters)
         {
-            if (!tensors.TryGetValue(p.Name, out var e)) throw new InvalidDataException($"the checkpoint lacks tensor {p.Name}.");
-            if (e.Data.Length != p.Length) throw new InvalidDataException($"checkpoint tensor {p.Name} has {e.Data.Length} elements, the model {p.Length}.");
-            backend.Upload(e.Data, p.Value);
-            p.OptimizerState = [.. Numbered(backend, tensors, $"{p.Name}.state")];
+            if (!tensors.TryGetValue(p.Name, out var e)) throw new InvalidDataException($"checkpoint tensor {p.Name} is missing.");
+            backend.Upload(Sized(e, p.Length, "the model's").Data, p.Value);
+            var state = new List<Tensor>();
+            for (int i = 0; tensors.TryGetValue($"{p.Name}.state{i}", out var s); i++)
+            {
+                var t = backend.Allocate(p.Value.Shape.ToArray());
+                backend.Upload(Sized(s, p.Length, "its parameter's").Data, t);
+                state.Add(t);
+            }
+            p.OptimizerState = [.. state];
             p.GradientIsZero = true;
         }
     }
@@ -72,19 +79,34 @@ public static class TrainingCheckpoint
         return list;
     }
 
+    /// <summary>A checkpoint tensor on the backend, in its saved shape (which must be one the backend can hold).</summary>
     public static Tensor Upload(IBackend backend, TensorFile.Entry entry)
     {
+        if (entry.Shape.Length is not (1 or 2 or 4) || entry.Shape.Any(d => d < 1))
+            throw new InvalidDataException($"checkpoint tensor {entry.Name} has the shape [{string.Join(", ", entry.Shape)}], which no state of this program has.");
         var t = backend.Allocate(entry.Shape);
         backend.Upload(entry.Data, t);
         return t;
     }
+
+    /// <summary>Each linear layer's meSimp selection counts, where the checkpoint holds them.</summary>
+    public static void RestoreSelectionCounts(TensorFileHeader header, IReadOnlyList<Linear> linears, IReadOnlyDictionary<string, TensorFile.Entry> tensors)
+    {
+        var counted = header.LongArray("counted_examples", min: 0, length: linears.Count);
+        for (int i = 0; i < linears.Count; i++)
+            if (tensors.TryGetValue($"{linears[i].Name}.counts", out var c))
+                linears[i].Statistics.RestoreCounts(Sized(c, linears[i].Statistics.Units, "the layer's unit count").Data, counted[i]);
+    }
+
+    private static TensorFile.Entry Sized(TensorFile.Entry e, long length, string what) => e.Data.Length == length
+        ? e : throw new InvalidDataException($"checkpoint tensor {e.Name} has {e.Data.Length} elements, {what} {length}.");
 
     /// <summary>
     /// Reads the checkpoint at <paramref name="path"/> when there is one (else says so and returns null), after checking
     /// its kind and that every configuration key outside <paramref name="mayDiffer"/> has the value it had when it was
     /// written (<paramref name="savedValue"/> reads a saved key, for instance with a default for keys older files lack).
     /// </summary>
-    public static (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadIfPresent(string path, string kind, string what,
+    public static (TensorFileHeader Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadIfPresent(string path, string kind, string what,
         JsonObject config, IReadOnlySet<string> mayDiffer, Action<string> message, Func<JsonObject, string, JsonNode?>? savedValue = null)
     {
         if (!File.Exists(path))
@@ -93,8 +115,8 @@ public static class TrainingCheckpoint
             return null;
         }
         var (header, tensors) = TensorFile.Read(path);
-        if (header["kind"]?.GetValue<string>() != kind) throw new ConfigException($"{path} is not a {what} checkpoint.");
-        var saved = header["config"]!.AsObject();
+        if (header.Tag("kind") != kind) throw new ConfigException($"{path} is not a {what} checkpoint.");
+        var saved = header.Object("config");
         savedValue ??= (s, key) => s[key];
         var differences = config.Where(p => !mayDiffer.Contains(p.Key) && !OptionCatalog.SameValue(p.Value, savedValue(saved, p.Key)))
             .Select(p => $"{p.Key}: checkpoint {savedValue(saved, p.Key)?.ToJsonString() ?? "null"}, now {p.Value?.ToJsonString() ?? "null"}").ToList();

@@ -144,4 +144,19 @@ public class CliTests : IDisposable
         Assert.Equal(3, code);
         Assert.Contains("truncated", err);
     }
+
+    [Fact]
+    public void ResumingFromATruncatedCheckpointIsAClearErrorWithExitCode3()
+    {
+        string[] args = ["train", "mlp", "--data-dir", tiny.Directory, "--classes", "4", "--dev-size", "40", "--hidden", "8", "--k", "2",
+            "--epochs", "1", "--out", outDir, "--no-progress"];
+        var (code, stdout, err) = Meprop(args);
+        Assert.True(code == 0, err + stdout);
+        string checkpoint = Path.Combine(outDir, "checkpoint.bin");
+        File.WriteAllBytes(checkpoint, File.ReadAllBytes(checkpoint)[..100]); // cut inside the JSON header
+        (code, _, err) = Meprop([.. args, "--resume"]);
+        Assert.True(code == 3, $"exit code {code}: {err}");
+        Assert.StartsWith($"meprop: {checkpoint} is damaged or truncated", err);
+        Assert.DoesNotContain("   at ", err);
+    }
 }

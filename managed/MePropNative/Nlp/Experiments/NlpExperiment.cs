@@ -320,6 +320,10 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
     {
         var (_, tensors) = TensorFile.Read(path);
         foreach (var p in task.Parameters)
-            if (tensors.TryGetValue(p.Name, out var e) && e.Data.Length == p.Length) backend.Upload(e.Data, p.Value);
+        {
+            if (!tensors.TryGetValue(p.Name, out var e) || e.Data.Length != p.Length)
+                throw new InvalidDataException($"{path}: tensor {p.Name} is missing or has the wrong size; delete the run's folder to train it again.");
+            backend.Upload(e.Data, p.Value);
+        }
     }
 }

@@ -135,16 +135,23 @@ public static class ParserModelFile
     public static (ParserModel Model, ParserVocabulary Vocabulary) Load(IBackend backend, string path)
     {
         var (h, tensors) = TensorFile.Read(path);
-        if (h["format"]?.GetValue<string>() != "meprop-parser") throw new InvalidDataException($"{path} is not a saved parser (meprop train parser --out DIR writes DIR/model.bin).");
-        var v = new ParserVocabulary(new WordEncoder(Vocabulary.FromJson(h["words"]), h["min_count"]!.GetValue<int>()),
-            Vocabulary.FromJson(h["tags"]), Vocabulary.FromJson(h["labels"]));
+        if (h.Tag("format") != "meprop-parser") throw new InvalidDataException($"{path} is not a saved parser (meprop train parser --out DIR writes DIR/model.bin).");
+        ParserVocabulary v;
+        try
+        {
+            v = new ParserVocabulary(WordEncoder.Read(h), new Vocabulary(h.StringArray("tags")), new Vocabulary(h.StringArray("labels")));
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw new InvalidDataException($"{path}: the saved vocabularies lack an entry the parser needs ({e.Message}).");
+        }
         var model = new ParserModel(backend, new ParserOptions
         {
             EmbeddingRows = v.EmbeddingRows,
             Transitions = v.Transitions.Count,
-            EmbeddingSize = h["embedding_size"]!.GetValue<int>(),
-            Hidden = h["hidden"]!.GetValue<int>(),
-            Activation = h["activation"]!.GetValue<string>(),
+            EmbeddingSize = h.Int("embedding_size", min: 1),
+            Hidden = h.Int("hidden", min: 1),
+            Activation = h.Choice("activation", "cube", "relu"),
         });
         foreach (var p in model.Parameters)
         {

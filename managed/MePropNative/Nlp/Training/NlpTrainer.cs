@@ -122,7 +122,7 @@ public sealed class NlpTrainer
         this.backend = backend;
         this.observer = observer ?? SilentObserver.Instance;
         var checkpoint = config.Common.Resume ? ReadCheckpointIfAny() : null;
-        Task = createTask(checkpoint?.Header["layer_sizes"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray());
+        Task = createTask(checkpoint?.Header.IntArray("layer_sizes", min: 1));
         Optimizer = OptimizerBase.Create(config.Common.ToOptimizerOptions());
         loss = new SoftmaxCrossEntropyLoss(backend);
         if (checkpoint is not null) Restore(checkpoint.Value.Header, checkpoint.Value.Tensors);
@@ -267,24 +267,20 @@ public sealed class NlpTrainer
         TensorFile.Write(path, header, tensors);
     }
 
-    private (JsonObject Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny() =>
+    private (TensorFileHeader Header, Dictionary<string, TensorFile.Entry> Tensors)? ReadCheckpointIfAny() =>
         TrainingCheckpoint.ReadIfPresent(config.Common.CheckpointPath()!, "meprop-nlp-checkpoint", "tagger/parser training", config.ToJson(),
             ResumableKeys, observer.OnMessage);
 
-    private void Restore(JsonObject header, Dictionary<string, TensorFile.Entry> tensors)
+    private void Restore(TensorFileHeader header, Dictionary<string, TensorFile.Entry> tensors)
     {
         TrainingCheckpoint.RestoreParameters(backend, Task.Parameters, tensors);
         foreach (var s in Task.StrategyStates) s.Restore(TrainingCheckpoint.Numbered(backend, tensors, $"{s.Name}.strategy"));
-        var counted = header["counted_examples"]!.AsArray();
-        var linears = Task.LinearLayers;
-        for (int i = 0; i < linears.Count; i++)
-            if (tensors.TryGetValue($"{linears[i].Name}.counts", out var c))
-                linears[i].Statistics.RestoreCounts(c.Data, counted[i]!.GetValue<long>());
+        TrainingCheckpoint.RestoreSelectionCounts(header, Task.LinearLayers, tensors);
         (epochsDone, step, examplesSeen, long optimizerSteps, epochsWithoutImprovement) = TrainingCheckpoint.Progress(header);
         Optimizer.Steps = optimizerSteps;
         (best, last, var saved) = TrainingCheckpoint.Records<NlpEvaluation>(header);
         history.AddRange(saved);
-        extras.AddRange(header["extras"]!.Deserialize<List<NlpEpochExtras>>()!);
+        extras.AddRange(header.Deserialize<List<NlpEpochExtras>>("extras")!);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {config.Common.CheckpointPath()} after epoch {epochsDone}");
     }

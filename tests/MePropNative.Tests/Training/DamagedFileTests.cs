@@ -1,0 +1,125 @@
+using System.Buffers.Binary;
+using MePropNative.Backends;
+using MePropNative.MeProp;
+using MePropNative.Models;
+using MePropNative.Nlp;
+using MePropNative.Nlp.Parser;
+using MePropNative.Tests.Support;
+using MePropNative.Training;
+
+namespace MePropNative.Tests.Training;
+
+/// <summary>
+/// Saved models and checkpoints with damaged bytes: every loader either loads the file or refuses it with an
+/// <see cref="InvalidDataException"/> (or, for a checkpoint whose recorded configuration no longer matches, a
+/// <see cref="ConfigException"/>), the two failures the command line reports as such. Never a null reference, an index
+/// out of range, a JSON exception or an argument exception from deep inside the loader. Each file gets every truncation
+/// of its header and seeded random one-byte changes in the header.
+/// </summary>
+public class DamagedFileTests : IDisposable
+{
+    private const int Mutations = 300;
+    private static readonly byte[] Replacements = "0123456789-.,:\"{}[] xen\0"u8.ToArray();
+
+    private readonly CpuBackend backend = new();
+    private readonly TinyMnist tiny = new(train: 120, test: 40);
+    private readonly string dir = Directory.CreateTempSubdirectory("meprop-damaged-").FullName;
+
+    public void Dispose()
+    {
+        backend.Dispose();
+        tiny.Dispose();
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static void EveryDamageIsRefusedOrLoads(string path, Action<string> load, bool configMayDiffer = false)
+    {
+        load(path); // the undamaged file loads
+        byte[] whole = File.ReadAllBytes(path);
+        int headerEnd = 16 + BinaryPrimitives.ReadInt32LittleEndian(whole.AsSpan(12));
+        string damaged = Path.Combine(Path.GetDirectoryName(path)!, "damaged-" + Path.GetFileName(path));
+        var rng = new Random(17);
+        var cases = Enumerable.Range(0, headerEnd).Select(n => (Bytes: whole[..n], What: $"cut to {n} bytes")).ToList();
+        for (int i = 0; i < Mutations; i++)
+        {
+            var bytes = (byte[])whole.Clone();
+            int at = rng.Next(headerEnd);
+            bytes[at] = Replacements[rng.Next(Replacements.Length)];
+            cases.Add((bytes, $"byte {at} set to '{(char)bytes[at]}'"));
+        }
+        foreach (var (bytes, what) in cases)
+        {
+            File.WriteAllBytes(damaged, bytes);
+            try { load(damaged); }
+            catch (InvalidDataException) { }
+            catch (ConfigException) when (configMayDiffer) { }
+            catch (Exception e)
+            {
+                Assert.Fail($"{Path.GetFileName(path)}, {what}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+    }
+
+    private TrainConfig MlpConfig(string outDir) => new()
+    {
+        DataDir = tiny.Directory,
+        DevSize = 20,
+        Hidden = [8, 6],
+        Classes = 4,
+        Strategy = StrategyKind.Msbp,
+        K = [3],
+        MeSimp = true,
+        BatchSize = 20,
+        Epochs = 1,
+        EvalBatchSize = 40,
+        Out = outDir,
+    };
+
+    [Fact]
+    public void MlpModelAndCheckpoint()
+    {
+        string outDir = Path.Combine(dir, "mlp");
+        var config = MlpConfig(outDir);
+        var data = config.DataFiles().Load(config.DevSize, config.TrainLimit, config.Classes);
+        new Trainer(config, backend, data).Run(TestContext.Current.CancellationToken);
+
+        EveryDamageIsRefusedOrLoads(Path.Combine(outDir, "model.bin"), path => ModelFile.Load(backend, path));
+
+        var resume = MlpConfig(outDir);
+        resume.Resume = true;
+        resume.Epochs = 2;
+        string saved = Path.Combine(dir, "checkpoint.bin");
+        File.Copy(Path.Combine(outDir, "checkpoint.bin"), saved);
+        EveryDamageIsRefusedOrLoads(saved, path =>
+        {
+            File.Copy(path, Path.Combine(outDir, "checkpoint.bin"), overwrite: true);
+            _ = new Trainer(resume, backend, data);
+        }, configMayDiffer: true);
+    }
+
+    [Fact]
+    public void TaggerModel()
+    {
+        var words = WordEncoder.Build(["the", "dog", "runs", "the", "dog"], minCount: 2, specials: ["<pad>"]);
+        var vocabulary = new TaggerVocabulary(words, new Vocabulary(["DT", "NN", "VBZ"]));
+        var model = new LstmTagger(backend, new TaggerOptions { Words = words.Count, Tags = 3, EmbeddingSize = 4, Hidden = 3, BackwardHidden = 2 });
+        string path = Path.Combine(dir, "tagger.bin");
+        TaggerModelFile.Save(model, vocabulary, path);
+        EveryDamageIsRefusedOrLoads(path, p => TaggerModelFile.Load(backend, p));
+    }
+
+    [Fact]
+    public void ParserModel()
+    {
+        var words = WordEncoder.Build(["the", "dog", "the", "dog"], minCount: 2, specials: [ParserVocabulary.Null, ParserVocabulary.Root]);
+        var vocabulary = new ParserVocabulary(words, new Vocabulary([ParserVocabulary.Null, ParserVocabulary.Root, ParserVocabulary.Unknown, "DT", "NN"]),
+            new Vocabulary([ParserVocabulary.Null, "det", "root"]));
+        var model = new ParserModel(backend, new ParserOptions
+        {
+            EmbeddingRows = vocabulary.EmbeddingRows, Transitions = vocabulary.Transitions.Count, EmbeddingSize = 4, Hidden = 5,
+        });
+        string path = Path.Combine(dir, "parser.bin");
+        ParserModelFile.Save(model, vocabulary, path);
+        EveryDamageIsRefusedOrLoads(path, p => ParserModelFile.Load(backend, p));
+    }
+}
