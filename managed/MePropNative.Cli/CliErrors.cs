@@ -14,6 +14,7 @@ namespace MePropNative.Cli;
 /// </summary>
 internal static class CliErrors
 {
+    public const int Bug = 1;
     public const int BadConfiguration = 2;
     public const int BadData = 3;
     public const int Environment = 4;

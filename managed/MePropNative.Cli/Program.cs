@@ -29,3 +29,8 @@ catch (Exception e) when (CliErrors.ExitCode(e) is { } code)
     Console.Error.WriteLine($"meprop: {CliErrors.Message(e)}");
     return code;
 }
+catch (Exception e)
+{
+    Console.Error.WriteLine($"meprop: internal error (a bug in meprop; please report it with what follows):\n{e}");
+    return CliErrors.Bug;
+}
