@@ -6,7 +6,6 @@ using System.Text.Json.Serialization;
 using MePropNative.Data;
 using MePropNative.Experiments;
 using MePropNative.Training;
-using Spectre.Console;
 
 namespace MePropNative.Cli;
 
@@ -88,7 +87,7 @@ internal static class CnnCommands
             var r = Run(merged, parse.GetValue(noProgress));
             Summary.Print(r);
             PrintLayerTimes(r);
-            if (merged.Out is not null) AnsiConsole.MarkupLine($"results: [bold]{Markup.Escape(Path.Combine(merged.Out, "results.json"))}[/] and results.csv");
+            if (merged.Out is not null) Console.WriteLine($"results: {Path.Combine(merged.Out, "results.json")} and results.csv");
             return 0;
         });
         return cmd;

@@ -8,7 +8,6 @@ using MePropNative.Nlp.Experiments;
 using MePropNative.Nlp.Parser;
 using MePropNative.Nlp.Training;
 using MePropNative.Training;
-using Spectre.Console;
 
 namespace MePropNative.Cli;
 
@@ -63,7 +62,7 @@ internal static class NlpCommands
             if (run.TestLas is not null)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"UAS/LAS (no punctuation): dev {run.Common.DevAccuracy:F2}/{run.DevLas:F2}, test {run.Common.TestAccuracy:F2}/{run.TestLas:F2}"));
             if (config.Common.Out is not null)
-                AnsiConsole.MarkupLine($"results: [bold]{Markup.Escape(Path.Combine(config.Common.Out, "results.json"))}[/], results.csv, model.bin");
+                Console.WriteLine($"results: {Path.Combine(config.Common.Out, "results.json")}, results.csv, model.bin");
             return 0;
         });
         return cmd;
