@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using MePropNative.Data;
 using MePropNative.Experiments;
 using MePropNative.Training;
@@ -55,10 +54,9 @@ internal static class CnnCommands
         cmd.Options.Add(noProgress);
         var flags = new List<(PropertyInfo Property, string Key, Option Option)>();
         var defaults = new CnnConfig().ToJson();
-        foreach (var p in typeof(CnnConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        foreach (var p in CnnConfig.Properties)
         {
-            if (p.GetCustomAttribute<JsonIgnoreAttribute>() is not null || !p.CanWrite) continue;
-            string key = p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name);
+            string key = CnnConfig.KeyOf(p);
             string flag = "--" + key.Replace('_', '-');
             string? shown = defaults[key] switch { null => null, JsonArray a => string.Join(",", a.Select(n => n!.ToString())), var v => v.ToString() };
             string help = Help.GetValueOrDefault(key, key) + (shown is null || p.PropertyType == typeof(bool) ? "" : $" (default {shown})");

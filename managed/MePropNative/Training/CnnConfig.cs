@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -85,17 +86,44 @@ public sealed class CnnConfig
 
     public JsonObject ToJson() => JsonSerializer.SerializeToNode(this, Json)!.AsObject();
 
+    /// <summary>The JSON key of a property: its <see cref="JsonPropertyNameAttribute"/>, else its snake_case name.</summary>
+    public static string KeyOf(PropertyInfo property) =>
+        property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+
+    /// <summary>The configuration's properties (not <see cref="Source"/>), in declaration order.</summary>
+    public static readonly IReadOnlyList<PropertyInfo> Properties = typeof(CnnConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(p => p.CanWrite && p.GetCustomAttribute<JsonIgnoreAttribute>() is null).ToList();
+
+    /// <summary>What a config file may set: every property, read with the checks and messages of the other `train`
+    /// commands' configs (unknown keys listed with the valid ones, a wrong type named with its key, null keeps the default).</summary>
+    private static readonly List<ConfigOption<CnnConfig>> FileOptions = Properties.Select(p => new ConfigOption<CnnConfig>(
+        KeyOf(p), OptionTypeOf(p.PropertyType), "", c => p.GetValue(c), (c, e) => p.SetValue(c, Read(p.PropertyType, e)))).ToList();
+
+    private static readonly Dictionary<string, ConfigOption<CnnConfig>> FileOptionsByKey = FileOptions.ToDictionary(o => o.Key);
+
     public static CnnConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
-        try
-        {
-            var c = JsonSerializer.Deserialize<CnnConfig>(File.ReadAllText(path), Json) ?? throw new ConfigException($"{path} is empty.");
-            c.Source = path;
-            return c;
-        }
-        catch (JsonException e) { throw new ConfigException($"{path}: {e.Message}"); }
+        using var doc = JsonConfigFile.Parse(path);
+        var c = new CnnConfig();
+        OptionCatalog.Apply(FileOptions, FileOptionsByKey, c, doc.RootElement, path);
+        c.Source = path;
+        return c;
     }
+
+    private static OptionType OptionTypeOf(Type t) =>
+        t == typeof(int) ? OptionType.Int : t == typeof(long) ? OptionType.Long : t == typeof(float) ? OptionType.Float : t == typeof(bool) ? OptionType.Bool
+        : t == typeof(int[]) ? OptionType.IntList : t == typeof(string[]) ? OptionType.StringList : OptionType.String;
+
+    private static object Read(Type t, JsonElement e) => OptionTypeOf(t) switch
+    {
+        OptionType.Int => OptionCatalog.ReadInt(e),
+        OptionType.Long => OptionCatalog.ReadLong(e),
+        OptionType.Float => OptionCatalog.ReadFloat(e),
+        OptionType.Bool => OptionCatalog.ReadBool(e),
+        OptionType.IntList => OptionCatalog.ReadIntList(e),
+        OptionType.StringList => OptionCatalog.ReadStringList(e),
+        _ => OptionCatalog.ReadString(e),
+    };
 
     public bool IsDense => TopKRatio >= 1f;
 

@@ -7,17 +7,8 @@ public static class ConfigLoader
 {
     public static TrainConfig Load(string path, TrainConfig? defaults = null)
     {
-        if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new ConfigException($"{path}: not valid JSON ({e.Message})");
-        }
-        using (doc) return FromJson(doc.RootElement, path, Path.GetDirectoryName(Path.GetFullPath(path))!, defaults);
+        using var doc = JsonConfigFile.Parse(path);
+        return FromJson(doc.RootElement, path, Path.GetDirectoryName(Path.GetFullPath(path))!, defaults);
     }
 
     public static TrainConfig FromJson(JsonElement root, string source, string baseDirectory, TrainConfig? defaults = null)

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace MePropNative.Training;
 
-public enum OptionType { Int, Long, Float, String, Bool, IntList, Choice }
+public enum OptionType { Int, Long, Float, String, Bool, IntList, StringList, Choice }
 
 /// <summary>One configuration option of a <typeparamref name="TConfig"/>: its JSON key (snake_case), CLI flag
 /// (--kebab-case), help, and how to read and write it.</summary>
@@ -26,6 +26,7 @@ public sealed record ConfigOption<TConfig>(
         OptionType.Int or OptionType.Long => "N",
         OptionType.Float => "X",
         OptionType.IntList => "N[,N...]",
+        OptionType.StringList => "NAME[,NAME...]",
         OptionType.Choice => string.Join("|", Choices!),
         _ => Key.EndsWith("dir") || Key == "out" ? "DIR" : "PATH",
     };
@@ -69,6 +70,8 @@ public static class OptionCatalog
             OptionType.Bool => JsonValue.Create(bool.Parse(text)),
             OptionType.IntList => new JsonArray(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => (JsonNode?)JsonValue.Create(int.Parse(s, CultureInfo.InvariantCulture))).ToArray()),
+            OptionType.StringList => new JsonArray(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
             _ => JsonValue.Create(text),
         };
         return JsonSerializer.SerializeToElement(node);
@@ -139,6 +142,13 @@ public static class OptionCatalog
         JsonValueKind.Number => [ReadInt(e)],
         JsonValueKind.Array => e.EnumerateArray().Select(ReadInt).ToArray(),
         _ => throw Wrong(e, "an integer or a list of integers"),
+    };
+
+    public static string[] ReadStringList(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => [e.GetString()!],
+        JsonValueKind.Array => e.EnumerateArray().Select(ReadString).ToArray(),
+        _ => throw Wrong(e, "a string or a list of strings"),
     };
 
     private static FormatException Wrong(JsonElement e, string expected) => new($"expected {expected}, got {e.GetRawText()}");

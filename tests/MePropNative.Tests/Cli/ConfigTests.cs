@@ -76,6 +76,33 @@ public class ConfigTests : IDisposable
     }
 
     [Fact]
+    public void AKeyGivenTwiceIsAnErrorInEveryConfig()
+    {
+        string path = Write("""{ "epochs": 3, "epochs": 4 }""");
+        Assert.Contains("Duplicate property 'epochs'", Assert.Throws<ConfigException>(() => ConfigLoader.Load(path)).Message);
+        Assert.Contains("Duplicate property 'epochs'", Assert.Throws<ConfigException>(() => MePropNative.Nlp.Training.NlpConfigOptions.Load(path, "tagger")).Message);
+        Assert.Contains("Duplicate property 'epochs'", Assert.Throws<ConfigException>(() => CnnConfig.Load(path)).Message);
+    }
+
+    [Fact]
+    public void TheCnnConfigReportsWhatTheOtherConfigsReport()
+    {
+        var unknown = Assert.Throws<ConfigException>(() => CnnConfig.Load(Write("""{ "epochs": 3, "learning_rate": 0.1 }""")));
+        Assert.Contains("unknown key(s) 'learning_rate'. Valid keys: data_dir, dev_size,", unknown.Message);
+        foreach (var p in CnnConfig.Properties) Assert.Contains(CnnConfig.KeyOf(p), unknown.Message);
+        var types = Assert.Throws<ConfigException>(() => CnnConfig.Load(Write("""{ "epochs": "three", "sparse_layers": [1], "batchnorm": 1 }""")));
+        Assert.Contains("epochs: expected an integer, got \"three\"", types.Message);
+        Assert.Contains("sparse_layers: expected a string, got 1", types.Message);
+        Assert.Contains("batchnorm: expected true or false, got 1", types.Message);
+        Assert.Contains("the config must be a JSON object", Assert.Throws<ConfigException>(() => CnnConfig.Load(Write("[1]"))).Message);
+        var c = CnnConfig.Load(Write("""{ "topk_ratio": null, "sparse_layers": "fc1", "hidden": 64, "out": null }"""));
+        Assert.Equal(new CnnConfig().TopKRatio, c.TopKRatio); // null keeps the default, as in the other configs
+        Assert.Equal(["fc1"], c.SparseLayers);
+        Assert.Equal([64], c.Hidden);
+        Assert.Null(c.Out);
+    }
+
+    [Fact]
     public void TheOriginalProgramsKeysMapOntoThisProgram()
     {
         var c = ConfigLoader.Load(Write("""

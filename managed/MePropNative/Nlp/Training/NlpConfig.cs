@@ -186,23 +186,11 @@ public static class NlpConfigOptions
     /// <summary>Reads a JSON config file over the defaults of <paramref name="task"/>.</summary>
     public static NlpConfig Load(string path, string task)
     {
-        if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new ConfigException($"{path}: not valid JSON ({e.Message})");
-        }
-        using (doc)
-        {
-            var c = new NlpConfig(task);
-            Apply(c, doc.RootElement, path);
-            c.Source = path;
-            return c;
-        }
+        using var doc = JsonConfigFile.Parse(path);
+        var c = new NlpConfig(task);
+        Apply(c, doc.RootElement, path);
+        c.Source = path;
+        return c;
     }
 
     public static JsonElement ParseFlagValue(ConfigOption<NlpConfig> option, string text) => OptionCatalog.ParseFlagValue(option.Type, text);
