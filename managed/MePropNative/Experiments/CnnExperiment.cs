@@ -147,7 +147,7 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
         if (!File.Exists(path)) return null;
         RunResult r;
         try { r = ResultsWriter.Read(path); }
-        catch (Exception e) when (e is JsonException or InvalidDataException) { return null; }
+        catch (InvalidDataException) { return null; }
         foreach (var (key, value) in config.ToJson())
             if (!CnnConfig.RunIndependentKeys.Contains(key) && !JsonNode.DeepEquals(value, CnnConfig.Saved(r.Config, key))) return null;
         return r.Epochs.Count >= config.Epochs ? r : null;

@@ -60,7 +60,7 @@ public sealed class ExperimentRunner(ExperimentSettings settings, Func<TrainConf
         if (!File.Exists(path)) return null;
         RunResult r;
         try { r = ResultsWriter.Read(path); }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException) { return null; }
+        catch (InvalidDataException) { return null; }
         var want = ConfigOptions.ToJson(config);
         foreach (var (key, value) in want)
             if (!Ignored.Contains(key) && !OptionCatalog.SameValue(value, OptionCatalog.SavedValue(r.Config, key, Defaults))) return null;

@@ -10,6 +10,7 @@ using MePropNative.MeProp;
 using MePropNative.Models;
 using MePropNative.Optimizers;
 using MePropNative.Tensors;
+using MePropNative.Training;
 
 namespace MePropNative.Experiments;
 
@@ -74,7 +75,7 @@ public static class MlpBackwardBenchmark
 
         public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true });
 
-        public static Report? Read(string path) => File.Exists(path) ? JsonSerializer.Deserialize<Report>(File.ReadAllText(path)) : null;
+        public static Report? Read(string path) => File.Exists(path) ? SavedJson.Read<Report>(path, "backward benchmark report") : null;
     }
 
     /// <summary>The strategies measured: name, kind, k.</summary>

@@ -16,8 +16,7 @@ public static class ResultsWriter
         WriteAtomic(Path.Combine(folder, "results.csv"), Csv(result));
     }
 
-    public static RunResult Read(string path) =>
-        JsonSerializer.Deserialize<RunResult>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} holds no results.");
+    public static RunResult Read(string path) => SavedJson.Read<RunResult>(path, "results file");
 
     public static string Csv(RunResult r)
     {

@@ -179,7 +179,7 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
         foreach (var task in new[] { "tagger", "parser" })
             foreach (var key in BenchmarkThreads.Select(t => BenchmarkKey(task, t)).Append($"{task}-loaded"))
                 if (File.Exists(BenchmarkPath(key)))
-                    d[key] = JsonSerializer.Deserialize<BackwardBenchmark>(File.ReadAllText(BenchmarkPath(key)))!;
+                    d[key] = SavedJson.Read<BackwardBenchmark>(BenchmarkPath(key), "backward benchmark report");
         return d;
     }
 
