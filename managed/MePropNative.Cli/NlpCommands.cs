@@ -96,8 +96,9 @@ internal static class NlpCommands
         {
             using var backend = new CpuBackend(parse.GetValue(threads));
             var sw = Stopwatch.StartNew();
-            var sentences = Conllu.ReadAny(parse.GetValue(input)!.FullName, parse.GetValue(format)!);
+            OutputFolders.Prepare(OutputFolders.Of(parse.GetValue(output)?.FullName));
             var (m, v) = TaggerModelFile.Load(backend, parse.GetValue(model)!.FullName);
+            var sentences = Conllu.ReadAny(parse.GetValue(input)!.FullName, parse.GetValue(format)!);
             var tagged = new TaggerPredictor(backend, m, v).Tag(sentences);
             Write(parse.GetValue(output), tagged);
             Console.Error.WriteLine($"tagged {tagged.Count} sentences, {tagged.Sum(s => s.Count)} words in {sw.Elapsed.TotalSeconds:F1}s");
@@ -117,15 +118,14 @@ internal static class NlpCommands
         {
             using var backend = new CpuBackend(parse.GetValue(threads));
             var sw = Stopwatch.StartNew();
+            OutputFolders.Prepare(OutputFolders.Of(parse.GetValue(output)?.FullName));
+            var (m, v) = ParserModelFile.Load(backend, parse.GetValue(model)!.FullName);
+            var taggerModel = parse.GetValue(tagger) is { } t ? TaggerModelFile.Load(backend, t.FullName) : default;
             var sentences = Conllu.ReadAny(parse.GetValue(input)!.FullName, parse.GetValue(format)!);
-            if (parse.GetValue(tagger) is { } t)
-            {
-                var (tm, tv) = TaggerModelFile.Load(backend, t.FullName);
-                sentences = new TaggerPredictor(backend, tm, tv).Tag(sentences);
-            }
+            if (taggerModel.Model is not null)
+                sentences = new TaggerPredictor(backend, taggerModel.Model, taggerModel.Vocabulary).Tag(sentences);
             else if (sentences.Any(s => s.Tokens.Any(k => k.Xpos == "_")))
                 throw new ConfigException("the input has words without an XPOS tag: give --tagger MODEL to tag it first.");
-            var (m, v) = ParserModelFile.Load(backend, parse.GetValue(model)!.FullName);
             var parsed = new ParserDecoder(backend, m, v).ParseSentences(sentences);
             Write(parse.GetValue(output), parsed);
             Console.Error.WriteLine($"parsed {parsed.Count} sentences, {parsed.Sum(s => s.Count)} words in {sw.Elapsed.TotalSeconds:F1}s");

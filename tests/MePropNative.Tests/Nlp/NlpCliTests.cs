@@ -51,6 +51,17 @@ public class NlpCliTests : IDisposable
         var noTags = Meprop("parse", "--model", Path.Combine(parser, "model.bin"), "--input", text);
         Assert.Equal(2, noTags.Code);
         Assert.Contains("--tagger", noTags.Err);
+
+        // the models and the output folder are checked before the input is read and tagged
+        var taggerAsParser = Meprop("parse", "--model", Path.Combine(tagger, "model.bin"), "--input", text);
+        Assert.Equal(3, taggerAsParser.Code);
+        Assert.Contains("is not a saved parser", taggerAsParser.Err);
+        var parserAsTagger = Meprop("parse", "--model", Path.Combine(parser, "model.bin"), "--tagger", Path.Combine(parser, "model.bin"), "--input", text);
+        Assert.Equal(3, parserAsTagger.Code);
+        Assert.Contains("is not a saved tagger", parserAsTagger.Err);
+        var underAFile = Meprop("tag", "--model", Path.Combine(tagger, "model.bin"), "--input", text, "--output", Path.Combine(text, "tagged.conllu"));
+        Assert.Equal(4, underAFile.Code);
+        Assert.StartsWith($"meprop: cannot write to the folder {text}", underAFile.Err);
     }
 
     [Fact]
