@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using MePropNative.Bindings;
 using MePropNative.Bindings.Cuda;
@@ -29,7 +30,28 @@ internal static class CliErrors
         _ => null,
     };
 
-    public static string Message(Exception e) => Unwrap(e).Message;
+    public static string Message(Exception e) => Unwrap(e) switch
+    {
+        ArgumentException a => ArgumentMessage(a),
+        var inner => inner.Message,
+    };
+
+    /// <summary>An argument exception's message without the lines .NET appends (" (Parameter 'k')", "Actual value
+    /// was 0."), naming the argument and its value where the message itself does not.</summary>
+    private static string ArgumentMessage(ArgumentException e)
+    {
+        string text = e.Message;
+        if (e is ArgumentOutOfRangeException { ActualValue: not null } && text.LastIndexOf('\n') is var line and >= 0) text = text[..line];
+        if (e.ParamName is { } name && text.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal))
+        {
+            text = text[..^$" (Parameter '{name}')".Length];
+            if (!text.Contains(name, StringComparison.Ordinal)) text = $"{name}: {text}";
+        }
+        if (e is ArgumentOutOfRangeException { ActualValue: { } value } && Convert.ToString(value, CultureInfo.InvariantCulture) is { } shown
+            && !text.Contains(shown, StringComparison.Ordinal))
+            text += $" (got {shown})";
+        return text;
+    }
 
     /// <summary>The failure itself, out of the wrappers .NET puts around it (a type initializer that loads the native
     /// library, a reflection call, a parallel loop with one failure).</summary>

@@ -18,8 +18,10 @@ public sealed partial class CpuBackend : IBackend
     private const float SmallestNormal = 1.17549435e-38f;
 
     /// <param name="threads">libmeprop threads for the multi-threaded kernels; 0 keeps the library's default.</param>
+    /// <param name="threads">libmeprop's thread count for every backend in the process; 0 leaves it as it is.</param>
     public CpuBackend(int threads = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
         MePropLibrary.EnsureLoaded();
         if (threads > 0) MePropLibrary.NumThreads = threads;
     }

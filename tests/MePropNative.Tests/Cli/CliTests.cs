@@ -73,6 +73,18 @@ public class CliTests : IDisposable
         Assert.Contains("Valid keys:", err);
     }
 
+    [Fact]
+    public void ArgumentErrorsPrintWithoutTheLinesDotNetAppends()
+    {
+        var (code, _, err) = Meprop("bench", "mlp", "--threads", "-1");
+        Assert.Equal(2, code);
+        Assert.Equal("meprop: threads ('-1') must be a non-negative value.", err.Trim());
+        Assert.Equal("k must be >= 1. (got 0)", MePropNative.Cli.CliErrors.Message(new ArgumentOutOfRangeException("k", 0, "k must be >= 1.")));
+        Assert.Equal("rate: must be in [0, 1) (got NaN)", MePropNative.Cli.CliErrors.Message(new ArgumentOutOfRangeException("rate", float.NaN, "must be in [0, 1)")));
+        Assert.Equal("shape: wrong", MePropNative.Cli.CliErrors.Message(new ArgumentException("wrong", "shape")));
+        Assert.Equal("no parameter", MePropNative.Cli.CliErrors.Message(new ArgumentException("no parameter")));
+    }
+
     [Theory]
     [InlineData("mlp")]
     [InlineData("cnn")]
