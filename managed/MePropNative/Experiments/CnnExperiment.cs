@@ -102,6 +102,7 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
     public void RunAll(bool force, Action<string> log)
     {
         var plan = Plan().Where(r => Selected(r.Group)).ToList();
+        PlanCheck.Validate(plan.Select(r => (r.Name, (IReadOnlyList<string>)r.Config.Problems())));
         for (int i = 0; i < plan.Count; i++)
         {
             var run = plan[i];

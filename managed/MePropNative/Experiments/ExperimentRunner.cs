@@ -14,6 +14,7 @@ public sealed class ExperimentRunner(ExperimentSettings settings, Func<TrainConf
 
     public void RunAll(IReadOnlyList<ExperimentRun> plan, bool force, Action<string> log)
     {
+        PlanCheck.Validate(plan.Select(r => (r.Name, (IReadOnlyList<string>)r.Config.Problems())));
         for (int i = 0; i < plan.Count; i++)
         {
             var run = plan[i];

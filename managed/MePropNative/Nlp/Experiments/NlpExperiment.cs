@@ -119,6 +119,7 @@ public sealed class NlpExperimentRunner(NlpExperimentSettings settings, Func<Nlp
 
     public void RunAll(IReadOnlyList<NlpExperimentRun> plan, bool force, Action<string> log)
     {
+        PlanCheck.Validate(plan.Select(r => (r.Name, (IReadOnlyList<string>)r.Config.Problems())));
         for (int i = 0; i < plan.Count; i++)
         {
             var run = plan[i];
