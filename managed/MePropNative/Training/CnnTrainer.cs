@@ -152,14 +152,14 @@ public sealed class CnnTrainer
                 CnnConfig.Saved) is not { } checkpoint)
             return;
         var (header, tensors) = checkpoint;
-        TrainingCheckpoint.RestoreParameters(backend, Model.Parameters, tensors);
+        TrainingCheckpoint.RestoreParameters(backend, path, Model.Parameters, tensors);
         foreach (var c in Model.ConvLayers)
             if (c.Selection is { Decay: > 0 } s && tensors.TryGetValue($"{c.Name}.run_grad", out var e))
-                s.RestoreRunning(TrainingCheckpoint.Upload(backend, e));
+                s.RestoreRunning(TrainingCheckpoint.Upload(backend, path, e));
         foreach (var (name, t) in RunningTensors())
         {
             if (!tensors.TryGetValue(name, out var e) || e.Data.Length != t.Length)
-                throw new InvalidDataException($"checkpoint tensor {name} is missing or has the wrong size.");
+                throw new InvalidDataException($"{path}: checkpoint tensor {name} is missing or has the wrong size.");
             backend.Upload(e.Data, t);
         }
         (epochsDone, step, examplesSeen, long optimizerSteps, _) = TrainingCheckpoint.Progress(header);

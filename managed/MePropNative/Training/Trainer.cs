@@ -232,8 +232,8 @@ public sealed class Trainer
 
     private void Restore(TensorFileHeader header, Dictionary<string, TensorFile.Entry> tensors)
     {
-        TrainingCheckpoint.RestoreParameters(backend, Model.Parameters, tensors);
-        foreach (var l in Model.LinearLayers) l.Strategy.RestoreState(TrainingCheckpoint.Numbered(backend, tensors, $"{l.Name}.strategy"));
+        TrainingCheckpoint.RestoreParameters(backend, header.Path, Model.Parameters, tensors);
+        foreach (var l in Model.LinearLayers) l.Strategy.RestoreState(TrainingCheckpoint.Numbered(backend, header.Path, tensors, $"{l.Name}.strategy"));
         TrainingCheckpoint.RestoreSelectionCounts(header, Model.LinearLayers, tensors);
         (epochsDone, step, examplesSeen, long optimizerSteps, epochsWithoutImprovement) = TrainingCheckpoint.Progress(header);
         Optimizer.Steps = optimizerSteps;

@@ -53,17 +53,17 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Uploads every parameter's value and recreates its optimizer state from the checkpoint.</summary>
-    public static void RestoreParameters(IBackend backend, IEnumerable<Parameter> parameters, IReadOnlyDictionary<string, TensorFile.Entry> tensors)
+    public static void RestoreParameters(IBackend backend, string path, IEnumerable<Parameter> parameters, IReadOnlyDictionary<string, TensorFile.Entry> tensors)
     {
         foreach (var p in parameters)
         {
-            if (!tensors.TryGetValue(p.Name, out var e)) throw new InvalidDataException($"checkpoint tensor {p.Name} is missing.");
-            backend.Upload(Sized(e, p.Length, "the model's").Data, p.Value);
+            if (!tensors.TryGetValue(p.Name, out var e)) throw new InvalidDataException($"{path}: checkpoint tensor {p.Name} is missing.");
+            backend.Upload(Sized(path, e, p.Length, "the model's").Data, p.Value);
             var state = new List<Tensor>();
             for (int i = 0; tensors.TryGetValue($"{p.Name}.state{i}", out var s); i++)
             {
                 var t = backend.Allocate(p.Value.Shape.ToArray());
-                backend.Upload(Sized(s, p.Length, "its parameter's").Data, t);
+                backend.Upload(Sized(path, s, p.Length, "its parameter's").Data, t);
                 state.Add(t);
             }
             p.OptimizerState = [.. state];
@@ -72,18 +72,18 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>The tensors "prefix0", "prefix1", ... of a checkpoint, uploaded, up to the first missing number.</summary>
-    public static List<Tensor> Numbered(IBackend backend, IReadOnlyDictionary<string, TensorFile.Entry> tensors, string prefix)
+    public static List<Tensor> Numbered(IBackend backend, string path, IReadOnlyDictionary<string, TensorFile.Entry> tensors, string prefix)
     {
         var list = new List<Tensor>();
-        for (int i = 0; tensors.TryGetValue($"{prefix}{i}", out var e); i++) list.Add(Upload(backend, e));
+        for (int i = 0; tensors.TryGetValue($"{prefix}{i}", out var e); i++) list.Add(Upload(backend, path, e));
         return list;
     }
 
     /// <summary>A checkpoint tensor on the backend, in its saved shape (which must be one the backend can hold).</summary>
-    public static Tensor Upload(IBackend backend, TensorFile.Entry entry)
+    public static Tensor Upload(IBackend backend, string path, TensorFile.Entry entry)
     {
         if (entry.Shape.Length is not (1 or 2 or 4) || entry.Shape.Any(d => d < 1))
-            throw new InvalidDataException($"checkpoint tensor {entry.Name} has the shape [{string.Join(", ", entry.Shape)}], which no state of this program has.");
+            throw new InvalidDataException($"{path}: checkpoint tensor {entry.Name} has the shape [{string.Join(", ", entry.Shape)}], which no state of this program has.");
         var t = backend.Allocate(entry.Shape);
         backend.Upload(entry.Data, t);
         return t;
@@ -95,11 +95,11 @@ public static class TrainingCheckpoint
         var counted = header.LongArray("counted_examples", min: 0, length: linears.Count);
         for (int i = 0; i < linears.Count; i++)
             if (tensors.TryGetValue($"{linears[i].Name}.counts", out var c))
-                linears[i].Statistics.RestoreCounts(Sized(c, linears[i].Statistics.Units, "the layer's unit count").Data, counted[i]);
+                linears[i].Statistics.RestoreCounts(Sized(header.Path, c, linears[i].Statistics.Units, "the layer's unit count").Data, counted[i]);
     }
 
-    private static TensorFile.Entry Sized(TensorFile.Entry e, long length, string what) => e.Data.Length == length
-        ? e : throw new InvalidDataException($"checkpoint tensor {e.Name} has {e.Data.Length} elements, {what} {length}.");
+    private static TensorFile.Entry Sized(string path, TensorFile.Entry e, long length, string what) => e.Data.Length == length
+        ? e : throw new InvalidDataException($"{path}: checkpoint tensor {e.Name} has {e.Data.Length} elements, {what} {length}.");
 
     /// <summary>
     /// Reads the checkpoint at <paramref name="path"/> when there is one (else says so and returns null), after checking

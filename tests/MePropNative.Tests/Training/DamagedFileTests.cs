@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using MePropNative.Backends;
+using MePropNative.Data;
 using MePropNative.MeProp;
 using MePropNative.Models;
 using MePropNative.Nlp;
@@ -75,19 +76,26 @@ public class DamagedFileTests : IDisposable
         Out = outDir,
     };
 
+    /// <summary>Trains the MLP one epoch into <paramref name="outDir"/>; returns its data and the config that resumes it.</summary>
+    private (DatasetSplits Data, TrainConfig Resume) TrainOneEpoch(string outDir)
+    {
+        var config = MlpConfig(outDir);
+        var data = config.DataFiles().Load(config.DevSize, config.TrainLimit, config.Classes);
+        new Trainer(config, backend, data).Run(TestContext.Current.CancellationToken);
+        var resume = MlpConfig(outDir);
+        resume.Resume = true;
+        resume.Epochs = 2;
+        return (data, resume);
+    }
+
     [Fact]
     public void MlpModelAndCheckpoint()
     {
         string outDir = Path.Combine(dir, "mlp");
-        var config = MlpConfig(outDir);
-        var data = config.DataFiles().Load(config.DevSize, config.TrainLimit, config.Classes);
-        new Trainer(config, backend, data).Run(TestContext.Current.CancellationToken);
+        var (data, resume) = TrainOneEpoch(outDir);
 
         EveryDamageIsRefusedOrLoads(Path.Combine(outDir, "model.bin"), path => ModelFile.Load(backend, path));
 
-        var resume = MlpConfig(outDir);
-        resume.Resume = true;
-        resume.Epochs = 2;
         string saved = Path.Combine(dir, "checkpoint.bin");
         File.Copy(Path.Combine(outDir, "checkpoint.bin"), saved);
         EveryDamageIsRefusedOrLoads(saved, path =>
@@ -95,6 +103,21 @@ public class DamagedFileTests : IDisposable
             File.Copy(path, Path.Combine(outDir, "checkpoint.bin"), overwrite: true);
             _ = new Trainer(resume, backend, data);
         }, configMayDiffer: true);
+    }
+
+    [Fact]
+    public void ACheckpointTensorOfTheWrongSizeIsNamedWithItsFile()
+    {
+        string outDir = Path.Combine(dir, "mlp-sizes");
+        var (data, resume) = TrainOneEpoch(outDir);
+        string checkpoint = Path.Combine(outDir, "checkpoint.bin");
+        var (header, tensors) = TensorFile.Read(checkpoint);
+        string state = tensors.Keys.First(k => k.EndsWith(".state1", StringComparison.Ordinal));
+        var shortState = backend.Allocate(2);
+        TensorFile.Write(checkpoint, header.Json,
+            tensors.Select(t => (t.Key, t.Key == state ? shortState : TrainingCheckpoint.Upload(backend, checkpoint, t.Value))).ToList());
+        var e = Assert.Throws<InvalidDataException>(() => new Trainer(resume, backend, data));
+        Assert.StartsWith($"{checkpoint}: checkpoint tensor {state} has 2 elements, its parameter's ", e.Message);
     }
 
     [Fact]

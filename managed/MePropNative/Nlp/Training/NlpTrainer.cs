@@ -273,8 +273,8 @@ public sealed class NlpTrainer
 
     private void Restore(TensorFileHeader header, Dictionary<string, TensorFile.Entry> tensors)
     {
-        TrainingCheckpoint.RestoreParameters(backend, Task.Parameters, tensors);
-        foreach (var s in Task.StrategyStates) s.Restore(TrainingCheckpoint.Numbered(backend, tensors, $"{s.Name}.strategy"));
+        TrainingCheckpoint.RestoreParameters(backend, header.Path, Task.Parameters, tensors);
+        foreach (var s in Task.StrategyStates) s.Restore(TrainingCheckpoint.Numbered(backend, header.Path, tensors, $"{s.Name}.strategy"));
         TrainingCheckpoint.RestoreSelectionCounts(header, Task.LinearLayers, tensors);
         (epochsDone, step, examplesSeen, long optimizerSteps, epochsWithoutImprovement) = TrainingCheckpoint.Progress(header);
         Optimizer.Steps = optimizerSteps;
