@@ -17,8 +17,8 @@ public sealed partial class CpuBackend : IBackend
 {
     private const float SmallestNormal = 1.17549435e-38f;
 
-    /// <param name="threads">libmeprop threads for the multi-threaded kernels; 0 keeps the library's default.</param>
-    /// <param name="threads">libmeprop's thread count for every backend in the process; 0 leaves it as it is.</param>
+    /// <param name="threads">libmeprop threads for the multi-threaded kernels, a setting of the whole process (every
+    /// backend shares it); 0 leaves it as it is. Negative is an <see cref="ArgumentOutOfRangeException"/>.</param>
     public CpuBackend(int threads = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
