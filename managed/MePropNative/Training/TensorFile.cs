@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -7,13 +10,17 @@ namespace MePropNative.Training;
 
 /// <summary>
 /// A file of named float32 tensors with a JSON header: "MEPROPTF", int32 version, int32 header length, UTF-8 JSON
-/// (the caller's header plus a "tensors" directory of names and shapes), then each tensor's elements, little-endian.
+/// (the caller's header plus a "tensors" directory of names and shapes), each tensor's elements, little-endian, and
+/// (since version 2) the SHA-256 of every byte before it, so that damage anywhere, a flipped bit in a weight included,
+/// is refused instead of loaded. Version 1 files (no checksum) are still read.
 /// Writes are atomic: the file is written beside the target and renamed over it, so a crash leaves the old file intact.
 /// </summary>
 public static class TensorFile
 {
     private const string Magic = "MEPROPTF";
-    private const int Version = 1;
+    private const int Version = 2;
+    private const int UncheckedVersion = 1;
+    private const int ChecksumBytes = SHA256.HashSizeInBytes;
 
     public sealed record Entry(string Name, int[] Shape, float[] Data);
 
@@ -31,30 +38,37 @@ public static class TensorFile
         if (folder is not null) Directory.CreateDirectory(folder);
         string tmp = path + ".tmp";
         using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        using (var w = new BinaryWriter(fs))
+        using (var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
-            w.Write(Encoding.ASCII.GetBytes(Magic));
-            w.Write(Version);
-            w.Write(json.Length);
-            w.Write(json);
+            void Put(ReadOnlySpan<byte> bytes)
+            {
+                checksum.AppendData(bytes);
+                fs.Write(bytes);
+            }
+            Span<byte> number = stackalloc byte[sizeof(int)];
+            Put(Encoding.ASCII.GetBytes(Magic));
+            BinaryPrimitives.WriteInt32LittleEndian(number, Version);
+            Put(number);
+            BinaryPrimitives.WriteInt32LittleEndian(number, json.Length);
+            Put(number);
+            Put(json);
             foreach (var (_, t) in list)
             {
                 var data = new float[t.Length];
                 t.Backend.Download(t, data);
-                var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan());
-                w.Write(bytes);
+                Put(MemoryMarshal.AsBytes(data.AsSpan()));
             }
-            w.Flush();
+            fs.Write(checksum.GetHashAndReset());
             fs.Flush(flushToDisk: true);
         }
         File.Move(tmp, path, overwrite: true);
     }
 
     /// <summary>
-    /// Reads a file written by <see cref="Write"/>. Anything that does not add up (a wrong magic or version, a header
-    /// that is cut short, not JSON or without a valid "tensors" directory, data shorter or longer than the directory
-    /// says) is an <see cref="InvalidDataException"/> that names the file and what is wrong; nothing is allocated
-    /// before the sizes have been checked against the file's length.
+    /// Reads a file written by <see cref="Write"/>. Anything that does not add up (a wrong magic or version, a checksum
+    /// that does not match the bytes, a header that is cut short, not JSON or without a valid "tensors" directory, data
+    /// shorter or longer than the directory says) is an <see cref="InvalidDataException"/> that names the file and what
+    /// is wrong; nothing is allocated before the sizes have been checked against the file's length.
     /// </summary>
     public static (TensorFileHeader Header, Dictionary<string, Entry> Tensors) Read(string path)
     {
@@ -66,15 +80,18 @@ public static class TensorFile
             string magic = Encoding.ASCII.GetString(r.ReadBytes(Magic.Length));
             if (magic != Magic) throw new InvalidDataException($"{path} is not a MePropNative tensor file (magic '{magic}').");
             int version = r.ReadInt32();
-            if (version != Version) throw new InvalidDataException($"{path}: version {version}, this program reads {Version}.");
+            if (version != Version && version != UncheckedVersion)
+                throw new InvalidDataException($"{path}: version {version}, this program reads versions {UncheckedVersion} and {Version}.");
+            long trailer = version == Version ? ChecksumBytes : 0;
+            if (version == Version) VerifyChecksum(path, fs);
             int length = r.ReadInt32();
-            long rest = fs.Length - fs.Position;
+            long rest = fs.Length - trailer - fs.Position;
             if (length < 2 || length > rest)
                 throw new InvalidDataException($"{path} is damaged or truncated: its header length {length} does not fit the {rest} bytes that follow.");
             var header = new TensorFileHeader(path, ParseHeader(path, r.ReadBytes(length)));
             var directory = ReadDirectory(header);
             long expected = directory.Sum(d => (long)d.Count * sizeof(float));
-            rest = fs.Length - fs.Position;
+            rest = fs.Length - trailer - fs.Position;
             if (rest != expected)
                 throw new InvalidDataException($"{path} is " + (rest < expected ? "truncated" : "damaged") +
                     $": its header lists {expected} bytes of tensor data, the file holds {rest}.");
@@ -82,7 +99,7 @@ public static class TensorFile
             foreach (var (name, shape, count) in directory)
             {
                 var data = new float[count];
-                fs.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
+                fs.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
                 result[name] = new Entry(name, shape, data);
             }
             return (header, result);
@@ -91,6 +108,31 @@ public static class TensorFile
         {
             throw new InvalidDataException($"{path} is truncated.");
         }
+    }
+
+    /// <summary>Checks the last <see cref="ChecksumBytes"/> bytes against the SHA-256 of all before them, then puts the
+    /// stream back where it was.</summary>
+    private static void VerifyChecksum(string path, FileStream fs)
+    {
+        long position = fs.Position;
+        long content = fs.Length - ChecksumBytes;
+        if (content < position)
+            throw new InvalidDataException($"{path} is truncated: {fs.Length} bytes, too short to hold its checksum.");
+        fs.Position = 0;
+        using var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        for (long left = content; left > 0;)
+        {
+            int n = (int)Math.Min(buffer.Length, left);
+            fs.ReadExactly(buffer, 0, n);
+            checksum.AppendData(buffer, 0, n);
+            left -= n;
+        }
+        Span<byte> stored = stackalloc byte[ChecksumBytes];
+        fs.ReadExactly(stored);
+        if (!checksum.GetHashAndReset().AsSpan().SequenceEqual(stored))
+            throw new InvalidDataException($"{path} is damaged or truncated: its SHA-256 checksum does not match its contents.");
+        fs.Position = position;
     }
 
     private static JsonObject ParseHeader(string path, byte[] utf8)

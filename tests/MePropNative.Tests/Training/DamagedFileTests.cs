@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using MePropNative.Backends;
 using MePropNative.Data;
 using MePropNative.MeProp;
@@ -11,11 +12,12 @@ using MePropNative.Training;
 namespace MePropNative.Tests.Training;
 
 /// <summary>
-/// Saved models and checkpoints with damaged bytes: every loader either loads the file or refuses it with an
-/// <see cref="InvalidDataException"/> (or, for a checkpoint whose recorded configuration no longer matches, a
-/// <see cref="ConfigException"/>), the two failures the command line reports as such. Never a null reference, an index
-/// out of range, a JSON exception or an argument exception from deep inside the loader. Each file gets every truncation
-/// of its header and seeded random one-byte changes in the header.
+/// Saved models and checkpoints with damaged bytes. Damage as it happens (bytes cut off or changed anywhere in the file)
+/// is refused by the file's checksum with an <see cref="InvalidDataException"/>. Damage behind a correct checksum (a
+/// file written by a faulty program, or edited and resealed) reaches the loaders' own checks: every loader either loads
+/// the file or refuses it with an <see cref="InvalidDataException"/> (or, for a checkpoint whose recorded configuration
+/// no longer matches, a <see cref="ConfigException"/>), the two failures the command line reports as such. Never a null
+/// reference, an index out of range, a JSON exception or an argument exception from deep inside the loader.
 /// </summary>
 public class DamagedFileTests : IDisposable
 {
@@ -37,20 +39,40 @@ public class DamagedFileTests : IDisposable
     {
         load(path); // the undamaged file loads
         byte[] whole = File.ReadAllBytes(path);
+        byte[] content = whole[..^SHA256.HashSizeInBytes];
+        Assert.Equal(SHA256.HashData(content), whole[^SHA256.HashSizeInBytes..]);
         int headerEnd = 16 + BinaryPrimitives.ReadInt32LittleEndian(whole.AsSpan(12));
         string damaged = Path.Combine(Path.GetDirectoryName(path)!, "damaged-" + Path.GetFileName(path));
         var rng = new Random(17);
-        var cases = Enumerable.Range(0, headerEnd).Select(n => (Bytes: whole[..n], What: $"cut to {n} bytes")).ToList();
+
+        var asItHappens = new List<(byte[] Bytes, string What)>();
         for (int i = 0; i < Mutations; i++)
         {
+            int length = rng.Next(whole.Length);
+            asItHappens.Add((whole[..length], $"cut to {length} bytes"));
             var bytes = (byte[])whole.Clone();
-            int at = rng.Next(headerEnd);
-            bytes[at] = Replacements[rng.Next(Replacements.Length)];
-            cases.Add((bytes, $"byte {at} set to '{(char)bytes[at]}'"));
+            int at = rng.Next(whole.Length);
+            bytes[at] ^= (byte)(1 << rng.Next(8));
+            asItHappens.Add((bytes, $"a bit of byte {at} flipped"));
         }
-        foreach (var (bytes, what) in cases)
+        foreach (var (bytes, what) in asItHappens)
         {
             File.WriteAllBytes(damaged, bytes);
+            var e = Record.Exception(() => load(damaged));
+            Assert.True(e is InvalidDataException, $"{Path.GetFileName(path)}, {what}: {e?.GetType().Name ?? "loaded"}: {e?.Message}");
+        }
+
+        var resealed = Enumerable.Range(0, headerEnd).Select(n => (Bytes: content[..n], What: $"cut to {n} bytes and resealed")).ToList();
+        for (int i = 0; i < Mutations; i++)
+        {
+            var bytes = (byte[])content.Clone();
+            int at = rng.Next(headerEnd);
+            bytes[at] = Replacements[rng.Next(Replacements.Length)];
+            resealed.Add((bytes, $"byte {at} set to '{(char)bytes[at]}' and resealed"));
+        }
+        foreach (var (bytes, what) in resealed)
+        {
+            File.WriteAllBytes(damaged, TensorFileTests.Sealed(bytes));
             try { load(damaged); }
             catch (InvalidDataException) { }
             catch (ConfigException) when (configMayDiffer) { }

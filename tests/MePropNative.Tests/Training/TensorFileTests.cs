@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using MePropNative.Backends;
@@ -30,20 +31,24 @@ public class TensorFileTests : IDisposable
         return path;
     }
 
-    /// <summary>A file with the right magic and version, the given header bytes and <paramref name="dataBytes"/> zero bytes
-    /// after them; <paramref name="headerLength"/> overrides the length field.</summary>
-    private string Raw(string header, int dataBytes, int? headerLength = null)
+    /// <summary>A file with the right magic, the given header bytes and <paramref name="dataBytes"/> zero bytes after
+    /// them, and a correct checksum (version 2) or none (version 1); <paramref name="headerLength"/> overrides the
+    /// length field.</summary>
+    private string Raw(string header, int dataBytes, int? headerLength = null, int version = 2)
     {
         byte[] json = Encoding.UTF8.GetBytes(header);
         var bytes = new byte[16 + json.Length + dataBytes];
         Encoding.ASCII.GetBytes("MEPROPTF").CopyTo(bytes, 0);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), 1);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), version);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), headerLength ?? json.Length);
         json.CopyTo(bytes, 16);
         string path = Path.Combine(dir, "raw.bin");
-        File.WriteAllBytes(path, bytes);
+        File.WriteAllBytes(path, version == 2 ? Sealed(bytes) : bytes);
         return path;
     }
+
+    /// <summary>The bytes with their SHA-256 appended, as version 2 files end.</summary>
+    internal static byte[] Sealed(byte[] content) => [.. content, .. SHA256.HashData(content)];
 
     private static InvalidDataException Refused(string path)
     {
@@ -83,7 +88,34 @@ public class TensorFileTests : IDisposable
     {
         string path = Sample();
         File.AppendAllText(path, "x");
-        Assert.Contains("the file holds 45", Refused(path).Message); // 11 floats and the extra byte
+        Assert.Contains("checksum does not match", Refused(path).Message);
+        Assert.Contains("the file holds 45", Refused(Raw("{\"tensors\": [{\"name\": \"a\", \"shape\": [11]}]}", dataBytes: 45)).Message);
+    }
+
+    [Fact]
+    public void AnyChangedBitIsRefused()
+    {
+        string path = Sample();
+        byte[] whole = File.ReadAllBytes(path);
+        string changed = Path.Combine(dir, "changed.bin");
+        for (int at = 0; at < whole.Length; at++)
+        {
+            var bytes = (byte[])whole.Clone();
+            bytes[at] ^= (byte)(1 << (at % 8));
+            File.WriteAllBytes(changed, bytes);
+            Refused(changed);
+        }
+        whole[^1] ^= 1;
+        File.WriteAllBytes(changed, whole);
+        Assert.Contains("SHA-256 checksum does not match", Refused(changed).Message);
+    }
+
+    [Fact]
+    public void VersionOneFilesWithoutAChecksumAreStillRead()
+    {
+        var (_, tensors) = TensorFile.Read(Raw("{\"tensors\": [{\"name\": \"a\", \"shape\": [2]}]}", dataBytes: 8, version: 1));
+        Assert.Equal([0f, 0f], tensors["a"].Data);
+        Assert.Contains("version 3, this program reads versions 1 and 2", Refused(Raw("{\"tensors\": []}", dataBytes: 0, version: 3)).Message);
     }
 
     [Theory]
