@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Reflection;
-using System.Text.Json.Nodes;
 using MePropNative.Data;
 using MePropNative.Experiments;
 using MePropNative.Training;
@@ -11,37 +9,6 @@ namespace MePropNative.Cli;
 /// <summary>`meprop train cnn`, `meprop experiment cnn` and `meprop bench cnn`: meProp-CNN on MNIST.</summary>
 internal static class CnnCommands
 {
-    private static readonly Dictionary<string, string> Help = new()
-    {
-        ["data_dir"] = "MNIST folder (scripts/fetch-data.sh installs it into data/mnist)",
-        ["dev_size"] = "the first N training images are the dev set",
-        ["train_limit"] = "use only N training examples (0: all)",
-        ["conv_channels"] = "output channels of the conv layers",
-        ["kernel"] = "conv kernel size (same padding, stride 1)",
-        ["hidden"] = "hidden fully connected layer sizes",
-        ["batchnorm"] = "BatchNorm after every conv and hidden fc layer (batch statistics in training, running estimates at inference)",
-        ["batchnorm_momentum"] = "weight of the batch statistic in the running estimates",
-        ["dropout"] = "dropout rate after the hidden fc layers",
-        ["topk_ratio"] = "fraction of each feature map's (and each sparsified fc layer's) gradient that is propagated; 1 = dense",
-        ["decay"] = "decay selection: top-k on decay * run_grad + (1 - decay) * |dy| (0 = plain top-k)",
-        ["sparse_layers"] = "layers meProp sparsifies",
-        ["lr"] = "Adam learning rate",
-        ["beta1"] = "Adam beta1",
-        ["beta2"] = "Adam beta2",
-        ["adam_epsilon"] = "Adam epsilon",
-        ["lr_decay"] = "multiply the learning rate by this per epoch, continuously (1: constant)",
-        ["batch_size"] = "mini-batch size",
-        ["epochs"] = "training epochs",
-        ["evals_per_epoch"] = "dev/test evaluations per epoch",
-        ["eval_batch_size"] = "batch size of the evaluations",
-        ["select_by"] = "report the test accuracy of the best dev evaluation (dev) or of the last (last)",
-        ["seed"] = "run seed (initialization, shuffling, dropout)",
-        ["threads"] = "libmeprop threads (0: its default)",
-        ["device"] = "where to train: cpu, cuda (device 0) or cuda:N",
-        ["out"] = "folder for results.json, results.csv and checkpoint.bin",
-        ["resume"] = "continue from OUT/checkpoint.bin when it exists",
-    };
-
     // ---- train cnn -----------------------------------------------------------------------------------------------------
 
     public static Command Train()
@@ -52,40 +19,18 @@ internal static class CnnCommands
         var noProgress = new Option<bool>("--no-progress") { Description = "one line per evaluation instead of a progress bar" };
         cmd.Options.Add(config);
         cmd.Options.Add(noProgress);
-        var flags = new List<(PropertyInfo Property, string Key, Option Option)>();
-        var defaults = new CnnConfig().ToJson();
-        foreach (var p in CnnConfig.Properties)
-        {
-            string key = CnnConfig.KeyOf(p);
-            string flag = "--" + key.Replace('_', '-');
-            string? shown = defaults[key] switch { null => null, JsonArray a => string.Join(",", a.Select(n => n!.ToString())), var v => v.ToString() };
-            string help = Help.GetValueOrDefault(key, key) + (shown is null || p.PropertyType == typeof(bool) ? "" : $" (default {shown})");
-            Option option = p.PropertyType == typeof(bool)
-                ? new Option<bool>(flag) { Description = help }
-                : new Option<string>(flag) { Description = help, HelpName = HelpName(p.PropertyType) };
-            flags.Add((p, key, option));
-            cmd.Options.Add(option);
-        }
+        var flags = new ConfigFlags<CnnConfig>(cmd, CnnConfig.Options);
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(config);
-            var c = file is null ? new CnnConfig() : CnnConfig.Load(file.FullName);
-            var json = c.ToJson();
-            bool any = false;
-            foreach (var (p, key, option) in flags)
-            {
-                var result = parse.GetResult(option);
-                if (result is null || result.Implicit) continue;
-                any = true;
-                json[key] = option is Option<bool> b ? JsonValue.Create(parse.GetValue(b)) : ParseFlag(p.PropertyType, key, parse.GetValue((Option<string>)option)!);
-            }
-            var merged = System.Text.Json.JsonSerializer.Deserialize<CnnConfig>(json, CnnConfig.Json)!;
-            merged.Source = file is null ? (any ? "flags" : "defaults") : file.FullName + (any ? " + flags" : "");
-            merged.Validate();
-            var r = Run(merged, parse.GetValue(noProgress));
+            var cnnConfig = file is null ? new CnnConfig() : CnnConfig.Load(file.FullName);
+            bool any = flags.Apply(parse, cnnConfig);
+            cnnConfig.Source = file is null ? (any ? "flags" : "defaults") : file.FullName + (any ? " + flags" : "");
+            cnnConfig.Validate();
+            var r = Run(cnnConfig, parse.GetValue(noProgress));
             Summary.Print(r);
             PrintLayerTimes(r);
-            if (merged.Out is not null) Console.WriteLine($"results: {Path.Combine(merged.Out, "results.json")} and results.csv");
+            if (cnnConfig.Out is not null) Console.WriteLine($"results: {Path.Combine(cnnConfig.Out, "results.json")} and results.csv");
             return 0;
         });
         return cmd;
@@ -109,26 +54,6 @@ internal static class CnnCommands
                     string.Join(", ", e.LayerBackpropRatios.Select(x => x.ToString("0.###", inv))) + "]");
             }
     }
-
-    private static JsonNode ParseFlag(Type type, string key, string value)
-    {
-        try
-        {
-            var inv = CultureInfo.InvariantCulture;
-            string[] Items() => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (type == typeof(int)) return JsonValue.Create(int.Parse(value, inv));
-            if (type == typeof(long)) return JsonValue.Create(long.Parse(value, inv));
-            if (type == typeof(float)) return JsonValue.Create((float)OptionCatalog.FiniteNumber(value));
-            if (type == typeof(int[])) return new JsonArray(Items().Select(s => (JsonNode?)JsonValue.Create(int.Parse(s, inv))).ToArray());
-            if (type == typeof(string[])) return new JsonArray(Items().Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
-            return JsonValue.Create(value);
-        }
-        catch (FormatException) { throw new ConfigException($"--{key.Replace('_', '-')} {value}: " + (type == typeof(float) ? "not a finite number." : $"not a valid {type.Name}.")); }
-        catch (OverflowException) { throw new ConfigException($"--{key.Replace('_', '-')} {value}: out of range."); }
-    }
-
-    private static string HelpName(Type t) =>
-        t == typeof(int) || t == typeof(long) ? "N" : t == typeof(float) ? "X" : t == typeof(int[]) ? "N[,N...]" : t == typeof(string[]) ? "NAME[,NAME...]" : "VALUE";
 
     // ---- experiment cnn ------------------------------------------------------------------------------------------------
 

@@ -27,34 +27,12 @@ internal static class NlpCommands
         var noProgress = new Option<bool>("--no-progress") { Description = "print one line per evaluation instead of a progress bar" };
         cmd.Options.Add(configFile);
         cmd.Options.Add(noProgress);
-        var flags = new Dictionary<ConfigOption<NlpConfig>, Option>();
-        foreach (var o in NlpConfigOptions.All)
-        {
-            if (o.Key == "model") continue;
-            Option option = o.Type == OptionType.Bool
-                ? new Option<bool>(o.Flag) { Description = o.Help }
-                : new Option<string>(o.Flag) { Description = o.Help, HelpName = o.ValueName };
-            if (o.Choices is { } choices && option is Option<string> s) s.AcceptOnlyFromAmong([.. choices]);
-            flags[o] = option;
-            cmd.Options.Add(option);
-        }
+        var flags = new ConfigFlags<NlpConfig>(cmd, NlpConfigOptions.All.Where(o => o.Key != "model"));
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(configFile);
             var config = file is null ? new NlpConfig(task) : NlpConfigOptions.Load(file.FullName, task);
-            bool any = false;
-            foreach (var (o, option) in flags)
-            {
-                var result = parse.GetResult(option);
-                if (result is null || result.Implicit) continue;
-                any = true;
-                var value = option is Option<bool> b ? (parse.GetValue(b) ? "true" : "false") : parse.GetValue((Option<string>)option)!;
-                try { o.Set(config, NlpConfigOptions.ParseFlagValue(o, value)); }
-                catch (Exception e) when (e is FormatException or ArgumentException or OverflowException or InvalidOperationException)
-                {
-                    throw new ConfigException($"{o.Flag} {value}: {e.Message}");
-                }
-            }
+            bool any = flags.Apply(parse, config);
             config.Source = file is null ? (any ? "flags" : "defaults") : any ? file.FullName + " + flags" : file.FullName;
             config.Validate();
             var run = TrainRun(config, parse.GetValue(noProgress));

@@ -94,18 +94,63 @@ public sealed class CnnConfig
     public static readonly IReadOnlyList<PropertyInfo> Properties = typeof(CnnConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance)
         .Where(p => p.CanWrite && p.GetCustomAttribute<JsonIgnoreAttribute>() is null).ToList();
 
-    /// <summary>What a config file may set: every property, read with the checks and messages of the other `train`
-    /// commands' configs (unknown keys listed with the valid ones, a wrong type named with its key, null keeps the default).</summary>
-    private static readonly List<ConfigOption<CnnConfig>> FileOptions = Properties.Select(p => new ConfigOption<CnnConfig>(
-        KeyOf(p), OptionTypeOf(p.PropertyType), "", c => p.GetValue(c), (c, e) => p.SetValue(c, Read(p.PropertyType, e)))).ToList();
+    private static readonly Dictionary<string, string> OptionHelp = new()
+    {
+        ["data_dir"] = "MNIST folder (scripts/fetch-data.sh installs it into data/mnist)",
+        ["dev_size"] = "the first N training images are the dev set",
+        ["train_limit"] = "use only N training examples (0: all)",
+        ["conv_channels"] = "output channels of the conv layers",
+        ["kernel"] = "conv kernel size (same padding, stride 1)",
+        ["hidden"] = "hidden fully connected layer sizes",
+        ["batchnorm"] = "BatchNorm after every conv and hidden fc layer (batch statistics in training, running estimates at inference)",
+        ["batchnorm_momentum"] = "weight of the batch statistic in the running estimates",
+        ["dropout"] = "dropout rate after the hidden fc layers",
+        ["topk_ratio"] = "fraction of each feature map's (and each sparsified fc layer's) gradient that is propagated; 1 = dense",
+        ["decay"] = "decay selection: top-k on decay * run_grad + (1 - decay) * |dy| (0 = plain top-k)",
+        ["sparse_layers"] = "layers meProp sparsifies",
+        ["lr"] = "Adam learning rate",
+        ["beta1"] = "Adam beta1",
+        ["beta2"] = "Adam beta2",
+        ["adam_epsilon"] = "Adam epsilon",
+        ["lr_decay"] = "multiply the learning rate by this per epoch, continuously (1: constant)",
+        ["batch_size"] = "mini-batch size",
+        ["epochs"] = "training epochs",
+        ["evals_per_epoch"] = "dev/test evaluations per epoch",
+        ["eval_batch_size"] = "batch size of the evaluations",
+        ["select_by"] = "report the test accuracy of the best dev evaluation (dev) or of the last (last)",
+        ["seed"] = "run seed (initialization, shuffling, dropout)",
+        ["threads"] = "libmeprop threads (0: its default)",
+        ["device"] = "where to train: cpu, cuda (device 0) or cuda:N",
+        ["out"] = "folder for results.json, results.csv and checkpoint.bin",
+        ["resume"] = "continue from OUT/checkpoint.bin when it exists",
+    };
 
-    private static readonly Dictionary<string, ConfigOption<CnnConfig>> FileOptionsByKey = FileOptions.ToDictionary(o => o.Key);
+    /// <summary>Every option, for config files and command-line flags alike, read with the checks and messages of the
+    /// other `train` commands' configs (unknown keys listed with the valid ones, a wrong type named with its key, null
+    /// keeps the default). The help shows each default.</summary>
+    public static readonly IReadOnlyList<ConfigOption<CnnConfig>> Options = BuildOptions();
+
+    private static readonly Dictionary<string, ConfigOption<CnnConfig>> OptionsByKey = Options.ToDictionary(o => o.Key);
+
+    private static List<ConfigOption<CnnConfig>> BuildOptions()
+    {
+        var defaults = new CnnConfig().ToJson();
+        return Properties.Select(p =>
+        {
+            string key = KeyOf(p);
+            string? shown = defaults[key] switch { null => null, JsonArray a => string.Join(",", a.Select(n => n!.ToString())), var v => v.ToString() };
+            string help = OptionHelp[key] + (shown is null || p.PropertyType == typeof(bool) ? "" : $" (default {shown})");
+            string? placeholder = key switch { "device" => "cpu|cuda|cuda:N", "select_by" => "dev|last", _ => null };
+            return new ConfigOption<CnnConfig>(key, OptionTypeOf(p.PropertyType), help, c => p.GetValue(c),
+                (c, e) => p.SetValue(c, Read(p.PropertyType, e)), Placeholder: placeholder);
+        }).ToList();
+    }
 
     public static CnnConfig Load(string path)
     {
         using var doc = JsonConfigFile.Parse(path);
         var c = new CnnConfig();
-        OptionCatalog.Apply(FileOptions, FileOptionsByKey, c, doc.RootElement, path);
+        OptionCatalog.Apply(Options, OptionsByKey, c, doc.RootElement, path);
         c.Source = path;
         return c;
     }

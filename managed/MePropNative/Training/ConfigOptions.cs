@@ -64,9 +64,6 @@ public static class ConfigOptions
     /// <summary>Applies the properties of a JSON object; unknown keys and wrong types are one error listing them all.</summary>
     public static void Apply(TrainConfig config, JsonElement obj, string source) => OptionCatalog.Apply(All, ByKey, config, obj, source);
 
-    /// <summary>A JSON value from a command-line string, by the option's type ("20,40" is a list; "true" a bool).</summary>
-    public static JsonElement ParseFlagValue(ConfigOption<TrainConfig> option, string text) => OptionCatalog.ParseFlagValue(option.Type, text);
-
     /// <summary>The config as a JSON object with every option (what results.json records).</summary>
     public static JsonObject ToJson(TrainConfig config) => OptionCatalog.ToJson(All, config);
 

@@ -19,6 +19,17 @@ public sealed record ConfigOption<TConfig>(
 {
     public string Flag => "--" + Key.Replace('_', '-');
 
+    /// <summary>Sets the option from its command-line text; a value it cannot take is a <see cref="ConfigException"/>
+    /// that names the flag and the value.</summary>
+    public void SetFromFlag(TConfig config, string text)
+    {
+        try { Set(config, OptionCatalog.ParseFlagValue(Type, text)); }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException or InvalidOperationException)
+        {
+            throw new ConfigException($"{Flag} {text}: {e.Message}");
+        }
+    }
+
     /// <summary>The placeholder of the flag's value in help texts: <see cref="Placeholder"/> when given, else one from
     /// the type (strings are files or folders unless they say otherwise).</summary>
     public string ValueName => Placeholder ?? Type switch
@@ -61,27 +72,34 @@ public static class OptionCatalog
         if (errors.Count > 0) throw new ConfigException($"{source}: " + string.Join("\n  ", errors));
     }
 
-    /// <summary>A JSON value from a command-line string, by the option's type ("20,40" is a list; "true" a bool).</summary>
+    /// <summary>A JSON value from a command-line string, by the option's type ("20,40" is a list; "true" a bool). Integers
+    /// are read exactly (a seed beyond 2^53 keeps every digit; "2.5" is not an integer).</summary>
     public static JsonElement ParseFlagValue(OptionType type, string text)
     {
         JsonNode? node = type switch
         {
-            OptionType.Int or OptionType.Long or OptionType.Float => JsonValue.Create(FiniteNumber(text)),
+            OptionType.Int or OptionType.Long => JsonValue.Create(Integer(text)),
+            OptionType.Float => JsonValue.Create(FiniteNumber(text)),
             OptionType.Bool => JsonValue.Create(bool.Parse(text)),
-            OptionType.IntList => new JsonArray(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => (JsonNode?)JsonValue.Create(int.Parse(s, CultureInfo.InvariantCulture))).ToArray()),
-            OptionType.StringList => new JsonArray(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
+            OptionType.IntList => new JsonArray(Items(text).Select(s => (JsonNode?)JsonValue.Create(Integer(s))).ToArray()),
+            OptionType.StringList => new JsonArray(Items(text).Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
             _ => JsonValue.Create(text),
         };
         return JsonSerializer.SerializeToElement(node);
     }
 
+    private static string[] Items(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static long Integer(string text) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out long v)
+            ? v : throw new FormatException($"expected an integer, got {text}");
+
     /// <summary>A number from a command-line string; NaN, the infinities and a number beyond the float range (which
     /// becomes an infinity as a float) are rejected here, where the flag can still be named.</summary>
     public static double FiniteNumber(string text)
     {
-        double value = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+            throw new FormatException($"expected a number, got {text}");
         return float.IsFinite((float)value) ? value : throw new FormatException("not a finite number.");
     }
 
@@ -123,8 +141,9 @@ public static class OptionCatalog
     public static string ReadString(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Wrong(e, "a string");
 
     public static int ReadInt(JsonElement e) =>
-        e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue
-            ? (int)d : throw Wrong(e, "an integer");
+        e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out double d) && d == Math.Floor(d)
+            ? d is >= int.MinValue and <= int.MaxValue ? (int)d : throw Wrong(e, $"an integer from {int.MinValue} to {int.MaxValue}")
+            : throw Wrong(e, "an integer");
 
     public static long ReadLong(JsonElement e) => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) ? v : throw Wrong(e, "an integer");
 

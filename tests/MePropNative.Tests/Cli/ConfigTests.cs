@@ -103,6 +103,42 @@ public class ConfigTests : IDisposable
     }
 
     [Fact]
+    public void FlagsAreReadTheSameWayByEveryCatalogIntegersExactly()
+    {
+        var mlp = new TrainConfig();
+        ConfigOptions.ByKey["seed"].SetFromFlag(mlp, "9007199254740993"); // 2^53 + 1: a double would make it 2^53
+        Assert.Equal(9007199254740993L, mlp.Seed);
+        var nlp = new MePropNative.Nlp.Training.NlpConfig("parser");
+        MePropNative.Nlp.Training.NlpConfigOptions.ByKey["seed"].SetFromFlag(nlp, "-9007199254740993");
+        Assert.Equal(-9007199254740993L, nlp.Common.Seed);
+        var cnn = new CnnConfig();
+        var cnnOptions = CnnConfig.Options.ToDictionary(o => o.Key);
+        cnnOptions["seed"].SetFromFlag(cnn, "9007199254740993");
+        Assert.Equal(9007199254740993L, cnn.Seed);
+        cnnOptions["conv_channels"].SetFromFlag(cnn, "4, 8");
+        Assert.Equal([4, 8], cnn.ConvChannels);
+        cnnOptions["topk_ratio"].SetFromFlag(cnn, "0.05");
+        Assert.Equal(0.05f, cnn.TopKRatio);
+
+        foreach (var (option, text, expected) in new[]
+                 {
+                     (ConfigOptions.ByKey["epochs"], "2.5", "--epochs 2.5: expected an integer, got 2.5"),
+                     (ConfigOptions.ByKey["epochs"], "1e1", "--epochs 1e1: expected an integer, got 1e1"),
+                     (ConfigOptions.ByKey["dev_size"], "3000000000", "--dev-size 3000000000: expected an integer from -2147483648 to 2147483647, got 3000000000"),
+                     (ConfigOptions.ByKey["seed"], "99999999999999999999", "--seed 99999999999999999999: expected an integer, got 99999999999999999999"),
+                     (ConfigOptions.ByKey["hidden"], "500,a", "--hidden 500,a: expected an integer, got a"),
+                     (ConfigOptions.ByKey["lr"], "NaN", "--lr NaN: not a finite number."),
+                 })
+            Assert.Equal(expected, Assert.Throws<ConfigException>(() => option.SetFromFlag(new TrainConfig(), text)).Message);
+        Assert.Equal("--epochs 2.5: expected an integer, got 2.5",
+            Assert.Throws<ConfigException>(() => cnnOptions["epochs"].SetFromFlag(new CnnConfig(), "2.5")).Message);
+        Assert.Equal("--hidden 8,x: expected an integer, got x",
+            Assert.Throws<ConfigException>(() => cnnOptions["hidden"].SetFromFlag(new CnnConfig(), "8,x")).Message);
+        Assert.Equal("--beta1 inf: expected a number, got inf",
+            Assert.Throws<ConfigException>(() => cnnOptions["beta1"].SetFromFlag(new CnnConfig(), "inf")).Message);
+    }
+
+    [Fact]
     public void TheOriginalProgramsKeysMapOntoThisProgram()
     {
         var c = ConfigLoader.Load(Write("""

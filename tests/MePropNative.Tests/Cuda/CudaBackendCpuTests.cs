@@ -48,7 +48,7 @@ public class CudaBackendCpuTests
         Assert.Equal("--device", ConfigOptions.ByKey["device"].Flag);
         var config = new TrainConfig();
         Assert.Equal("cpu", config.Device);
-        ConfigOptions.ByKey["device"].Set(config, ConfigOptions.ParseFlagValue(ConfigOptions.ByKey["device"], "cuda:1"));
+        ConfigOptions.ByKey["device"].SetFromFlag(config, "cuda:1");
         Assert.Equal("cuda:1", config.Device);
         Assert.Equal("cuda:1", ConfigOptions.ToJson(config)["device"]!.GetValue<string>());
         Assert.Contains("auto", ConfigOptions.ByKey["strategy"].Choices!);

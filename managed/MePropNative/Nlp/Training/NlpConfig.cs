@@ -193,7 +193,5 @@ public static class NlpConfigOptions
         return c;
     }
 
-    public static JsonElement ParseFlagValue(ConfigOption<NlpConfig> option, string text) => OptionCatalog.ParseFlagValue(option.Type, text);
-
     public static JsonObject ToJson(NlpConfig config) => OptionCatalog.ToJson(All, config);
 }
