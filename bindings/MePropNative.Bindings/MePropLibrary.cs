@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace MePropNative.Bindings;
 
 /// <summary>Kernel families of libmeprop; <see cref="Auto"/> picks AVX2+FMA when the CPU has it.</summary>
@@ -14,17 +16,28 @@ public static class MePropLibrary
 
     private static bool abiChecked;
 
-    /// <summary>Loads libmeprop and checks its ABI version; throws with a clear message when either fails.</summary>
+    /// <summary>Loads libmeprop and checks that it is libmeprop of this ABI version; throws
+    /// <see cref="NativeLibraryNotFoundException"/> or <see cref="NativeLibraryMismatchException"/> when not.</summary>
     public static void EnsureLoaded()
     {
         if (abiChecked) return;
-        NativeLibraryResolver.Load();
-        int abi = NativeMethods.mp_abi_version();
-        if (abi != ExpectedAbiVersion)
-            throw new InvalidOperationException(
-                $"libmeprop has ABI version {abi} but these bindings need {ExpectedAbiVersion}: rebuild with ./build.sh.");
+        Verify(NativeLibraryResolver.Load(), NativeLibraryResolver.LoadedFrom!);
         abiChecked = true;
     }
+
+    /// <summary>Throws <see cref="NativeLibraryMismatchException"/> unless <paramref name="handle"/> exports
+    /// mp_abi_version and it returns <see cref="ExpectedAbiVersion"/>.</summary>
+    internal static unsafe void Verify(IntPtr handle, string loadedFrom)
+    {
+        if (!NativeLibrary.TryGetExport(handle, "mp_abi_version", out IntPtr abiVersion))
+            throw new NativeLibraryMismatchException(loadedFrom, "it does not export mp_abi_version, so it is not libmeprop");
+        int abi = ((delegate* unmanaged<int>)abiVersion)();
+        if (abi != ExpectedAbiVersion)
+            throw new NativeLibraryMismatchException(loadedFrom, $"it has ABI version {abi}, these bindings need {ExpectedAbiVersion}");
+    }
+
+    /// <summary>Where libmeprop was loaded from (see <see cref="NativeLibraryResolver.LoadedFrom"/>).</summary>
+    public static string LoadedFrom { get { EnsureLoaded(); return NativeLibraryResolver.LoadedFrom!; } }
 
     public static string BuildInfo { get { EnsureLoaded(); return NativeMethods.BuildInfo(); } }
 

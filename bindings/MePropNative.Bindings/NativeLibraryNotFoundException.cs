@@ -9,5 +9,6 @@ public sealed class NativeLibraryNotFoundException(string library, IReadOnlyList
 
     private static string FormatMessage(string library, IReadOnlyList<string> attempts) =>
         $"Could not load the native library '{library}'. Build it with ./build.sh (or point MEPROP_NATIVE_DIR at the " +
-        $"folder that holds it). Tried:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", attempts);
+        $"folder that holds it; when it is set, that folder is the only place tried). Tried:{Environment.NewLine}  " +
+        string.Join(Environment.NewLine + "  ", attempts);
 }

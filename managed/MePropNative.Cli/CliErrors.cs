@@ -26,7 +26,7 @@ internal static class CliErrors
         ConfigException or ArgumentException or MePropNativeException { Status: MePropStatus.InvalidArgument } => BadConfiguration,
         IdxFormatException or ConlluFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException => BadData,
         MePropNativeException { Status: MePropStatus.OutOfMemory or MePropStatus.Cuda or MePropStatus.Unsupported } => Environment,
-        DllNotFoundException or OutOfMemoryException or CudaException or IOException or UnauthorizedAccessException => Environment,
+        DllNotFoundException or NativeLibraryMismatchException or OutOfMemoryException or CudaException or IOException or UnauthorizedAccessException => Environment,
         _ => null,
     };
 

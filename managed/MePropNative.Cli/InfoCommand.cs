@@ -11,6 +11,7 @@ internal static class InfoCommand
         var cmd = new Command("info", "Show the native library's build and the CPU features it uses.");
         cmd.SetAction(_ =>
         {
+            Console.WriteLine($"library: {MePropLibrary.LoadedFrom}");
             Console.WriteLine(MePropLibrary.BuildInfo);
             Console.WriteLine($"cpu features: {MePropLibrary.CpuFeatures}; kernels: {MePropLibrary.Isa}; threads: {MePropLibrary.NumThreads}; cuda devices: {MePropLibrary.CudaDeviceCount}");
             return 0;

@@ -236,7 +236,9 @@ MP_API mp_status mp_sgemm_packed_f32(int32_t trans_a, int64_t M, int64_t N, int6
  * afterwards). The gradient transform first: g *= grad_scale (if != 1), g += l2 * w (if != 0), g = clamp(g, -clip,
  * clip) (if clip > 0; a NaN stays NaN). New optimizer state below the smallest normal float is flushed to 0. Every
  * operation is a rounded multiply, add, divide or square root in the order written (no FMA), so the scalar and AVX2
- * versions agree bitwise; chunks of the arrays run on the library's threads (results do not depend on their count). */
+ * versions agree bitwise; chunks of the arrays run on the library's threads (results do not depend on their count).
+ * Refused with MP_ERR_INVALID_ARGUMENT, nothing written: a step_size, lr or grad_scale that is not finite; beta1, beta2
+ * or momentum outside [0, 1); eps not finite and > 0; l2 or clip not finite and >= 0 (NaN fails every rule). */
 /* Adam: m = b1 m + (1-b1) g; v = b2 v + ((1-b2) g) g; w -= (step_size m) / (sqrt(v) + eps). */
 MP_API mp_status mp_adam_step_f32(float* w, float* g, float* m, float* v, int64_t n, float step_size, float beta1,
                                   float beta2, float eps, float grad_scale, float l2, float clip);

@@ -4,6 +4,10 @@
 // path named with nothing written.
 #include "test_support.h"
 
+#include <functional>
+#include <limits>
+#include <utility>
+
 using namespace mptest;
 
 namespace {
@@ -221,6 +225,36 @@ TEST(OptimizerSteps, StateBelowTheSmallestNormalIsFlushedToZero) {
             }
         }
     }
+}
+
+TEST(OptimizerSteps, HyperparametersOutOfRangeOrNanAreNamedAndNothingIsWritten) {
+    std::vector<float> w = poisoned(4), g = poisoned(4), m = poisoned(4), v = poisoned(4);
+    float *W = w.data(), *G = g.data(), *M = m.data(), *V = v.data();
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    // Each call runs inside its check: mp_last_error() describes the latest failure only.
+    const std::pair<std::function<mp_status()>, const char*> cases[] = {
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, nan, 0.9f, 0.999f, 1e-8f, 1, 0, 0); }, "mp_adam_step_f32: step_size = NaN must be finite"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, inf, 0.9f, 0.999f, 1e-8f, 1, 0, 0); }, "step_size = inf must be finite"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 2.0f, 0.999f, 1e-8f, 1, 0, 0); }, "beta1 = 2 must be in [0, 1)"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 0.9f, -1.0f, 1e-8f, 1, 0, 0); }, "beta2 = -1 must be in [0, 1)"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 0.9f, 1.0f, 1e-8f, 1, 0, 0); }, "beta2 = 1 must be in [0, 1)"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 0.9f, nan, 1e-8f, 1, 0, 0); }, "beta2 = NaN must be in [0, 1)"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 0.9f, 0.999f, 0, 1, 0, 0); }, "eps = 0 must be finite and > 0"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 0.9f, 0.999f, -1e-8f, 1, 0, 0); }, "eps = -1e-08 must be finite and > 0"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 0.9f, 0.999f, 1e-8f, nan, 0, 0); }, "grad_scale = NaN must be finite"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 0.9f, 0.999f, 1e-8f, 1, -0.5f, 0); }, "l2 = -0.5 must be finite and >= 0"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 0.9f, 0.999f, 1e-8f, 1, 0, -1); }, "clip = -1 must be finite and >= 0 (0: no clipping)"},
+        {[&] { return mp_adam_step_f32(W, G, M, V, 4, 1, 0.9f, 0.999f, 1e-8f, 1, 0, inf); }, "clip = inf must be finite and >= 0"},
+        {[&] { return mp_adagrad_step_f32(W, G, M, 4, nan, 1e-8f, 1, 0, 0); }, "mp_adagrad_step_f32: lr = NaN must be finite"},
+        {[&] { return mp_adagrad_step_f32(W, G, M, 4, 1, 0, 1, 0, 0); }, "mp_adagrad_step_f32: eps = 0 must be finite and > 0"},
+        {[&] { return mp_adagrad_step_f32(W, G, M, 4, 1, 1e-8f, 1, inf, 0); }, "l2 = inf must be finite and >= 0"},
+        {[&] { return mp_sgd_step_f32(W, G, M, 4, -inf, 0.9f, 1, 0, 0); }, "mp_sgd_step_f32: lr = -inf must be finite"},
+        {[&] { return mp_sgd_step_f32(W, G, M, 4, 1, 1.0f, 1, 0, 0); }, "mp_sgd_step_f32: momentum = 1 must be in [0, 1)"},
+        {[&] { return mp_sgd_step_f32(W, G, nullptr, 4, 1, nan, 1, 0, 0); }, "momentum = NaN must be in [0, 1)"},
+    };
+    for (const auto& [call, message] : cases) EXPECT_TRUE(fails_with(call(), MP_ERR_INVALID_ARGUMENT, {message}));
+    for (const auto* a : {&w, &g, &m, &v})
+        for (float x : *a) EXPECT_EQ(bits_of(x), kPoisonBits);
 }
 
 TEST(OptimizerSteps, EveryBadArgumentIsNamedAndNothingIsWritten) {

@@ -4,6 +4,7 @@
  * is independent and gets the same rounded operations in the same order in both families, so results are bitwise
  * the same for every ISA and thread count. */
 #include "kernels.h"
+#include "optimizer_check.h"
 
 #include <float.h>
 #include <math.h>
@@ -92,6 +93,11 @@ mp_status mp_adam_step_f32(float* w, float* g, float* m, float* v, int64_t n, fl
     MP_CHECK_PTR(m);
     MP_CHECK_PTR(v);
     MP_CHECK_POSITIVE(n);
+    mp_status st = mp_check_step(MP_FN, "step_size", step_size, grad_scale, l2, clip);
+    if (st == MP_OK) st = mp_check_decay(MP_FN, "beta1", beta1);
+    if (st == MP_OK) st = mp_check_decay(MP_FN, "beta2", beta2);
+    if (st == MP_OK) st = mp_check_epsilon(MP_FN, eps);
+    if (st != MP_OK) return st;
     const mp_optimizer_step s = {w, g, m, v, step_size, beta1, beta2, eps, 0.0f, grad_scale, l2, clip};
     return run_step(&s, n, mp_adam_scalar, mp_adam_avx2);
 }
@@ -104,6 +110,9 @@ mp_status mp_adagrad_step_f32(float* w, float* g, float* h, int64_t n, float lr,
     MP_CHECK_PTR(g);
     MP_CHECK_PTR(h);
     MP_CHECK_POSITIVE(n);
+    mp_status st = mp_check_step(MP_FN, "lr", lr, grad_scale, l2, clip);
+    if (st == MP_OK) st = mp_check_epsilon(MP_FN, eps);
+    if (st != MP_OK) return st;
     const mp_optimizer_step s = {w, g, h, NULL, lr, 0.0f, 0.0f, eps, 0.0f, grad_scale, l2, clip};
     return run_step(&s, n, mp_adagrad_scalar, mp_adagrad_avx2);
 }
@@ -115,6 +124,9 @@ mp_status mp_sgd_step_f32(float* w, float* g, float* velocity, int64_t n, float 
     MP_CHECK_PTR(w);
     MP_CHECK_PTR(g);
     MP_CHECK_POSITIVE(n);
+    mp_status st = mp_check_step(MP_FN, "lr", lr, grad_scale, l2, clip);
+    if (st == MP_OK) st = mp_check_decay(MP_FN, "momentum", momentum);
+    if (st != MP_OK) return st;
     const mp_optimizer_step s = {w, g, velocity, NULL, lr, 0.0f, 0.0f, 0.0f, momentum, grad_scale, l2, clip};
     return run_step(&s, n, mp_sgd_scalar, mp_sgd_avx2);
 }

@@ -2,6 +2,7 @@
  * gradient zeroed as it is consumed. One thread per parameter (grid-stride). Mirrors CpuBackend's AdamStep,
  * AdaGradStep and SgdStep, including the flush of subnormal optimizer state. */
 #include "map2d.cuh"
+#include "optimizer_check.h"
 
 using namespace mpcuda;
 
@@ -81,6 +82,11 @@ mp_status mp_cuda_adam_step_f32(float* w, float* g, float* m, float* v, int64_t 
     MP_CHECK_PTR(m);
     MP_CHECK_PTR(v);
     MP_CHECK_POSITIVE(n);
+    mp_status st = mp_check_step(MP_FN, "step_size", step_size, grad_scale, l2, clip);
+    if (st == MP_OK) st = mp_check_decay(MP_FN, "beta1", beta1);
+    if (st == MP_OK) st = mp_check_decay(MP_FN, "beta2", beta2);
+    if (st == MP_OK) st = mp_check_epsilon(MP_FN, eps);
+    if (st != MP_OK) return st;
     clear_stale_error();
     adam_kernel<<<step_blocks(n), kStepBlock, 0, as_stream(stream)>>>(w, g, m, v, n, step_size, beta1, beta2, eps,
                                                                        Transform{grad_scale, l2, clip});
@@ -95,6 +101,9 @@ mp_status mp_cuda_adagrad_step_f32(float* w, float* g, float* h, int64_t n, floa
     MP_CHECK_PTR(g);
     MP_CHECK_PTR(h);
     MP_CHECK_POSITIVE(n);
+    mp_status st = mp_check_step(MP_FN, "lr", lr, grad_scale, l2, clip);
+    if (st == MP_OK) st = mp_check_epsilon(MP_FN, eps);
+    if (st != MP_OK) return st;
     clear_stale_error();
     adagrad_kernel<<<step_blocks(n), kStepBlock, 0, as_stream(stream)>>>(w, g, h, n, lr, eps,
                                                                           Transform{grad_scale, l2, clip});
@@ -108,6 +117,9 @@ mp_status mp_cuda_sgd_step_f32(float* w, float* g, float* velocity, int64_t n, f
     MP_CHECK_PTR(w);
     MP_CHECK_PTR(g);
     MP_CHECK_POSITIVE(n);
+    mp_status st = mp_check_step(MP_FN, "lr", lr, grad_scale, l2, clip);
+    if (st == MP_OK) st = mp_check_decay(MP_FN, "momentum", momentum);
+    if (st != MP_OK) return st;
     clear_stale_error();
     sgd_kernel<<<step_blocks(n), kStepBlock, 0, as_stream(stream)>>>(w, g, velocity, n, lr, momentum,
                                                                       Transform{grad_scale, l2, clip});

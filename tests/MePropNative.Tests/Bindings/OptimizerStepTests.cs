@@ -53,4 +53,27 @@ public class OptimizerStepTests
         Assert.All(m, x => Assert.Equal(3f, x));
         Assert.All(v, x => Assert.Equal(4f, x));
     }
+
+    [Fact]
+    public void HyperparametersOutOfRangeAreNamedByTheLibraryAndNothingIsWritten()
+    {
+        float[] w = Reference.Filled(8, 1f), g = Reference.Filled(8, 2f), m = Reference.Filled(8, 3f), v = Reference.Filled(8, 4f);
+        foreach (var (step, message) in new (Action, string)[]
+                 {
+                     (() => Kernels.AdamStep(w, g, m, v, float.NaN, 0.9f, 0.999f, 1e-8f, 1, 0, 0), "mp_adam_step_f32: step_size = NaN must be finite"),
+                     (() => Kernels.AdamStep(w, g, m, v, 1, 2f, 0.999f, 1e-8f, 1, 0, 0), "beta1 = 2 must be in [0, 1)"),
+                     (() => Kernels.AdamStep(w, g, m, v, 1, 0.9f, 0.999f, 0, 1, 0, 0), "eps = 0 must be finite and > 0"),
+                     (() => Kernels.AdaGradStep(w, g, m, 0.1f, 1e-6f, 1, 0, -1), "clip = -1 must be finite and >= 0"),
+                     (() => Kernels.SgdStep(w, g, m, 0.1f, float.NaN, 1, 0, 0), "mp_sgd_step_f32: momentum = NaN must be in [0, 1)"),
+                 })
+        {
+            var e = Assert.Throws<MePropNativeException>(step);
+            Assert.Equal(MePropStatus.InvalidArgument, e.Status);
+            Assert.Contains(message, e.Message);
+        }
+        Assert.All(w, x => Assert.Equal(1f, x));
+        Assert.All(g, x => Assert.Equal(2f, x));
+        Assert.All(m, x => Assert.Equal(3f, x));
+        Assert.All(v, x => Assert.Equal(4f, x));
+    }
 }

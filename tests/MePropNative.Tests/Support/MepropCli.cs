@@ -9,9 +9,16 @@ internal static class MepropCli
     public static (int Code, string Out, string Err) Run(params string[] args) => RunFrom(AppContext.BaseDirectory, args);
 
     /// <summary>The same with the meprop.dll in <paramref name="directory"/>.</summary>
-    public static (int Code, string Out, string Err) RunFrom(string directory, params string[] args)
+    public static (int Code, string Out, string Err) RunFrom(string directory, params string[] args) =>
+        RunWith(directory, new Dictionary<string, string?>(), args);
+
+    /// <summary>The same with environment variables set (a null value removes the variable).</summary>
+    public static (int Code, string Out, string Err) RunWith(string directory, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment)
+            if (value is null) psi.Environment.Remove(name);
+            else psi.Environment[name] = value;
         psi.ArgumentList.Add(Path.Combine(directory, "meprop.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
