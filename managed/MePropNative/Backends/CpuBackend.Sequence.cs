@@ -175,7 +175,7 @@ public sealed partial class CpuBackend
     {
         if (groups < 1 || x.Cols % groups != 0) throw new ArgumentException($"{x.Cols} columns do not split into {groups} equal groups.");
         int width = x.Cols / groups, kk = groups * k;
-        if (k < 1 || k > width) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in [1, {width}].");
+        SelectionCheck.K(k, width, "the group width");
         if (indices.Rows != x.Rows || indices.Cols != kk) throw new ArgumentException($"indices must be {x.Rows} x {kk}, not {indices.Rows} x {indices.Cols}.");
         if (values is not null && (values.Rows != x.Rows || values.Cols != kk)) throw new ArgumentException($"values must be {x.Rows} x {kk}.");
         if (x.Rows == 0) return;

@@ -411,6 +411,7 @@ public sealed partial class CpuBackend : IBackend
 
     public void TopKAbsRows(Tensor x, int k, IndexTensor indices, Tensor? values)
     {
+        SelectionCheck.K(k, x.Cols);
         if (indices.Rows != x.Rows || indices.Cols != k) throw new ArgumentException($"indices must be {x.Rows} x {k}, not {indices.Rows} x {indices.Cols}.");
         if (values is not null && (values.Rows != x.Rows || values.Cols != k)) throw new ArgumentException($"values must be {x.Rows} x {k}.");
         if (x.Rows == 0) return;
@@ -428,6 +429,7 @@ public sealed partial class CpuBackend : IBackend
 
     public void TopKAbsUnified(Tensor x, int k, IndexTensor indices)
     {
+        SelectionCheck.K(k, x.Cols);
         if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
         long t0 = Stopwatch.GetTimestamp();
         Kernels.TopKAbsUnified(Floats(x), x.Rows, x.Cols, x.Stride, k, Ints(indices));
@@ -436,6 +438,7 @@ public sealed partial class CpuBackend : IBackend
 
     public void RandomKRows(int n, int k, ulong seed, long firstRow, IndexTensor indices)
     {
+        SelectionCheck.K(k, n);
         if (indices.Cols != k) throw new ArgumentException($"indices must have {k} columns, not {indices.Cols}.");
         if (indices.Rows == 0) return;
         long t0 = Stopwatch.GetTimestamp();
@@ -445,6 +448,7 @@ public sealed partial class CpuBackend : IBackend
 
     public void RandomKUnified(int n, int k, ulong seed, IndexTensor indices)
     {
+        SelectionCheck.K(k, n);
         if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
         long t0 = Stopwatch.GetTimestamp();
         Kernels.RandomKUnified(n, k, seed, Ints(indices));

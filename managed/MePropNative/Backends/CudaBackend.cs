@@ -331,6 +331,7 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
 
     public void TopKAbsRows(Tensor x, int k, IndexTensor indices, Tensor? values)
     {
+        SelectionCheck.K(k, x.Cols);
         if (indices.Rows != x.Rows || indices.Cols != k) throw new ArgumentException($"indices must be {x.Rows} x {k}, not {indices.Rows} x {indices.Cols}.");
         if (values is not null && (values.Rows != x.Rows || values.Cols != k)) throw new ArgumentException($"values must be {x.Rows} x {k}.");
         if (x.Rows == 0) return;
@@ -343,6 +344,7 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
 
     public void TopKAbsUnified(Tensor x, int k, IndexTensor indices)
     {
+        SelectionCheck.K(k, x.Cols);
         if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
         if (x.Rows == 0) throw new ArgumentException("unified top-k of an empty batch.");
         long bytes = CudaLaunch.TopKAbsUnifiedWorkspaceSize(x.Rows, x.Cols, k);
@@ -353,6 +355,7 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
 
     public void RandomKRows(int n, int k, ulong seed, long firstRow, IndexTensor indices)
     {
+        SelectionCheck.K(k, n);
         if (indices.Cols != k) throw new ArgumentException($"indices must have {k} columns, not {indices.Cols}.");
         if (indices.Rows == 0) return;
         int mark = clock.Start();
@@ -362,6 +365,7 @@ public sealed partial class CudaBackend : IBackend, ISparseBackwardAlgorithms, I
 
     public void RandomKUnified(int n, int k, ulong seed, IndexTensor indices)
     {
+        SelectionCheck.K(k, n);
         if (indices.Length != k) throw new ArgumentException($"indices must hold {k} elements, not {indices.Length}.");
         int mark = clock.Start();
         CudaLaunch.RandomKUnified(n, k, seed, P(indices), Stream);
