@@ -96,6 +96,42 @@ public class ParserTests
         }
     }
 
+    /// <summary>HEAD 0, 4, 1, 2: words 2 and 4 head each other and neither reaches ROOT. Lifting such heads used to
+    /// loop forever (lifting an arc of a cycle changes nothing), so the calls run under a time limit.</summary>
+    [Fact(Timeout = 30_000)]
+    public async Task AHeadCycleIsNotATreeTrainingSkipsItLiftingRefusesItScoringTakesIt()
+    {
+        int[] cycle = [-1, 0, 4, 1, 2];
+        Assert.True(Projectivity.HasCycle(cycle));
+        Assert.False(Projectivity.HasCycle([-1, 2, 4, 4, 0, 2, 7, 5, 4]));
+        Assert.False(Projectivity.HasCycle([-1, 0, 1, 0, -1, 4])); // two roots and an unknown head: not a tree, but no cycle
+        var ct = TestContext.Current.CancellationToken;
+        var lifting = await Task.Run(() => Record.Exception(() => Projectivity.Lift(cycle)), ct);
+        Assert.IsType<ArgumentException>(lifting);
+        Assert.Contains("cycle", lifting.Message);
+
+        var sentences = SyntheticTreebank.Sentences(6, seed: 5);
+        var cyclic = new ConlluSentence();
+        for (int w = 1; w <= 4; w++)
+            cyclic.Tokens.Add(new ConlluToken(w, $"w{w}", "_", "X", "T2", "_", cycle[w], w == 1 ? "root" : "left", "_", "_"));
+        sentences.Insert(3, cyclic);
+        var v = ParserVocabulary.Build(sentences, 1);
+        foreach (bool lift in new[] { true, false })
+        {
+            var ex = await Task.Run(() => ParserExamples.Build(sentences, v, lift), ct);
+            Assert.Equal(6, ex.Sentences);
+            Assert.Equal(1, ex.SkippedOther);
+            Assert.Equal(0, ex.SkippedNonProjective);
+        }
+
+        using var backend = new CpuBackend();
+        var model = new ParserModel(backend, new ParserOptions { EmbeddingRows = v.EmbeddingRows, Transitions = v.Transitions.Count, Hidden = 8, EmbeddingSize = 4 });
+        var decoder = new ParserDecoder(backend, model, v);
+        var scores = await Task.Run(() => decoder.Score([cyclic]), ct);
+        Assert.Equal(4, scores.Scored);
+        Assert.Single(decoder.ParseSentences([cyclic])[0].Tokens, t => t.Head == 0);
+    }
+
     [Fact]
     public void FeaturesFollowChenAndManning()
     {

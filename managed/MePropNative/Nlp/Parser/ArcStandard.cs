@@ -178,12 +178,32 @@ public static class Projectivity
         return false;
     }
 
+    /// <summary>True when some word's chain of heads runs in a circle instead of ending at ROOT (or at an unknown head,
+    /// -1): the words on the cycle are not connected to the root, so the heads are not a tree.</summary>
+    public static bool HasCycle(int[] heads)
+    {
+        int n = heads.Length - 1;
+        for (int d = 1; d <= n; d++)
+        {
+            int node = d;
+            for (int steps = 0; node > 0; steps++)
+            {
+                if (steps > n) return true;
+                node = heads[node];
+            }
+        }
+        return false;
+    }
+
     /// <summary>
     /// Lifts the shortest non-projective arc (its dependent is re-attached to its head's head) until the tree is
     /// projective; labels are kept. Returns the projective heads and the number of lifts (0: already projective).
+    /// Heads with a cycle are refused (<see cref="ArgumentException"/>): lifting an arc of a cycle changes nothing.
+    /// Without one every lift moves a word one level closer to ROOT, so the lifting ends.
     /// </summary>
     public static (int[] Heads, int Lifts) Lift(int[] heads)
     {
+        if (HasCycle(heads)) throw new ArgumentException("the heads hold a cycle (words not connected to ROOT): not a tree, cannot be projectivized.", nameof(heads));
         var h = (int[])heads.Clone();
         int lifts = 0;
         for (int d; (d = ShortestNonProjectiveArc(h)) >= 0;)

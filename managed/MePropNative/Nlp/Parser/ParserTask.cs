@@ -177,8 +177,8 @@ public sealed class ParserExamples
     public int SkippedOther { get; init; }
 
     /// <summary>Runs the static oracle over every usable training tree. Non-projective trees are lifted to projective
-    /// ones (<paramref name="liftNonProjective"/>) or skipped; trees without exactly one root, with an unknown label or
-    /// a missing head are skipped.</summary>
+    /// ones (<paramref name="liftNonProjective"/>) or skipped; what is not a tree (no single root, a head cycle), trees
+    /// with an unknown label or a missing head are skipped.</summary>
     public static ParserExamples Build(IReadOnlyList<ConlluSentence> sentences, ParserVocabulary v, bool liftNonProjective)
     {
         var feats = new List<int>();
@@ -203,7 +203,7 @@ public sealed class ParserExamples
                 if (t.Head == 0) roots++;
             }
             heads[0] = -1;
-            if (!ok || roots != 1) { skippedOther++; continue; }
+            if (!ok || roots != 1 || Projectivity.HasCycle(heads)) { skippedOther++; continue; }
             if (!Projectivity.IsProjective(heads))
             {
                 if (!liftNonProjective) { skippedNp++; continue; }
