@@ -116,7 +116,7 @@ internal static class NlpCommands
     {
         var model = new Option<FileInfo>("--model") { Description = modelHelp, Required = true, HelpName = "model.bin" };
         var input = new Option<FileInfo>("--input") { Description = "input file: CoNLL-U, or plain text with one whitespace-tokenized sentence per line", Required = true, HelpName = "file" };
-        var format = new Option<string>("--format") { Description = "input format (auto: CoNLL-U when lines have ten tab-separated columns)", DefaultValueFactory = _ => "auto" };
+        var format = new Option<string>("--format") { Description = "input format (auto: CoNLL-U when a line has a tab or is a CoNLL-U comment such as '# sent_id', '# text =' or '# newdoc'; plain text otherwise)", DefaultValueFactory = _ => "auto" };
         format.AcceptOnlyFromAmong("auto", "conllu", "text");
         var output = new Option<FileInfo?>("--output") { Description = "output CoNLL-U file (default: standard output)", HelpName = "file.conllu" };
         var threads = new Option<int>("--threads") { Description = "libmeprop threads (0: its default)", DefaultValueFactory = _ => 0 };

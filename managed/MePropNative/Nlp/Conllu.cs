@@ -217,25 +217,59 @@ public static class Conllu
         return list;
     }
 
-    /// <summary>A file's sentences: CoNLL-U when <paramref name="format"/> is "conllu", whitespace-tokenized text when
-    /// "text", and for "auto" CoNLL-U when the first non-empty, non-comment line has ten tab-separated columns.</summary>
+    /// <summary>
+    /// A file's sentences: CoNLL-U when <paramref name="format"/> is "conllu", whitespace-tokenized text when "text".
+    /// "auto" reads CoNLL-U when some line holds a tab or is a CoNLL-U comment ("# sent_id", "# text", "# newdoc",
+    /// "# newpar", "# global.columns"), plain text otherwise; so a damaged CoNLL-U file is read as CoNLL-U and its
+    /// damage reported with file and line. A file without a word is an error (<see cref="RequireSentences"/>).
+    /// </summary>
     public static List<ConlluSentence> ReadAny(string path, string format = "auto")
     {
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"input file not found: {path}", path);
-        if (format == "auto") format = LooksLikeConllu(path) ? "conllu" : "text";
-        if (format == "conllu") return ReadFile(path);
-        if (format != "text") throw new ArgumentException($"unknown input format '{format}' (conllu, text or auto).");
-        using var r = new StreamReader(path, Encoding.UTF8);
-        return ReadTokenizedText(r);
+        if (format is not ("auto" or "conllu" or "text")) throw new ArgumentException($"unknown input format '{format}' (conllu, text or auto).");
+        return RequireSentences(format switch
+        {
+            "conllu" => ReadFile(path),
+            "text" => ReadTokenizedTextFile(path),
+            _ => LooksLikeConllu(path) ? ReadDetectedConllu(path) : ReadTokenizedTextFile(path),
+        }, path, "input");
     }
 
-    private static bool LooksLikeConllu(string path)
+    /// <summary>The sentences, or an <see cref="InvalidDataException"/> naming the file when not one of them has a word
+    /// (<paramref name="role"/>: "input", "training file", ...).</summary>
+    public static List<ConlluSentence> RequireSentences(List<ConlluSentence> sentences, string path, string role)
     {
-        foreach (var line in System.IO.File.ReadLines(path))
-        {
-            if (line.Trim().Length == 0 || line.StartsWith('#')) continue;
-            return line.Split('\t').Length == 10;
-        }
+        if (sentences.Any(s => s.Count > 0)) return sentences;
+        throw new InvalidDataException($"{path}: the {role} holds no sentences (not one word line: it is empty or holds only comment or blank lines).");
+    }
+
+    private static readonly string[] CommentKeys = ["sent_id", "text", "newdoc", "newpar", "global.columns"];
+
+    private static bool LooksLikeConllu(string path) => System.IO.File.ReadLines(path).Any(line => line.Contains('\t') || IsConlluComment(line));
+
+    private static bool IsConlluComment(string line)
+    {
+        if (!line.StartsWith('#')) return false;
+        var rest = line.AsSpan(1).TrimStart();
+        foreach (var key in CommentKeys)
+            if (rest.StartsWith(key, StringComparison.Ordinal) && (rest.Length == key.Length || rest[key.Length] is ' ' or '=' or '\t'))
+                return true;
         return false;
+    }
+
+    private static List<ConlluSentence> ReadDetectedConllu(string path)
+    {
+        try { return ReadFile(path); }
+        catch (ConlluFormatException e)
+        {
+            throw new ConlluFormatException(e.File, e.Line, e.Reason.TrimEnd('.') +
+                " (--format auto took the file for CoNLL-U: it has a tab or a CoNLL-U comment line; --format text reads it as plain text).");
+        }
+    }
+
+    private static List<ConlluSentence> ReadTokenizedTextFile(string path)
+    {
+        using var r = new StreamReader(path, Encoding.UTF8);
+        return ReadTokenizedText(r);
     }
 }

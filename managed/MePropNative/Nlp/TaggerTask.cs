@@ -125,10 +125,7 @@ public sealed class TaggerTask : INlpTask
     {
         this.config = config;
         this.backend = backend;
-        var trainSentences = Conllu.ReadFile(config.TrainPath);
-        if (config.TrainLimit > 0 && trainSentences.Count > config.TrainLimit) trainSentences = trainSentences.GetRange(0, config.TrainLimit);
-        var devSentences = File.Exists(config.DevPath) || config.DevFile is not null ? Conllu.ReadFile(config.DevPath) : [];
-        var testSentences = Conllu.ReadFile(config.TestPath);
+        var (trainSentences, devSentences, testSentences) = NlpSplits.Read(config);
         Vocabulary = TaggerVocabulary.Build(trainSentences, config.MinCount);
         var encoded = trainSentences.Select(Vocabulary.Encode).ToList();
         train = encoded.Where(s => s.Length > 0 && s.Tags.All(t => t >= 0)).ToList();

@@ -99,6 +99,69 @@ public class ConlluTests
         Assert.Equal("Dogs bark", s[1].Comment("text"));
     }
 
+    private const string Word1 = "1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n";
+
+    /// <summary>--format auto: CoNLL-U when a line holds a tab or is a CoNLL-U comment, so a damaged CoNLL-U file is
+    /// read as CoNLL-U and its damage reported with its line (it used to be tagged as plain text).</summary>
+    [Theory]
+    [InlineData("# sent_id = a\n1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\tEXTRA\n", 2, "expected 10 tab-separated columns, found 11")]
+    [InlineData("# text = I me\n1 I I PRON PRP _ 0 root _ _\n2\tme\tI\tPRON\tPRP\t_\t1\tobj\t_\t_\n", 2, "expected 10 tab-separated columns, found 1")]
+    [InlineData("1 I I PRON PRP _ 0 root _ _\n2\tme\tI\tPRON\tPRP\t_\t1\tobj\t_\t_\n", 1, "expected 10 tab-separated columns, found 1")]
+    [InlineData("the cat\tsat\n", 1, "--format text reads it as plain text")]
+    public void AutoFormatReadsDamagedCoNLLUAsCoNLLU(string text, int line, string message)
+    {
+        string path = TempFile(text);
+        try
+        {
+            var e = Assert.Throws<ConlluFormatException>(() => Conllu.ReadAny(path));
+            Assert.Equal(line, e.Line);
+            Assert.Contains(message, e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Theory]
+    [InlineData("auto", "")]
+    [InlineData("auto", "\n  \n")]
+    [InlineData("auto", "# sent_id = a\n# text = nothing\n")]
+    [InlineData("auto", "# newdoc id = d\n\n# sent_id = a\n\n")]
+    [InlineData("conllu", "# any comment\n")]
+    [InlineData("text", "\n\n")]
+    public void InputWithoutAWordIsAnErrorNamingTheFile(string format, string text)
+    {
+        string path = TempFile(text);
+        try
+        {
+            var e = Assert.Throws<InvalidDataException>(() => Conllu.ReadAny(path, format));
+            Assert.Equal($"{path}: the input holds no sentences (not one word line: it is empty or holds only comment or blank lines).", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Theory]
+    [InlineData("The cat sat .\n# hashtags are words\n", "text", 2)]
+    [InlineData("# sent_id = a\n" + Word1, "conllu", 1)]
+    [InlineData("#newpar\n" + Word1 + "\n" + Word1, "conllu", 2)]
+    [InlineData("# texts are words here\n", "text", 1)]
+    public void AutoFormatTellsTextFromCoNLLU(string text, string format, int sentences)
+    {
+        string path = TempFile(text);
+        try
+        {
+            var read = Conllu.ReadAny(path);
+            Assert.Equal(sentences, read.Count);
+            Assert.Equal(format == "conllu" ? "PRP" : "_", read[0].Tokens[0].Xpos);
+        }
+        finally { File.Delete(path); }
+    }
+
+    private static string TempFile(string text)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"meprop-input-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
     [Fact]
     public void UnknownWordsGetSignatureRows()
     {

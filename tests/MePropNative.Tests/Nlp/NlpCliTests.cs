@@ -51,6 +51,11 @@ public class NlpCliTests : IDisposable
         var noTags = Meprop("parse", "--model", Path.Combine(parser, "model.bin"), "--input", text);
         Assert.Equal(2, noTags.Code);
         Assert.Contains("--tagger", noTags.Err);
+        string commentsOnly = Path.Combine(dir, "comments.conllu");
+        File.WriteAllText(commentsOnly, "# sent_id = 1\n# text = w1 w2\n");
+        var noWords = Meprop("parse", "--model", Path.Combine(parser, "model.bin"), "--input", commentsOnly);
+        Assert.Equal(3, noWords.Code);
+        Assert.Contains($"{commentsOnly}: the input holds no sentences", noWords.Err);
 
         // the models and the output folder are checked before the input is read and tagged
         var taggerAsParser = Meprop("parse", "--model", Path.Combine(tagger, "model.bin"), "--input", text);
@@ -84,6 +89,32 @@ public class NlpCliTests : IDisposable
         var second = Experiment("parser-random");
         Assert.True(second.Code == 0, second.Err + second.Out);
         Assert.Equal(rows, TaggerRandomRows());
+    }
+
+    [Fact]
+    public void FilesWithoutSentencesAreReportedBeforeTraining()
+    {
+        string treebank = Path.Combine(dir, "tb.conllu"), empty = Path.Combine(dir, "empty.conllu"), comments = Path.Combine(dir, "comments.conllu");
+        Conllu.WriteFile(treebank, SyntheticTreebank.Learnable(30, seed: 4));
+        File.WriteAllText(empty, "");
+        File.WriteAllText(comments, "# sent_id = 1\n# text = nothing\n\n");
+        (int Code, string Out, string Err) Train(string task, string train, string dev, string test) =>
+            Meprop(["train", task, "--train-file", train, "--dev-file", dev, "--test-file", test, "--min-count", "1", "--hidden", "8", "--k", "2",
+                    "--embedding-size", "4", "--epochs", "1", "--no-progress"]);
+
+        foreach (var (task, train, dev, test, bad, role) in new[]
+                 {
+                     ("tagger", treebank, empty, comments, empty, "dev file"),
+                     ("parser", treebank, treebank, comments, comments, "test file"),
+                     ("parser", comments, treebank, treebank, comments, "training file"),
+                     ("tagger", empty, treebank, treebank, empty, "training file"),
+                 })
+        {
+            var r = Train(task, train, dev, test);
+            Assert.True(r.Code == 3, $"{task} {role}: {r.Code} {r.Err}{r.Out}");
+            Assert.Contains($"{bad}: the {role} holds no sentences", r.Err);
+            Assert.DoesNotContain("best dev", r.Out);
+        }
     }
 
     [Fact]

@@ -262,10 +262,7 @@ public sealed class ParserTask : INlpTask
     {
         this.config = config;
         this.backend = backend;
-        var train = Conllu.ReadFile(config.TrainPath);
-        if (config.TrainLimit > 0 && train.Count > config.TrainLimit) train = train.GetRange(0, config.TrainLimit);
-        dev = File.Exists(config.DevPath) || config.DevFile is not null ? Conllu.ReadFile(config.DevPath) : [];
-        test = Conllu.ReadFile(config.TestPath);
+        (var train, dev, test) = NlpSplits.Read(config);
         Vocabulary = ParserVocabulary.Build(train, config.MinCount);
         examples = ParserExamples.Build(train, Vocabulary, config.NonProjective == "lift");
         if (examples.Count == 0) throw new InvalidDataException($"{config.TrainPath}: no usable training trees.");
