@@ -38,7 +38,11 @@ internal static class NlpCommands
             var run = TrainRun(config, parse.GetValue(noProgress));
             Summary.Print(run.Common);
             if (run.TestLas is not null)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"UAS/LAS (no punctuation): dev {run.Common.DevAccuracy:F2}/{run.DevLas:F2}, test {run.Common.TestAccuracy:F2}/{run.TestLas:F2}"));
+            {
+                // no dev LAS without a dev set (data_dir without a dev file)
+                string dev = run.DevLas is { } devLas ? string.Create(CultureInfo.InvariantCulture, $"dev {run.Common.DevAccuracy:F2}/{devLas:F2}, ") : "";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"UAS/LAS (no punctuation): {dev}test {run.Common.TestAccuracy:F2}/{run.TestLas:F2}"));
+            }
             if (config.Common.Out is not null)
                 Console.WriteLine($"results: {Path.Combine(config.Common.Out, "results.json")}, results.csv, model.bin");
             return 0;

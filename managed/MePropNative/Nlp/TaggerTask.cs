@@ -118,6 +118,8 @@ public sealed class TaggerTask : INlpTask
     private readonly List<EncodedSentence> train, dev, test;
     private readonly IndexTensorCache labels;
     private readonly TaggerPredictor predictor;
+    /// <summary>batch_size, or all the training sentences when they are fewer.</summary>
+    private readonly int batchSize;
     private List<int[]> batches = [];
     private TaggerBatch? current;
 
@@ -127,9 +129,12 @@ public sealed class TaggerTask : INlpTask
         this.backend = backend;
         var (trainSentences, devSentences, testSentences) = NlpSplits.Read(config);
         Vocabulary = TaggerVocabulary.Build(trainSentences, config.MinCount);
+        config.ValidateOutputK(Vocabulary.Tags.Count, "XPOS tags of the training data");
         var encoded = trainSentences.Select(Vocabulary.Encode).ToList();
         train = encoded.Where(s => s.Length > 0 && s.Tags.All(t => t >= 0)).ToList();
+        if (train.Count == 0) throw new InvalidDataException($"{config.TrainPath}: no training sentence has an XPOS tag on every word (sentences with a word tagged '_' are left out).");
         int dropped = encoded.Count - train.Count;
+        batchSize = Math.Min(config.Common.BatchSize, train.Count);
         dev = devSentences.Select(Vocabulary.Encode).ToList();
         test = testSentences.Select(Vocabulary.Encode).ToList();
         var c = config.Common;
@@ -190,11 +195,11 @@ public sealed class TaggerTask : INlpTask
     public int TrainSentences => train.Count;
     public int DevSentences => dev.Count;
     public int TestSentences => test.Count;
-    public int BatchesPerEpoch => (train.Count + config.Common.BatchSize - 1) / config.Common.BatchSize;
+    public int BatchesPerEpoch => (train.Count + batchSize - 1) / batchSize;
     public LayerTimings SparsifiedTimings { get; } = new();
     public LayerTimings DenseTimings { get; } = new();
 
-    public void BeginEpoch(int epoch) => batches = SentenceBatches.Make(train, config.Common.BatchSize, (ulong)config.Common.Seed, epoch, shuffle: true);
+    public void BeginEpoch(int epoch) => batches = SentenceBatches.Make(train, batchSize, (ulong)config.Common.Seed, epoch, shuffle: true);
 
     public (Tensor Scores, IndexTensor Labels) Forward(int batch, in StepContext context)
     {

@@ -92,15 +92,15 @@ public class NlpCliTests : IDisposable
     }
 
     [Fact]
-    public void FilesWithoutSentencesAreReportedBeforeTraining()
+    public void FilesWithoutSentencesAndOptionsTheModelCannotHaveAreReportedBeforeTraining()
     {
         string treebank = Path.Combine(dir, "tb.conllu"), empty = Path.Combine(dir, "empty.conllu"), comments = Path.Combine(dir, "comments.conllu");
         Conllu.WriteFile(treebank, SyntheticTreebank.Learnable(30, seed: 4));
         File.WriteAllText(empty, "");
         File.WriteAllText(comments, "# sent_id = 1\n# text = nothing\n\n");
-        (int Code, string Out, string Err) Train(string task, string train, string dev, string test) =>
-            Meprop(["train", task, "--train-file", train, "--dev-file", dev, "--test-file", test, "--min-count", "1", "--hidden", "8", "--k", "2",
-                    "--embedding-size", "4", "--epochs", "1", "--no-progress"]);
+        (int Code, string Out, string Err) Train(string task, string train, string dev, string test, string k = "2", params string[] more) =>
+            Meprop(["train", task, "--train-file", train, "--dev-file", dev, "--test-file", test, "--min-count", "1", "--hidden", "8", "--k", k,
+                    "--embedding-size", "4", "--epochs", "1", "--no-progress", .. more]);
 
         foreach (var (task, train, dev, test, bad, role) in new[]
                  {
@@ -114,6 +114,42 @@ public class NlpCliTests : IDisposable
             Assert.True(r.Code == 3, $"{task} {role}: {r.Code} {r.Err}{r.Out}");
             Assert.Contains($"{bad}: the {role} holds no sentences", r.Err);
             Assert.DoesNotContain("best dev", r.Out);
+        }
+
+        string untagged = Path.Combine(dir, "untagged.conllu"); // two tags, but every sentence has a word without one
+        Conllu.WriteFile(untagged, SyntheticTreebank.Learnable(10, seed: 6).Select(s => s.With(t => t.Id == 1 ? t with { Xpos = "_" } : t)));
+        var noTrainable = Train("tagger", untagged, treebank, treebank);
+        Assert.True(noTrainable.Code == 3, noTrainable.Err + noTrainable.Out);
+        Assert.Contains($"{untagged}: no training sentence has an XPOS tag on every word", noTrainable.Err);
+
+        // the tagger's 3 tags (A, B, R), the parser's 7 transitions (SHIFT and two arcs for each of 3 labels): k = n is dense and allowed
+        var k = Train("parser", treebank, treebank, treebank, k: "9");
+        Assert.Equal(2, k.Code);
+        Assert.Contains("k = 9 exceeds the parser's hidden layer size 8 (hidden)", k.Err);
+        var parserOutputK = Train("parser", treebank, treebank, treebank, "8", "--output-k", "8");
+        Assert.Equal(2, parserOutputK.Code);
+        Assert.Contains("output_k = 8 exceeds the 7 transitions (1 + 2 x 3 labels of the training data)", parserOutputK.Err);
+        var taggerOutputK = Train("tagger", treebank, treebank, treebank, "2", "--output-k", "4");
+        Assert.Equal(2, taggerOutputK.Code);
+        Assert.Contains("output_k = 4 exceeds the 3 XPOS tags of the training data", taggerOutputK.Err);
+        var dense = Train("parser", treebank, treebank, treebank, "8", "--output-k", "7");
+        Assert.True(dense.Code == 0, dense.Err + dense.Out);
+    }
+
+    [Fact]
+    public void ABatchLargerThanTheDataIsOneBatchOfAllOfIt()
+    {
+        string data = Path.Combine(dir, "ewt");
+        Directory.CreateDirectory(data);
+        foreach (var split in new[] { "train", "test" }) // no dev file: the run has no dev evaluation
+            Conllu.WriteFile(Path.Combine(data, $"en_ewt-ud-{split}.conllu"), SyntheticTreebank.Learnable(30, seed: 5));
+        foreach (var task in new[] { "tagger", "parser" })
+        {
+            var r = Meprop("train", task, "--data-dir", data, "--min-count", "1", "--hidden", "8", "--k", "2", "--embedding-size", "4", "--epochs", "1",
+                "--batch-size", "2147483647", "--no-progress");
+            Assert.True(r.Code == 0, $"{task}: {r.Err}{r.Out}");
+            Assert.Contains("epochs 1..1, 1 steps each", r.Out);
+            if (task == "parser") Assert.Matches(@"UAS/LAS \(no punctuation\): test \d+\.\d\d/\d+\.\d\d\n", r.Out.ReplaceLineEndings("\n"));
         }
     }
 

@@ -254,6 +254,8 @@ public sealed class ParserTask : INlpTask
     private readonly List<ConlluSentence> dev, test;
     private readonly ParserExamples examples;
     private readonly int[] order;
+    /// <summary>batch_size, or all the transitions when they are fewer.</summary>
+    private readonly int batchSize;
     private readonly int[] batchFeatures, batchLabels;
     private readonly IndexTensorCache featureIds, labels;
     private readonly ParserDecoder decoder;
@@ -264,9 +266,11 @@ public sealed class ParserTask : INlpTask
         this.backend = backend;
         (var train, dev, test) = NlpSplits.Read(config);
         Vocabulary = ParserVocabulary.Build(train, config.MinCount);
+        config.ValidateOutputK(Vocabulary.Transitions.Count, $"transitions (1 + 2 x {Vocabulary.ArcLabels.Count - 1} labels of the training data)");
         examples = ParserExamples.Build(train, Vocabulary, config.NonProjective == "lift");
         if (examples.Count == 0) throw new InvalidDataException($"{config.TrainPath}: no usable training trees.");
         var c = config.Common;
+        batchSize = Math.Min(c.BatchSize, examples.Count);
         Model = new ParserModel(backend, new ParserOptions
         {
             EmbeddingRows = Vocabulary.EmbeddingRows,
@@ -282,8 +286,8 @@ public sealed class ParserTask : INlpTask
             Seed = (ulong)c.Seed,
         }, SparsifiedTimings, DenseTimings);
         order = Enumerable.Range(0, examples.Count).ToArray();
-        batchFeatures = new int[c.BatchSize * ParserFeatures.Count];
-        batchLabels = new int[c.BatchSize];
+        batchFeatures = new int[batchSize * ParserFeatures.Count];
+        batchLabels = new int[batchSize];
         featureIds = new IndexTensorCache(backend);
         labels = new IndexTensorCache(backend);
         decoder = new ParserDecoder(backend, Model, Vocabulary, c.EvalBatchSize);
@@ -331,7 +335,7 @@ public sealed class ParserTask : INlpTask
     public int TrainSentences => examples.Sentences;
     public int DevSentences => dev.Count;
     public int TestSentences => test.Count;
-    public int BatchesPerEpoch => (examples.Count + config.Common.BatchSize - 1) / config.Common.BatchSize;
+    public int BatchesPerEpoch => (examples.Count + batchSize - 1) / batchSize;
     public LayerTimings SparsifiedTimings { get; } = new();
     public LayerTimings DenseTimings { get; } = new();
 
@@ -349,7 +353,7 @@ public sealed class ParserTask : INlpTask
 
     public (Tensor Scores, IndexTensor Labels) Forward(int batch, in StepContext context)
     {
-        int bs = config.Common.BatchSize, start = batch * bs, rows = Math.Min(bs, examples.Count - start);
+        int start = batch * batchSize, rows = Math.Min(batchSize, examples.Count - start);
         const int F = ParserFeatures.Count;
         for (int r = 0; r < rows; r++)
         {

@@ -103,9 +103,17 @@ public sealed class NlpConfig
         if (Task == "tagger" && Common.Strategy is not (StrategyKind.Dense or StrategyKind.TopK or StrategyKind.Unified or StrategyKind.Random
                 or StrategyKind.RandomUnified or StrategyKind.Msbp))
             p.Add($"strategy {Common.Strategy.ToName()} is not available for the tagger's LSTM (dense, topk, unified, random, random-unified, msbp).");
-        if (Task == "tagger" && K is int k && k > Common.Hidden.FirstOrDefault())
-            p.Add($"k = {k} (per gate) exceeds the LSTM hidden size {Common.Hidden.FirstOrDefault()}.");
+        if (K is int k && Common.Hidden is [var hidden] && k > hidden)
+            p.Add(Task == "tagger" ? $"k = {k} (per gate) exceeds the LSTM hidden size {hidden}." : $"k = {k} exceeds the parser's hidden layer size {hidden} (hidden).");
         return p;
+    }
+
+    /// <summary>Checks output_k against the size of the output layer, which the training data decides (the tagger's
+    /// XPOS tags, the parser's transitions): called when the data is read, before training starts.</summary>
+    public void ValidateOutputK(int outputs, string what)
+    {
+        if (Common.OutputK > outputs)
+            throw new ConfigException($"invalid configuration:\n  output_k = {Common.OutputK} exceeds the {outputs} {what}.");
     }
 
     public void Validate()

@@ -202,7 +202,7 @@ public sealed class NlpTrainer
         last = ev;
         var common = ev.ToCommon();
         observer.OnEvaluation(common);
-        if (ev.DevLas is not null) observer.OnMessage($"    LAS: dev {ev.DevLas:F2}%  test {ev.TestLas:F2}%");
+        if (ev.TestLas is not null) observer.OnMessage((ev.DevLas is { } devLas ? $"    LAS: dev {devLas:F2}%  " : "    LAS: ") + $"test {ev.TestLas:F2}%");
         return ev;
     }
 
