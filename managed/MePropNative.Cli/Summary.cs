@@ -32,9 +32,17 @@ internal static class Summary
             console.Write(table);
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"best dev {r.DevAccuracy:F2}% at epoch {r.BestEpoch} (evaluation {r.BestPoint}) -> test {r.TestAccuracy:F2}%; final layer sizes {string.Join("-", r.FinalLayerSizes)}; " +
+            $"{Reported(r)} -> test {r.TestAccuracy:F2}%; final layer sizes {string.Join("-", r.FinalLayerSizes)}; " +
             $"train wall {t.TrainWallSeconds:F1}s, GEMM {100 * t.GemmFraction:F0}% of it"));
         foreach (var choice in r.AutoChoices ?? []) Console.WriteLine($"auto: {choice}");
+    }
+
+    /// <summary>Which evaluation the test accuracy is from: the best on dev, or (select_by last) the last one.</summary>
+    private static string Reported(RunResult r)
+    {
+        string at = $"epoch {r.BestEpoch} (evaluation {r.BestPoint})";
+        if (r.Config["select_by"]?.GetValue<string>() != "last") return string.Create(CultureInfo.InvariantCulture, $"best dev {r.DevAccuracy:F2}% at {at}");
+        return r.DevExamples == 0 ? $"last evaluation, {at}, no dev set" : string.Create(CultureInfo.InvariantCulture, $"last evaluation, {at}, dev {r.DevAccuracy:F2}%");
     }
 
     private static string F(double v, int decimals) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);

@@ -27,10 +27,14 @@ public sealed class LabeledImages
             Labels.AsSpan(start, count).ToArray(), FeatureCount, Classes);
     }
 
-    /// <summary>Reads an image file (rank 3) and a label file (rank 1) and checks that they match.</summary>
+    /// <summary>Reads an image file (rank 3) and a label file (rank 1) and checks that they match and hold at least one
+    /// image of at least one pixel.</summary>
     public static LabeledImages FromIdx(string imagesPath, string labelsPath, int classes = 10)
     {
         var images = IdxReader.Read(imagesPath, expectedRank: 3);
+        if (images.Count == 0) throw new IdxFormatException($"{imagesPath} holds no images.");
+        if (images.ItemSize == 0)
+            throw new IdxFormatException($"{imagesPath}: the images are {images.Dimensions[1]} x {images.Dimensions[2]} pixels; an image needs at least one.");
         var labels = IdxReader.Read(labelsPath, expectedRank: 1);
         if (images.Count != labels.Count)
             throw new IdxFormatException($"image/label count mismatch: {imagesPath} has {images.Count} images but " +

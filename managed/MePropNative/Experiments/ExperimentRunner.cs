@@ -14,7 +14,7 @@ public sealed class ExperimentRunner(ExperimentSettings settings, Func<TrainConf
 
     public void RunAll(IReadOnlyList<ExperimentRun> plan, bool force, Action<string> log)
     {
-        PlanCheck.Validate(plan.Select(r => (r.Name, (IReadOnlyList<string>)r.Config.Problems())));
+        PlanCheck.Validate(plan.Select(r => (r.Name, (IReadOnlyList<string>)r.Config.MlpProblems())));
         for (int i = 0; i < plan.Count; i++)
         {
             var run = plan[i];

@@ -211,7 +211,9 @@ public sealed class CnnConfig
         if (TrainLimit < 0) p.Add($"train_limit = {TrainLimit} must be >= 0.");
         if (ConvChannels.Length == 0 || ConvChannels.Any(c => c < 1)) p.Add("conv_channels must list >= 1 positive channel counts.");
         if (Kernel < 1) p.Add($"kernel = {Kernel} must be >= 1.");
+        if (Kernel > ImageSide) p.Add($"kernel = {Kernel} is larger than the {ImageSide} x {ImageSide} images.");
         if (Hidden.Any(h => h < 1)) p.Add("hidden sizes must be >= 1.");
+        if (Kernel is >= 1 && Kernel <= ImageSide && ConvChannels.Length > 0 && ConvChannels.All(c => c >= 1) && Hidden.All(h => h >= 1)) p.AddRange(LayerSizeProblems());
         if (BatchNormMomentum is not (> 0 and <= 1)) p.Add($"batchnorm_momentum = {BatchNormMomentum} must be in (0, 1].");
         if (Dropout is not (>= 0 and < 1)) p.Add($"dropout = {Dropout} must be in [0, 1).");
         if (TopKRatio is not (> 0 and <= 1)) p.Add($"topk_ratio = {TopKRatio} must be in (0, 1] (1: dense).");
@@ -227,10 +229,38 @@ public sealed class CnnConfig
         if (EvalsPerEpoch < 1) p.Add($"evals_per_epoch = {EvalsPerEpoch} must be >= 1.");
         if (EvalBatchSize < 1) p.Add($"eval_batch_size = {EvalBatchSize} must be >= 1.");
         if (SelectBy is not ("dev" or "last")) p.Add($"select_by = '{SelectBy}' must be dev or last.");
+        if (DevSize == 0 && SelectBy == "dev")
+            p.Add("dev_size = 0 leaves no dev set to choose the reported evaluation by (select_by = dev): give dev_size >= 1, or select_by = last.");
         if (Threads < 0) p.Add($"threads = {Threads} must be >= 0 (0: the library's default).");
         p.AddRange(DeviceOptions.Problems(Device, "default", autoCandidates: null));
+        if (Out == "") p.Add("out is an empty path (leave it out for no results folder).");
         if (Resume && Out is null) p.Add("resume needs out (its checkpoint.bin is resumed).");
         return p;
+    }
+
+    /// <summary>The side of the MNIST images the CNN takes.</summary>
+    private const int ImageSide = 28;
+
+    /// <summary>Each conv layer keeps its input's size (same padding) and its 2 x 2 pooling halves it, so the images
+    /// must not shrink to nothing; and every layer's weights must fit one tensor (<see cref="ParameterLimit"/>).</summary>
+    private IEnumerable<string> LayerSizeProblems()
+    {
+        int side = ImageSide >> ConvChannels.Length;
+        if (side == 0)
+        {
+            yield return $"conv_channels lists {ConvChannels.Length} conv layers: the {ImageSide} x {ImageSide} images shrink to nothing after " +
+                $"{ConvChannels.Length} 2 x 2 poolings (at most {(int)Math.Log2(ImageSide)} conv layers).";
+            yield break;
+        }
+        string channels = $"conv_channels = [{string.Join(", ", ConvChannels)}]";
+        for (int i = 0; i < ConvChannels.Length; i++)
+            if (ParameterLimit.Problem(channels + $", kernel = {Kernel}", $"conv{i + 1}", ConvChannels[i], (long)Kernel * Kernel * (i == 0 ? 1 : ConvChannels[i - 1])) is { } conv)
+                yield return conv;
+        long[] sizes = [(long)side * side * ConvChannels[^1], .. Hidden, 10];
+        for (int i = 1; i < sizes.Length; i++)
+            if (ParameterLimit.Problem(i == 1 ? $"{channels}, hidden = [{string.Join(", ", Hidden)}]" : $"hidden = [{string.Join(", ", Hidden)}]",
+                    $"fc{i}", sizes[i], sizes[i - 1]) is { } fc)
+                yield return fc;
     }
 
     public void Validate()

@@ -36,8 +36,9 @@ public sealed class CnnTrainer
     public CnnTrainer(CnnConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
     {
         config.Validate();
-        if (data.Train.Count == 0) throw new ConfigException("no training examples.");
-        OutputFolders.Prepare(config.Out, OutputFolders.Of(config.CheckpointPath()));
+        ImageClassifierData.Require(data, needsDev: config.SelectBy == "dev");
+        OutputFolders.Prepare(config.Out);
+        OutputFolders.PrepareFile("checkpoint", config.CheckpointPath());
         if (data.Train.FeatureCount != 28 * 28) throw new ConfigException($"the CNN expects 28 x 28 images, the data has {data.Train.FeatureCount} features.");
         this.config = config;
         this.backend = backend;

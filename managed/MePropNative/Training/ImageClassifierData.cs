@@ -23,14 +23,25 @@ internal sealed class ImageClassifierData
     public ImageClassifierData(IBackend backend, DatasetSplits data, ulong seed, int batchSize, int evalBatchSize)
     {
         this.data = data;
-        this.batchSize = batchSize;
+        this.batchSize = Math.Min(batchSize, data.Train.Count); // a batch larger than the data is one batch of all of it
         this.evalBatchSize = evalBatchSize;
-        batches = new ImageBatches(backend, data.Train, seed, batchSize);
+        batches = new ImageBatches(backend, data.Train, seed, this.batchSize);
         evalLoss = new SoftmaxCrossEntropyLoss(backend);
         devX = backend.UploadFeatures(data.Dev);
         testX = backend.UploadFeatures(data.Test);
         devY = backend.UploadLabels(data.Dev);
         testY = backend.UploadLabels(data.Test);
+    }
+
+    /// <summary>Refuses splits a run cannot use: no training or test examples, or no dev examples for a run that
+    /// chooses its reported evaluation (or stops early) by the dev accuracy.</summary>
+    public static void Require(DatasetSplits data, bool needsDev)
+    {
+        if (data.Train.Count == 0) throw new ConfigException("no training examples.");
+        if (data.Test.Count == 0) throw new ConfigException("no test examples: the test set is empty.");
+        if (needsDev && data.Dev.Count == 0)
+            throw new ConfigException("no dev examples: the run chooses its reported evaluation (select_by = dev) or stops early (patience) by the dev accuracy; " +
+                "give a dev set (dev_size >= 1) or select_by = last.");
     }
 
     public int StepsPerEpoch => (data.Train.Count + batchSize - 1) / batchSize;

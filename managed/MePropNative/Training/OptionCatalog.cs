@@ -88,7 +88,12 @@ public static class OptionCatalog
         return JsonSerializer.SerializeToElement(node);
     }
 
-    private static string[] Items(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    /// <summary>The comma-separated items of a list; an empty one ("500,,500", a trailing comma) is a mistake, not nothing.</summary>
+    private static string[] Items(string text)
+    {
+        var items = text.Split(',', StringSplitOptions.TrimEntries);
+        return items.Contains("") ? throw new FormatException("an empty item") : items;
+    }
 
     private static long Integer(string text) =>
         long.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out long v)

@@ -24,6 +24,17 @@ public static class OutputFolders
         }
     }
 
+    /// <summary>Checks a file the run writes (a checkpoint, a report) before the work starts: the path must not be empty
+    /// nor name a folder (a <see cref="ConfigException"/> naming <paramref name="option"/>), and its folder must be
+    /// writable (see <see cref="Prepare"/>). Null (no file) passes.</summary>
+    public static void PrepareFile(string option, string? file)
+    {
+        if (file is null) return;
+        if (file.Length == 0) throw new ConfigException($"{option}: the path is empty.");
+        if (Directory.Exists(file)) throw new ConfigException($"{option} {file} is a folder; give the path of a file.");
+        Prepare(Of(file));
+    }
+
     /// <summary>The folder of a file path (the current folder for a bare file name), or null for no path.</summary>
     public static string? Of(string? file) => file is null ? null : Path.GetDirectoryName(Path.GetFullPath(file));
 }

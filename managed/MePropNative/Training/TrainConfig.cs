@@ -92,7 +92,7 @@ public sealed class TrainConfig
         Classes = Classes,
         Dropout = Dropout,
         Strategy = Strategy,
-        HiddenK = K.Select(k => (int?)k).ToArray(),
+        HiddenK = Strategy == StrategyKind.Dense ? [] : K.Select(k => (int?)k).ToArray(), // dense ignores k
         OutputK = OutputK > 0 ? OutputK : null,
         MemoryRatio = MemoryRatio,
         Seed = (ulong)Seed,
@@ -135,6 +135,9 @@ public sealed class TrainConfig
         if (Model != "mlp") p.Add($"model '{Model}' is not available (valid: mlp).");
         if (Dataset != "mnist") p.Add($"dataset '{Dataset}' is not available (valid: mnist).");
         if (DevSize < 0) p.Add($"dev_size = {DevSize} must be >= 0.");
+        if (DevSize == 0 && SelectBy == "dev")
+            p.Add("dev_size = 0 leaves no dev set to choose the reported evaluation by (select_by = dev): give dev_size >= 1, or select_by = last.");
+        if (DevSize == 0 && Patience > 0) p.Add($"patience = {Patience} stops on the dev accuracy, but dev_size = 0 leaves no dev set.");
         if (TrainLimit < 0) p.Add($"train_limit = {TrainLimit} must be >= 0.");
         if (Hidden.Length == 0) p.Add("hidden must list at least one hidden layer size.");
         if (Hidden.Any(h => h < 1)) p.Add($"hidden sizes must be >= 1 (got [{string.Join(", ", Hidden)}]).");
@@ -145,6 +148,10 @@ public sealed class TrainConfig
             if (K.Length == 0) p.Add($"strategy {Strategy.ToName()} needs k.");
             if (K.Any(k => k < 1)) p.Add($"k must be >= 1 (got [{string.Join(", ", K)}]).");
             if (K.Length > 1 && K.Length != Hidden.Length) p.Add($"k lists {K.Length} values for {Hidden.Length} hidden layers (give one value, or one per hidden layer).");
+            else if (K.Length > 0)
+                for (int h = 0; h < Hidden.Length; h++)
+                    if (K[Math.Min(h, K.Length - 1)] is var k && k > Hidden[h])
+                        p.Add($"k = {k} exceeds the {Hidden[h]} units of hidden layer {h + 1} (k may be at most the layer's size; k = size is dense).");
         }
         if (OutputK < 0) p.Add($"output_k = {OutputK} must be >= 0 (0: dense output layer).");
         if (MemoryRatio is not (>= 0 and <= 1)) p.Add($"memory_ratio = {MemoryRatio} must be in [0, 1].");
@@ -161,13 +168,38 @@ public sealed class TrainConfig
             p.Add($"mesimp needs a top-k strategy (topk, unified or msbp), not {Strategy.ToName()}.");
         if (MeSimpThreshold is not (>= 0 and <= 1)) p.Add($"mesimp_threshold = {MeSimpThreshold} must be in [0, 1].");
         if (MeSimpCycle < 1) p.Add($"mesimp_cycle = {MeSimpCycle} must be >= 1.");
+        if (Out == "") p.Add("out is an empty path (leave it out for no results folder).");
+        if (Checkpoint == "") p.Add("checkpoint is an empty path (leave it out for out/checkpoint.bin, or none without out).");
         if (Resume && CheckpointPath() is null) p.Add("resume needs checkpoint (or out, whose checkpoint.bin is used).");
         return p;
     }
 
-    public void Validate()
+    /// <summary>Every problem of an MLP run: the <see cref="Problems"/> it shares with the tagger and parser, and the
+    /// MLP's own (its output layer's k against the classes, which for the tagger and parser come from the data; the
+    /// size of each layer's weights, the first layer's only when <paramref name="inputs"/>, the pixels per image, is known).</summary>
+    public List<string> MlpProblems(int? inputs = null)
     {
         var p = Problems();
+        if (OutputK > Classes) p.Add($"output_k = {OutputK} exceeds the {Classes} classes (output_k may be at most classes; 0 or classes is a dense output layer).");
+        if (Hidden.Length > 0 && Hidden.All(h => h >= 1) && Classes >= 2)
+        {
+            int[] sizes = [inputs ?? 1, .. Hidden, Classes];
+            for (int i = inputs is null ? 2 : 1; i < sizes.Length; i++)
+                if (ParameterLimit.Problem(i < sizes.Length - 1 ? $"hidden = [{string.Join(", ", Hidden)}]" : $"classes = {Classes}",
+                        i < sizes.Length - 1 ? $"hidden{i}" : "output", sizes[i], sizes[i - 1]) is { } problem)
+                    p.Add(problem);
+        }
+        return p;
+    }
+
+    /// <summary>Throws a <see cref="ConfigException"/> listing every problem of an MLP run whose images are not yet known.</summary>
+    public void Validate() => Validate(null);
+
+    /// <summary>Throws a <see cref="ConfigException"/> listing every problem of an MLP run on images of
+    /// <paramref name="inputs"/> pixels (see <see cref="MlpProblems"/>).</summary>
+    public void Validate(int? inputs)
+    {
+        var p = MlpProblems(inputs);
         if (p.Count > 0) throw new ConfigException("invalid configuration:\n  " + string.Join("\n  ", p));
     }
 

@@ -37,9 +37,10 @@ public sealed class Trainer
 
     public Trainer(TrainConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
     {
-        config.Validate();
-        if (data.Train.Count == 0) throw new ConfigException("no training examples.");
-        OutputFolders.Prepare(config.Out, OutputFolders.Of(config.CheckpointPath()));
+        config.Validate(data.Train.FeatureCount);
+        ImageClassifierData.Require(data, needsDev: config.SelectBy == "dev" || config.Patience > 0);
+        OutputFolders.Prepare(config.Out);
+        OutputFolders.PrepareFile("checkpoint", config.CheckpointPath());
         this.config = config;
         this.backend = backend;
         this.data = data;

@@ -99,7 +99,10 @@ public class CliTests : IDisposable
     [Theory]
     [InlineData(2, "dev_size must be in [0, 200) for a training file of 200 examples", "--dev-size", "500")]
     [InlineData(2, "mp_set_num_threads: threads = 1000 is out of range", "--dev-size", "40", "--threads", "1000")]
-    [InlineData(4, "elements is too large", "--dev-size", "40", "--hidden", "100000000")]
+    [InlineData(2, "hidden = [200000000]: layer hidden1 would have 200000000 x 16 = 3200000000 weights", "--dev-size", "40", "--hidden", "200000000", "--k", "4")]
+    [InlineData(2, "--hidden 500,,500: an empty item", "--hidden", "500,,500")]
+    [InlineData(2, "k = 100000 exceeds the 16 units of hidden layer 1", "--dev-size", "40", "--hidden", "16", "--k", "100000")]
+    [InlineData(2, "dev_size = 0 leaves no dev set to choose the reported evaluation by (select_by = dev)", "--dev-size", "0", "--hidden", "16", "--k", "4")]
     public void FailuresTheUserCanFixPrintTheirMessageAndNoStackTrace(int exitCode, string message, params string[] options)
     {
         var (code, _, err) = Meprop(["train", "mlp", "--data-dir", tiny.Directory, "--classes", "4", "--epochs", "1", "--no-progress", .. options]);
@@ -124,6 +127,49 @@ public class CliTests : IDisposable
         Assert.StartsWith($"meprop: cannot write to the folder {file}", err);
         Assert.DoesNotContain("epoch 1", stdout);
         Assert.Equal("not a folder", File.ReadAllText(file));
+    }
+
+    [Theory]
+    [InlineData("mlp", "--out", "", "out is an empty path (leave it out for no results folder).")]
+    [InlineData("cnn", "--out", "", "out is an empty path (leave it out for no results folder).")]
+    [InlineData("tagger", "--out", "", "out is an empty path (leave it out for no results folder).")]
+    [InlineData("mlp", "--checkpoint", "", "checkpoint is an empty path (leave it out for out/checkpoint.bin, or none without out).")]
+    public void AnEmptyOutputPathStopsTheRunBeforeItTrains(string model, string option, string value, string message)
+    {
+        var (code, stdout, err) = Meprop("train", model, "--data-dir", tiny.Directory, option, value, "--no-progress");
+        Assert.True(code == 2, $"exit code {code}: {err}");
+        Assert.Contains(message, err);
+        Assert.DoesNotContain("epoch 1", stdout);
+    }
+
+    [Fact]
+    public void ACheckpointThatIsAFolderStopsTheRunBeforeItTrains()
+    {
+        var (code, stdout, err) = Meprop("train", "mlp", "--data-dir", tiny.Directory, "--classes", "4", "--dev-size", "40", "--hidden", "8", "--k", "4",
+            "--checkpoint", outDir, "--no-progress");
+        Assert.True(code == 2, $"exit code {code}: {err}");
+        Assert.Equal($"meprop: checkpoint {outDir} is a folder; give the path of a file.", err.Trim());
+        Assert.DoesNotContain("epoch 1", stdout);
+
+        string checkpoint = Directory.CreateDirectory(Path.Combine(outDir, "checkpoint.bin")).FullName;
+        using var images = new TinyMnist(train: 60, test: 10, side: 28);
+        (code, stdout, err) = Meprop("train", "cnn", "--data-dir", images.Directory, "--dev-size", "10", "--conv-channels", "2", "--sparse-layers", "conv1",
+            "--hidden", "8", "--out", outDir, "--no-progress");
+        Assert.True(code == 2, $"exit code {code}: {err}");
+        Assert.Equal($"meprop: checkpoint {checkpoint} is a folder; give the path of a file.", err.Trim());
+        Assert.DoesNotContain("epoch 1", stdout);
+    }
+
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    public void AnEmptyTestSetIsADataErrorNamingTheFile(string model)
+    {
+        using var images = new TinyMnist(train: 60, test: 0, side: 28);
+        var (code, stdout, err) = Meprop("train", model, "--data-dir", images.Directory, "--dev-size", "10", "--no-progress");
+        Assert.True(code == 3, $"exit code {code}: {err}");
+        Assert.Equal($"meprop: {Path.Combine(images.Directory, "t10k-images-idx3-ubyte")} holds no images.", err.Trim());
+        Assert.DoesNotContain("epoch 1", stdout);
     }
 
     [Fact]

@@ -195,4 +195,69 @@ public class ConfigTests : IDisposable
         var back = ConfigLoader.FromJson(JsonDocument.Parse(json).RootElement, "test", dir);
         Assert.Equal(ConfigOptions.ToJson(c).ToJsonString(), ConfigOptions.ToJson(back).ToJsonString());
     }
+
+    [Fact]
+    public void NoDevSetIsAProblemWhileTheReportedEvaluationIsChosenOnDev()
+    {
+        const string problem = "dev_size = 0 leaves no dev set to choose the reported evaluation by (select_by = dev): give dev_size >= 1, or select_by = last.";
+        Assert.Contains(problem, new TrainConfig { DevSize = 0 }.Problems());
+        Assert.Contains(problem, new CnnConfig { DevSize = 0 }.Problems());
+        Assert.Contains("patience = 2 stops on the dev accuracy, but dev_size = 0 leaves no dev set.", new TrainConfig { DevSize = 0, SelectBy = "last", Patience = 2 }.Problems());
+        Assert.Empty(new TrainConfig { DevSize = 0, SelectBy = "last" }.Problems());
+        Assert.Empty(new CnnConfig { DevSize = 0, SelectBy = "last" }.Problems());
+    }
+
+    [Fact]
+    public void AKAboveItsLayersSizeIsAProblemNamingTheLayerAndBothNumbers()
+    {
+        Assert.Equal(["k = 501 exceeds the 500 units of hidden layer 1 (k may be at most the layer's size; k = size is dense).",
+            "k = 501 exceeds the 500 units of hidden layer 2 (k may be at most the layer's size; k = size is dense)."], new TrainConfig { K = [501] }.Problems());
+        Assert.Equal(["k = 600 exceeds the 100 units of hidden layer 2 (k may be at most the layer's size; k = size is dense)."],
+            new TrainConfig { Hidden = [1000, 100], K = [20, 600] }.Problems());
+        Assert.Empty(new TrainConfig { K = [500] }.MlpProblems());
+        Assert.Empty(new TrainConfig { K = [501], Strategy = StrategyKind.Dense }.Problems());
+        Assert.Equal(["output_k = 11 exceeds the 10 classes (output_k may be at most classes; 0 or classes is a dense output layer)."],
+            new TrainConfig { OutputK = 11 }.MlpProblems());
+        Assert.Empty(new TrainConfig { OutputK = 10 }.MlpProblems());
+        var parser = new MePropNative.Nlp.Training.NlpConfig("parser");
+        parser.Common.K = [501];
+        Assert.Contains("k = 501 exceeds the 500 units of hidden layer 1 (k may be at most the layer's size; k = size is dense).", parser.Problems());
+    }
+
+    [Fact]
+    public void LayersWhoseWeightsCannotBeHeldAreProblemsNamingTheOptions()
+    {
+        Assert.Equal(["hidden = [100000000]: layer hidden1 would have 100000000 x 784 = 78400000000 weights, more than one tensor holds (2147483575)."],
+            new TrainConfig { Hidden = [100_000_000], K = [20] }.MlpProblems(inputs: 784));
+        Assert.Empty(new TrainConfig { Hidden = [100_000_000], K = [20] }.MlpProblems());
+        Assert.Contains("hidden = [100000, 100000]: layer hidden2 would have 100000 x 100000", string.Join("\n", new TrainConfig { Hidden = [100_000, 100_000] }.MlpProblems()));
+        Assert.Equal(["kernel = 100 is larger than the 28 x 28 images."], new CnnConfig { Kernel = 100 }.Problems());
+        Assert.Equal(["conv_channels = [100000, 100000], kernel = 5: layer conv2 would have 100000 x 2500000 = 250000000000 weights, more than one tensor holds (2147483575).",
+            "conv_channels = [100000, 100000], hidden = [1024]: layer fc1 would have 1024 x 4900000 = 5017600000 weights, more than one tensor holds (2147483575)."],
+            new CnnConfig { ConvChannels = [100_000, 100_000] }.Problems());
+        Assert.Equal(["conv_channels = [32, 64], hidden = [100000000]: layer fc1 would have 100000000 x 3136 = 313600000000 weights, more than one tensor holds (2147483575)."],
+            new CnnConfig { Hidden = [100_000_000] }.Problems());
+        Assert.Equal(["conv_channels lists 5 conv layers: the 28 x 28 images shrink to nothing after 5 2 x 2 poolings (at most 4 conv layers)."],
+            new CnnConfig { ConvChannels = [2, 2, 2, 2, 2], SparseLayers = [] }.Problems());
+        Assert.Empty(new CnnConfig { ConvChannels = [2, 2, 2, 2], Kernel = 28 }.Problems());
+    }
+
+    [Fact]
+    public void EmptyOutputPathsAreProblems()
+    {
+        Assert.Equal(["out is an empty path (leave it out for no results folder)."], new TrainConfig { Out = "" }.Problems());
+        Assert.Equal(["checkpoint is an empty path (leave it out for out/checkpoint.bin, or none without out)."], new TrainConfig { Checkpoint = "" }.Problems());
+        Assert.Equal(["out is an empty path (leave it out for no results folder)."], new CnnConfig { Out = "" }.Problems());
+    }
+
+    [Fact]
+    public void AnEmptyListItemOnTheCommandLineIsAnError()
+    {
+        var hidden = ConfigOptions.All.Single(o => o.Key == "hidden");
+        Assert.Equal("--hidden 500,,500: an empty item", Assert.Throws<ConfigException>(() => hidden.SetFromFlag(new TrainConfig(), "500,,500")).Message);
+        Assert.Equal("--hidden 500,: an empty item", Assert.Throws<ConfigException>(() => hidden.SetFromFlag(new TrainConfig(), "500,")).Message);
+        var config = new TrainConfig();
+        hidden.SetFromFlag(config, " 300 , 200 ");
+        Assert.Equal([300, 200], config.Hidden);
+    }
 }

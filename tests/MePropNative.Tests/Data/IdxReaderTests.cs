@@ -114,4 +114,15 @@ public class IdxReaderTests : IDisposable
         var e = Assert.Throws<FileNotFoundException>(() => MnistFiles.InDirectory(dir).Load(devSize: 1));
         Assert.Contains("fetch-data.sh", e.Message);
     }
+
+    [Fact]
+    public void AnImageFileWithoutImagesOrPixelsIsAClearErrorNamingIt()
+    {
+        string labels = File_("l", TinyMnist.Idx([0], []));
+        string none = File_("none", TinyMnist.Idx([0, 28, 28], []));
+        Assert.Equal($"{none} holds no images.", Assert.Throws<IdxFormatException>(() => LabeledImages.FromIdx(none, labels)).Message);
+        string empty = File_("empty", TinyMnist.Idx([3, 0, 0], []));
+        Assert.Equal($"{empty}: the images are 0 x 0 pixels; an image needs at least one.",
+            Assert.Throws<IdxFormatException>(() => LabeledImages.FromIdx(empty, File_("l3", TinyMnist.Idx([3], [0, 1, 2])))).Message);
+    }
 }

@@ -185,4 +185,37 @@ public class TrainerTests : IDisposable
         var b = TestData.Host(backend, compact.Forward(x, StepContext.Inference));
         TestData.Close(a, b, 1e-6f, "logits");
     }
+
+    [Fact]
+    public void AnEmptyTestSetOrAMissingDevSetIsRefusedBeforeTraining()
+    {
+        var c = Config(epochs: 1);
+        var data = c.DataFiles().Load(c.DevSize, c.TrainLimit, c.Classes);
+        var noTest = data with { Test = data.Test.Slice(0, 0) };
+        Assert.Equal("no test examples: the test set is empty.", Assert.Throws<ConfigException>(() => new Trainer(c, backend, noTest)).Message);
+        var noDev = data with { Dev = data.Dev.Slice(0, 0) };
+        Assert.StartsWith("no dev examples: the run chooses its reported evaluation (select_by = dev)",
+            Assert.Throws<ConfigException>(() => new Trainer(c, backend, noDev)).Message);
+        c.SelectBy = "last";
+        Assert.Equal(0, new Trainer(c, backend, noDev).Run(TestContext.Current.CancellationToken).DevExamples);
+    }
+
+    [Fact]
+    public void ABatchLargerThanTheDataIsOneBatchOfAllOfIt()
+    {
+        var c = Config(epochs: 1);
+        c.BatchSize = int.MaxValue;
+        var trainer = new Trainer(c, backend, c.DataFiles().Load(c.DevSize, c.TrainLimit, c.Classes));
+        Assert.Equal(1, trainer.StepsPerEpoch);
+        Assert.Single(trainer.Run(TestContext.Current.CancellationToken).Epochs);
+    }
+
+    [Fact]
+    public void ACheckpointPathThatIsAFolderIsRefusedBeforeTraining()
+    {
+        var c = Config(epochs: 1);
+        c.Checkpoint = outDir;
+        var e = Assert.Throws<ConfigException>(() => new Trainer(c, backend, c.DataFiles().Load(c.DevSize, c.TrainLimit, c.Classes)));
+        Assert.Equal($"checkpoint {outDir} is a folder; give the path of a file.", e.Message);
+    }
 }
