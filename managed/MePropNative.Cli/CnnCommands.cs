@@ -114,9 +114,10 @@ internal static class CnnCommands
         foreach (var o in new Option[] { batch, reps, bn, dataDir, threads, device, output }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            OutputFolders.PrepareFile("--markdown", parse.GetValue(output));
+            if (parse.GetValue(bn) && parse.GetValue(batch) < 2) throw new ConfigException("--batchnorm needs --batch-size >= 2 (as train cnn's batchnorm does).");
             using var backend = DeviceOptions.CreateBackend(parse.GetValue(device)!, parse.GetValue(threads));
-            var files = MnistFiles.InDirectory(parse.GetValue(dataDir)!);
-            var images = File.Exists(files.TrainImages) && File.Exists(files.TrainLabels) ? LabeledImages.FromIdx(files.TrainImages, files.TrainLabels) : null;
+            var images = BenchmarkImages.Load(parse.GetValue(dataDir)!, minimumCount: 1);
             var report = ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings
             {
                 BatchSize = parse.GetValue(batch),

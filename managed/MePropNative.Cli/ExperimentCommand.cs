@@ -41,7 +41,7 @@ internal static class ExperimentCommand
                     Console.WriteLine("bench: backward time, dense vs meProp, in one process");
                     using var backend = new MePropNative.Backends.CpuBackend();
                     var bench = MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings { BatchSize = settings.SpeedBatchSize },
-                        MlpBenchCommand.LoadImages(settings.DataDir), Console.WriteLine);
+                        BenchmarkImages.Load(settings.DataDir, minimumCount: settings.SpeedBatchSize), Console.WriteLine);
                     Directory.CreateDirectory(settings.OutDir);
                     File.WriteAllText(benchJson, bench.ToJson());
                 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using MePropNative.Backends;
-using MePropNative.Data;
 using MePropNative.Experiments;
+using MePropNative.Training;
 
 namespace MePropNative.Cli;
 
@@ -19,23 +19,19 @@ internal static class MlpBenchCommand
         foreach (var o in new Option[] { batch, reps, dataDir, threads, output }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            OutputFolders.PrepareFile("--markdown", parse.GetValue(output));
             using var backend = new CpuBackend(parse.GetValue(threads));
+            int batchSize = parse.GetValue(batch);
             var report = MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings
             {
-                BatchSize = parse.GetValue(batch),
+                BatchSize = batchSize,
                 Repetitions = parse.GetValue(reps),
-            }, LoadImages(parse.GetValue(dataDir)!));
+            }, BenchmarkImages.Load(parse.GetValue(dataDir)!, minimumCount: batchSize));
             string md = report.ToMarkdown();
             Console.WriteLine(md);
             if (parse.GetValue(output) is { } path) File.WriteAllText(path, md);
             return 0;
         });
         return cmd;
-    }
-
-    public static LabeledImages? LoadImages(string dataDir)
-    {
-        var files = MnistFiles.InDirectory(dataDir);
-        return File.Exists(files.TrainImages) && File.Exists(files.TrainLabels) ? LabeledImages.FromIdx(files.TrainImages, files.TrainLabels) : null;
     }
 }

@@ -120,8 +120,7 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
         }
         if (Selected("bench"))
         {
-            var files = MnistFiles.InDirectory(settings.DataDir);
-            var images = File.Exists(files.TrainImages) ? LabeledImages.FromIdx(files.TrainImages, files.TrainLabels) : null;
+            var images = BenchmarkImages.Load(settings.DataDir, minimumCount: 1);
             using var backend = new CpuBackend();
             int threads = MePropLibrary.NumThreads;
             foreach (var (bn, single) in BenchVariants)

@@ -62,4 +62,68 @@ public class ExperimentArgumentTests
         }
         finally { Directory.Delete(output, recursive: true); }
     }
+
+    [Fact]
+    public void EveryPlannedMnistRunMeetsTheMlpRules()
+    {
+        foreach (var run in ExperimentPlan.Mnist(new ExperimentSettings()))
+            Assert.True(run.Config.MlpProblems().Count == 0, $"{run.Name}: {string.Join(" ", run.Config.MlpProblems())}");
+    }
+
+    [Fact]
+    public void TheBackwardBenchmarksRefuseImagesTheyCannotUse()
+    {
+        using var backend = new CpuBackend();
+        var fifty = new MePropNative.Data.LabeledImages(new float[50 * 784], new int[50], 784, 10);
+        var tooFew = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings { BatchSize = 100, Repetitions = 1 }, fifty));
+        Assert.Equal("batch size", tooFew.ParamName);
+        Assert.Contains("the batch size is larger than the 50 images.", tooFew.Message);
+        var small = new MePropNative.Data.LabeledImages(new float[200 * 196], new int[200], 196, 10);
+        Assert.Equal("images", Assert.Throws<ArgumentException>(() =>
+            MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings { BatchSize = 10, Repetitions = 1 }, small)).ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentException>(() =>
+            ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { Repetitions = 1 }, fifty.Slice(0, 0))).ParamName);
+        Assert.Equal("batch size", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { BatchNorm = true, BatchSize = 1, Repetitions = 1 }, data: null)).ParamName);
+    }
+
+    [Theory]
+    [InlineData("mlp", 50, 28, " holds 50 images, fewer than the batch size 100.")]
+    [InlineData("mlp", 200, 14, ": the images have 196 pixels, the benchmarked networks take 28 x 28 = 784.")]
+    [InlineData("cnn", 200, 14, ": the images have 196 pixels, the benchmarked networks take 28 x 28 = 784.")]
+    [InlineData("cnn", 0, 28, " holds no images.")]
+    public void ABenchmarkOnImagesItCannotUseIsADataErrorNamingTheFile(string model, int images, int side, string message)
+    {
+        using var data = new TinyMnist(train: images, test: 10, side: side);
+        var (code, stdout, err) = MepropCli.Run("bench", model, "--data-dir", data.Directory, "--repetitions", "1");
+        Assert.True(code == 3, $"exit code {code}: {err}{stdout}");
+        Assert.Equal($"meprop: {Path.Combine(data.Directory, "train-images-idx3-ubyte")}{message}", err.Trim());
+    }
+
+    [Theory]
+    [InlineData("mlp", "--markdown", "", "meprop: --markdown: the path is empty.")]
+    [InlineData("cnn", "--markdown", "FOLDER", "meprop: --markdown FOLDER is a folder; give the path of a file.")]
+    [InlineData("cnn", "--batchnorm", "--batch-size=1", "meprop: --batchnorm needs --batch-size >= 2 (as train cnn's batchnorm does).")]
+    public void ABenchmarkWithABadOptionRunsNothing(string model, string option, string value, string message)
+    {
+        string folder = Directory.CreateTempSubdirectory("meprop-bench-").FullName;
+        try
+        {
+            var (code, stdout, err) = MepropCli.Run("bench", model, "--data-dir", folder, "--repetitions", "1", option, value.Replace("FOLDER", folder));
+            Assert.True(code == 2, $"exit code {code}: {err}{stdout}");
+            Assert.Equal(message.Replace("FOLDER", folder), err.Trim());
+            Assert.Empty(stdout);
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
+    public void ABenchmarkReportInAFolderThatCannotBeMadeRunsNothing()
+    {
+        var (code, stdout, err) = MepropCli.Run("bench", "mlp", "--repetitions", "1", "--markdown", "/proc/meprop/report.md");
+        Assert.True(code == 4, $"exit code {code}: {err}{stdout}");
+        Assert.StartsWith("meprop: cannot write to the folder /proc/meprop", err);
+        Assert.Empty(stdout);
+    }
 }
