@@ -18,7 +18,7 @@ public sealed class Mlp : IClassifier
 
     public Mlp(IBackend backend, MlpOptions options, LayerTimings? timings = null)
     {
-        if (options.Hidden.Any(h => h < 1)) throw new ArgumentException("hidden layer sizes must be >= 1.");
+        options.Check();
         this.backend = backend;
         Options = options;
         var layers = new List<ILayer>();

@@ -4,7 +4,7 @@ using MePropNative.Layers;
 namespace MePropNative.Optimizers;
 
 /// <summary>AdaGrad (Duchi et al., 2011): w -= lr * g / sqrt(sum of g^2 + eps).</summary>
-public sealed class AdaGrad(OptimizerOptions options) : OptimizerBase(options)
+public sealed class AdaGrad(OptimizerOptions options) : OptimizerBase(options, OptimizerKind.AdaGrad)
 {
     public override string Name => $"adagrad(lr {Options.LearningRate})";
     protected override int StateCount => 1;

@@ -4,7 +4,7 @@ using MePropNative.Layers;
 namespace MePropNative.Optimizers;
 
 /// <summary>Adam (Kingma and Ba, 2015) with bias correction; the meProp paper's optimizer (lr 0.001, b1 0.9, b2 0.999).</summary>
-public sealed class Adam(OptimizerOptions options) : OptimizerBase(options)
+public sealed class Adam(OptimizerOptions options) : OptimizerBase(options, OptimizerKind.Adam)
 {
     public override string Name => $"adam(lr {Options.LearningRate})";
     protected override int StateCount => 2;

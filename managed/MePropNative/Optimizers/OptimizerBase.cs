@@ -4,10 +4,11 @@ using MePropNative.Layers;
 namespace MePropNative.Optimizers;
 
 /// <summary>The shared parts: state allocation, global-norm clipping, and the gradient transform every step applies.</summary>
-public abstract class OptimizerBase(OptimizerOptions options) : IOptimizer
+public abstract class OptimizerBase(OptimizerOptions options, OptimizerKind kind) : IOptimizer
 {
     public abstract string Name { get; }
-    public OptimizerOptions Options { get; } = options.Checked();
+    public OptimizerOptions Options { get; } = options.Kind == kind ? options.Checked()
+        : throw new ArgumentException($"OptimizerOptions.Kind is {options.Kind}, but this optimizer is {kind}: set Kind = {kind}, or make the optimizer with OptimizerBase.Create.", nameof(options));
     public long Steps { get; set; }
     public float LearningRateScale { get; set; } = 1f;
 

@@ -172,4 +172,15 @@ public class ConvolutionTests
         Assert.Null(conv.Backward(Upload(backend, TestData.Random(2 * conv.OutputSize, 17), 2, conv.OutputSize)));
         Assert.False(conv.Weight.GradientIsZero);
     }
+
+    [Fact]
+    public void AGeometryWhoseSizesDoNotFitIsRefused()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new ConvGeometry(4, 4, 1, 3, 3, 1, 0, 0, 100, 100));
+        Assert.Contains("a 3 x 3 kernel at stride 1 with padding (0, 0) gives 1 to 4 x 4 outputs over a 4 x 4 input, not 100 x 100.", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ConvGeometry(4, 4, 1, 3, 3, 1, 3, 0, 4, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ConvGeometry(4, 4, 0, 3, 3, 1, 0, 0, 2, 2));
+        Assert.Equal(ConvGeometry.Same(4, 4, 1, 3), new ConvGeometry(4, 4, 1, 3, 3, 1, 1, 1, 4, 4));
+        Assert.Equal(ConvGeometry.Valid(7, 7, 2, 3, 2), new ConvGeometry(7, 7, 2, 3, 3, 2, 0, 0, 3, 3));
+    }
 }

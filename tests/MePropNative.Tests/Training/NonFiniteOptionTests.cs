@@ -78,13 +78,23 @@ public class NonFiniteOptionTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(new OptimizerOptions { LearningRate = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(new OptimizerOptions { Beta1 = 1 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new AdaGrad(new OptimizerOptions { AdaGradEpsilon = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(new OptimizerOptions { Momentum = 1 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(new OptimizerOptions { LearningRateDecay = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(new OptimizerOptions { ClipValue = -1 }));
-        Assert.NotNull(new Sgd(new OptimizerOptions { Momentum = 0, LearningRateDecay = 1, ClipValue = 0, L2 = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AdaGrad(new OptimizerOptions { Kind = OptimizerKind.AdaGrad, AdaGradEpsilon = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(new OptimizerOptions { Kind = OptimizerKind.Sgd, Momentum = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(new OptimizerOptions { Kind = OptimizerKind.Sgd, LearningRateDecay = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(new OptimizerOptions { Kind = OptimizerKind.Sgd, ClipValue = -1 }));
+        Assert.NotNull(new Sgd(new OptimizerOptions { Kind = OptimizerKind.Sgd, Momentum = 0, LearningRateDecay = 1, ClipValue = 0, L2 = 0 }));
         Assert.NotNull(OptimizerBase.Create(new TrainConfig().ToOptimizerOptions()));
         Assert.NotNull(OptimizerBase.Create(new CnnConfig().ToOptimizerOptions()));
+    }
+
+    [Fact]
+    public void AnOptimizerRefusesOptionsOfAnotherKind()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Adam(new OptimizerOptions { Kind = OptimizerKind.Sgd }));
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("OptimizerOptions.Kind is Sgd, but this optimizer is Adam", e.Message);
+        Assert.Throws<ArgumentException>(() => new Sgd(new OptimizerOptions()));
+        Assert.IsType<Sgd>(OptimizerBase.Create(new OptimizerOptions { Kind = OptimizerKind.Sgd }));
     }
 
     [Theory]
@@ -119,5 +129,30 @@ public class NonFiniteOptionTests
             var e = Assert.Throws<ArgumentOutOfRangeException>(make);
             Assert.Equal(parameter, e.ParamName);
         }
+    }
+
+    [Fact]
+    public void MlpOptionsOutOfRangeAreRefusedNamingTheProperty()
+    {
+        using var backend = new CpuBackend();
+        var base_ = new MlpOptions { Inputs = 4, Hidden = [3, 3], Classes = 2 };
+        foreach (var (options, property) in new (MlpOptions, string)[]
+        {
+            (base_ with { Classes = 1 }, "Classes"),
+            (base_ with { Dropout = float.NaN }, "Dropout"),
+            (base_ with { HiddenK = [1, 1, 1] }, "HiddenK"),
+            (base_ with { HiddenK = [0] }, "HiddenK"),
+            (base_ with { OutputK = -1 }, "OutputK"),
+            (base_ with { Inputs = 0 }, "Inputs"),
+            (base_ with { MemoryRatio = 2 }, "MemoryRatio"),
+            (base_ with { Hidden = [3, 0] }, "Hidden"),
+        })
+        {
+            var e = Assert.ThrowsAny<ArgumentException>(() => new Mlp(backend, options));
+            Assert.Equal(property, e.ParamName);
+            Assert.Contains($"MlpOptions.{property}", e.Message);
+        }
+        Assert.Equal([4, 2], new Mlp(backend, base_ with { Hidden = [] }).Sizes); // softmax regression
+        Assert.Equal("dense", new Mlp(backend, base_ with { Strategy = StrategyKind.TopK, HiddenK = [5] }).LinearLayers[0].Strategy.Name);
     }
 }
