@@ -148,10 +148,6 @@ public sealed class TrainConfig
             if (K.Length == 0) p.Add($"strategy {Strategy.ToName()} needs k.");
             if (K.Any(k => k < 1)) p.Add($"k must be >= 1 (got [{string.Join(", ", K)}]).");
             if (K.Length > 1 && K.Length != Hidden.Length) p.Add($"k lists {K.Length} values for {Hidden.Length} hidden layers (give one value, or one per hidden layer).");
-            else if (K.Length > 0)
-                for (int h = 0; h < Hidden.Length; h++)
-                    if (K[Math.Min(h, K.Length - 1)] is var k && k > Hidden[h])
-                        p.Add($"k = {k} exceeds the {Hidden[h]} units of hidden layer {h + 1} (k may be at most the layer's size; k = size is dense).");
         }
         if (OutputK < 0) p.Add($"output_k = {OutputK} must be >= 0 (0: dense output layer).");
         if (MemoryRatio is not (>= 0 and <= 1)) p.Add($"memory_ratio = {MemoryRatio} must be in [0, 1].");
@@ -175,11 +171,15 @@ public sealed class TrainConfig
     }
 
     /// <summary>Every problem of an MLP run: the <see cref="Problems"/> it shares with the tagger and parser, and the
-    /// MLP's own (its output layer's k against the classes, which for the tagger and parser come from the data; the
+    /// MLP's own (each hidden layer's k against its size, its output layer's k against the classes, which for the tagger and parser come from the data; the
     /// size of each layer's weights, the first layer's only when <paramref name="inputs"/>, the pixels per image, is known).</summary>
     public List<string> MlpProblems(int? inputs = null)
     {
         var p = Problems();
+        if (Strategy != StrategyKind.Dense && (K.Length == 1 || K.Length == Hidden.Length))
+            for (int h = 0; h < Hidden.Length; h++)
+                if (K[Math.Min(h, K.Length - 1)] is var k && k > Hidden[h])
+                    p.Add($"k = {k} exceeds the {Hidden[h]} units of hidden layer {h + 1} (k may be at most the layer's size; k = size is dense).");
         if (OutputK > Classes) p.Add($"output_k = {OutputK} exceeds the {Classes} classes (output_k may be at most classes; 0 or classes is a dense output layer).");
         if (Hidden.Length > 0 && Hidden.All(h => h >= 1) && Classes >= 2)
         {

@@ -158,6 +158,11 @@ public class CliTests : IDisposable
         Assert.True(code == 2, $"exit code {code}: {err}");
         Assert.Equal($"meprop: checkpoint {checkpoint} is a folder; give the path of a file.", err.Trim());
         Assert.DoesNotContain("epoch 1", stdout);
+
+        (code, stdout, err) = Meprop("train", "tagger", "--checkpoint", outDir, "--epochs", "1", "--no-progress");
+        Assert.True(code == 2, $"exit code {code}: {err}");
+        Assert.Equal($"meprop: checkpoint {outDir} is a folder; give the path of a file.", err.Trim());
+        Assert.DoesNotContain("epoch 1", stdout);
     }
 
     [Theory]

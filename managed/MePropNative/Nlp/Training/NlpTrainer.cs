@@ -117,7 +117,8 @@ public sealed class NlpTrainer
     public NlpTrainer(NlpConfig config, IBackend backend, Func<int[]?, INlpTask> createTask, ITrainingObserver? observer = null)
     {
         config.Validate();
-        OutputFolders.Prepare(config.Common.Out, OutputFolders.Of(config.Common.CheckpointPath()));
+        OutputFolders.Prepare(config.Common.Out);
+        OutputFolders.PrepareFile("checkpoint", config.Common.CheckpointPath());
         this.config = config;
         this.backend = backend;
         this.observer = observer ?? SilentObserver.Instance;
