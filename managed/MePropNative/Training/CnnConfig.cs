@@ -60,14 +60,8 @@ public sealed class CnnConfig
     /// <summary>Where the config came from, for the results (not part of the configuration).</summary>
     [JsonIgnore] public string Source { get; set; } = "defaults";
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
+    /// <summary>How <see cref="ToJson"/> names the properties (config files are read through <see cref="Options"/>).</summary>
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Keys whose value may change without changing what a run computes (cached results, checkpoints).</summary>
     public static readonly HashSet<string> RunIndependentKeys = ["out", "resume", "threads", "data_dir", "eval_batch_size"];
