@@ -78,7 +78,7 @@ internal static class NlpCommands
         {
             using var backend = new CpuBackend(parse.GetValue(threads));
             var sw = Stopwatch.StartNew();
-            OutputFolders.Prepare(OutputFolders.Of(parse.GetValue(output)?.FullName));
+            OutputFolders.PrepareFile("--output", parse.GetValue(output)?.FullName);
             var (m, v) = TaggerModelFile.Load(backend, parse.GetValue(model)!.FullName);
             var sentences = Conllu.ReadAny(parse.GetValue(input)!.FullName, parse.GetValue(format)!);
             var tagged = new TaggerPredictor(backend, m, v).Tag(sentences);
@@ -100,7 +100,7 @@ internal static class NlpCommands
         {
             using var backend = new CpuBackend(parse.GetValue(threads));
             var sw = Stopwatch.StartNew();
-            OutputFolders.Prepare(OutputFolders.Of(parse.GetValue(output)?.FullName));
+            OutputFolders.PrepareFile("--output", parse.GetValue(output)?.FullName);
             var (m, v) = ParserModelFile.Load(backend, parse.GetValue(model)!.FullName);
             var taggerModel = parse.GetValue(tagger) is { } t ? TaggerModelFile.Load(backend, t.FullName) : default;
             var sentences = Conllu.ReadAny(parse.GetValue(input)!.FullName, parse.GetValue(format)!);

@@ -67,6 +67,9 @@ public class NlpCliTests : IDisposable
         var underAFile = Meprop("tag", "--model", Path.Combine(tagger, "model.bin"), "--input", text, "--output", Path.Combine(text, "tagged.conllu"));
         Assert.Equal(4, underAFile.Code);
         Assert.StartsWith($"meprop: cannot write to the folder {text}", underAFile.Err);
+        var intoAFolder = Meprop("parse", "--model", Path.Combine(parser, "model.bin"), "--input", text, "--output", dir);
+        Assert.Equal(2, intoAFolder.Code);
+        Assert.Equal($"meprop: --output {dir} is a folder; give the path of a file.", intoAFolder.Err.Trim());
     }
 
     [Fact]
