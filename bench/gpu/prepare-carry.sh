@@ -8,7 +8,7 @@
 #                                 MePropNative.Benchmarks executable with $MEPROP_GPU_BENCH_ARGS)
 #   .gpu-carry/gpubench.tar.xz    bench/MePropNative.GpuBench (meprop-gpubench: backward sweep, MLP step), the same way
 # run.sh unpacks them (tar, or Python's tarfile) into build/gpu-carry/. The device tool carries at most 64 MiB in
-# all: unpacked the three are ~100 MiB, packed ~27 MiB; the script prints the size and warns above 60 MiB.
+# all: packed the four are about 32 MiB; the script prints the size and warns above 60 MiB.
 #   bench/gpu/prepare-carry.sh [--no-bench]     (--no-bench: neither benchmark publish, tests only)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -144,7 +144,7 @@ internal static class NlpCommands
     public static Command Experiment()
     {
         var cmd = new Command("nlp", "The paper's POS-tagging and parsing tables on UD English EWT: dense vs meProp top-k at several k (accuracy, backprop " +
-            "time and speedup), random-k, unified top-k, meSimp sizes, and a backward-speed benchmark (dense and top-k batches interleaved in one process). " +
+            "time and speedup), random-k, unified top-k, meSimp sizes, and a backward-speed benchmark (dense and top-k taking turns on the same batches in one process). " +
             "Writes report.md and PNG/SVG plots.");
         var outDir = new Option<string>("--out") { Description = "report folder (runs are cached under OUT/runs, so a stopped experiment continues)", DefaultValueFactory = _ => "docs/results/nlp" };
         var dataDir = new Option<string>("--data-dir") { Description = "UD English EWT folder", DefaultValueFactory = _ => "data/ud-english-ewt" };

