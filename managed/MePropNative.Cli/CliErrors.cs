@@ -45,13 +45,17 @@ internal static class CliErrors
         if (e.ParamName is { } name && text.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal))
         {
             text = text[..^$" (Parameter '{name}')".Length];
-            if (!text.Contains(name, StringComparison.Ordinal)) text = $"{name}: {text}";
+            if (!text.Contains(name, StringComparison.Ordinal) && !text.Contains(SnakeCase(name), StringComparison.Ordinal)) text = $"{name}: {text}";
         }
         if (e is ArgumentOutOfRangeException { ActualValue: { } value } && Convert.ToString(value, CultureInfo.InvariantCulture) is { } shown
             && !text.Contains(shown, StringComparison.Ordinal))
             text += $" (got {shown})";
         return text;
     }
+
+    /// <summary>devSize -> dev_size: how a config key names the parameter a message may already mention.</summary>
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     /// <summary>The failure itself, out of the wrappers .NET puts around it (a type initializer that loads the native
     /// library, a reflection call, a parallel loop with one failure).</summary>

@@ -82,6 +82,8 @@ public class CliTests : IDisposable
         Assert.Equal("k must be >= 1. (got 0)", MePropNative.Cli.CliErrors.Message(new ArgumentOutOfRangeException("k", 0, "k must be >= 1.")));
         Assert.Equal("rate: must be in [0, 1) (got NaN)", MePropNative.Cli.CliErrors.Message(new ArgumentOutOfRangeException("rate", float.NaN, "must be in [0, 1)")));
         Assert.Equal("shape: wrong", MePropNative.Cli.CliErrors.Message(new ArgumentException("wrong", "shape")));
+        Assert.Equal("dev_size must be < 10. (got 12)", MePropNative.Cli.CliErrors.Message(new ArgumentOutOfRangeException("devSize", 12, "dev_size must be < 10.")));
+        Assert.Equal("devSize: must be < 10. (got 12)", MePropNative.Cli.CliErrors.Message(new ArgumentOutOfRangeException("devSize", 12, "must be < 10.")));
         Assert.Equal("no parameter", MePropNative.Cli.CliErrors.Message(new ArgumentException("no parameter")));
     }
 
@@ -97,7 +99,7 @@ public class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData(2, "dev_size must be in [0, 200) for a training file of 200 examples", "--dev-size", "500")]
+    [InlineData(2, "meprop: dev_size must be in [0, 200) for a training file of 200 examples. (got 500)", "--dev-size", "500")]
     [InlineData(2, "mp_set_num_threads: threads = 1000 is out of range", "--dev-size", "40", "--threads", "1000")]
     [InlineData(2, "hidden = [200000000]: layer hidden1 would have 200000000 x 16 = 3200000000 weights", "--dev-size", "40", "--hidden", "200000000", "--k", "4")]
     [InlineData(2, "--hidden 500,,500: an empty item", "--hidden", "500,,500")]
