@@ -71,8 +71,7 @@ public sealed class ConvBackwardBenchmark
         ArgumentOutOfRangeException.ThrowIfLessThan(s.Repetitions, 1, "repetitions");
         ArgumentOutOfRangeException.ThrowIfNegative(s.Warmup, "warm-up steps");
         if (s.BatchNorm && s.BatchSize < 2) throw new ArgumentOutOfRangeException("batch size", s.BatchSize, "BatchNorm needs a batch size >= 2.");
-        if (data is not null && (data.Count == 0 || data.FeatureCount != BenchmarkImages.Pixels))
-            throw new ArgumentException($"the images must be at least one of 28 x 28 = {BenchmarkImages.Pixels} pixels, not {data.Count} of {data.FeatureCount}.", nameof(data));
+        if (data is not null && BenchmarkImages.Problem(data, minimumCount: 1) is { } problem) throw new ArgumentException(problem, nameof(data));
         var configs = new List<(string Name, float Ratio)> { ("dense", 1f) };
         foreach (var r in s.Ratios)
         {

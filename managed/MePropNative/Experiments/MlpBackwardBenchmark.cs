@@ -96,10 +96,7 @@ public static class MlpBackwardBenchmark
         ArgumentOutOfRangeException.ThrowIfLessThan(s.Repetitions, 1, "repetitions");
         ArgumentOutOfRangeException.ThrowIfLessThan(s.TurnLength, 1, "turn length");
         ArgumentOutOfRangeException.ThrowIfNegative(s.Warmup, "warm-up steps");
-        if (images is not null && images.FeatureCount != BenchmarkImages.Pixels)
-            throw new ArgumentException($"the benchmarked MLP takes 28 x 28 = {BenchmarkImages.Pixels} pixels, the images have {images.FeatureCount}.", nameof(images));
-        if (images is not null && images.Count < s.BatchSize)
-            throw new ArgumentOutOfRangeException("batch size", s.BatchSize, $"the batch size is larger than the {images.Count} images.");
+        if (images is not null && BenchmarkImages.Problem(images, minimumCount: s.BatchSize) is { } problem) throw new ArgumentException(problem, nameof(images));
         int features = BenchmarkImages.Pixels, classes = 10, batch = s.BatchSize;
         var timings = Models.Select(_ => new LayerTimings()).ToArray();
         var models = Models.Select((m, i) => new Mlp(backend, new MlpOptions

@@ -75,21 +75,29 @@ public class ExperimentArgumentTests
     {
         using var backend = new CpuBackend();
         var fifty = new MePropNative.Data.LabeledImages(new float[50 * 784], new int[50], 784, 10);
-        var tooFew = Assert.Throws<ArgumentOutOfRangeException>(() =>
+        var tooFew = Assert.Throws<ArgumentException>(() =>
             MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings { BatchSize = 100, Repetitions = 1 }, fifty));
-        Assert.Equal("batch size", tooFew.ParamName);
-        Assert.Contains("the batch size is larger than the 50 images.", tooFew.Message);
+        Assert.Equal("images", tooFew.ParamName);
+        Assert.StartsWith("50 images are fewer than the batch size 100.", tooFew.Message);
         var small = new MePropNative.Data.LabeledImages(new float[200 * 196], new int[200], 196, 10);
-        Assert.Equal("images", Assert.Throws<ArgumentException>(() =>
-            MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings { BatchSize = 10, Repetitions = 1 }, small)).ParamName);
-        Assert.Equal("data", Assert.Throws<ArgumentException>(() =>
-            ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { Repetitions = 1 }, fifty.Slice(0, 0))).ParamName);
+        const string smallImages = "the images have 196 pixels, the benchmarked networks take 28 x 28 = 784.";
+        var mlpSmall = Assert.Throws<ArgumentException>(() =>
+            MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings { BatchSize = 10, Repetitions = 1 }, small));
+        Assert.Equal("images", mlpSmall.ParamName);
+        Assert.StartsWith(smallImages, mlpSmall.Message);
+        var convSmall = Assert.Throws<ArgumentException>(() => ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { Repetitions = 1 }, small));
+        Assert.Equal("data", convSmall.ParamName);
+        Assert.StartsWith(smallImages, convSmall.Message);
+        var none = Assert.Throws<ArgumentException>(() =>
+            ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { Repetitions = 1 }, fifty.Slice(0, 0)));
+        Assert.Equal("data", none.ParamName);
+        Assert.StartsWith("there are no images.", none.Message);
         Assert.Equal("batch size", Assert.Throws<ArgumentOutOfRangeException>(() =>
             ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { BatchNorm = true, BatchSize = 1, Repetitions = 1 }, data: null)).ParamName);
     }
 
     [Theory]
-    [InlineData("mlp", 50, 28, " holds 50 images, fewer than the batch size 100.")]
+    [InlineData("mlp", 50, 28, ": 50 images are fewer than the batch size 100.")]
     [InlineData("mlp", 200, 14, ": the images have 196 pixels, the benchmarked networks take 28 x 28 = 784.")]
     [InlineData("cnn", 200, 14, ": the images have 196 pixels, the benchmarked networks take 28 x 28 = 784.")]
     [InlineData("cnn", 0, 28, " holds no images.")]
