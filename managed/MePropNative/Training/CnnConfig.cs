@@ -201,7 +201,7 @@ public sealed class CnnConfig
     public List<string> Problems()
     {
         var p = new List<string>();
-        if (DevSize < 0) p.Add($"dev_size = {DevSize} must be >= 0.");
+        p.AddRange(DevSetRule.Problems(DevSize, SelectBy, patience: 0));
         if (TrainLimit < 0) p.Add($"train_limit = {TrainLimit} must be >= 0.");
         if (ConvChannels.Length == 0 || ConvChannels.Any(c => c < 1)) p.Add("conv_channels must list >= 1 positive channel counts.");
         if (Kernel < 1) p.Add($"kernel = {Kernel} must be >= 1.");
@@ -223,8 +223,6 @@ public sealed class CnnConfig
         if (EvalsPerEpoch < 1) p.Add($"evals_per_epoch = {EvalsPerEpoch} must be >= 1.");
         if (EvalBatchSize < 1) p.Add($"eval_batch_size = {EvalBatchSize} must be >= 1.");
         if (SelectBy is not ("dev" or "last")) p.Add($"select_by = '{SelectBy}' must be dev or last.");
-        if (DevSize == 0 && SelectBy == "dev")
-            p.Add("dev_size = 0 leaves no dev set to choose the reported evaluation by (select_by = dev): give dev_size >= 1, or select_by = last.");
         if (Threads < 0) p.Add($"threads = {Threads} must be >= 0 (0: the library's default).");
         p.AddRange(DeviceOptions.Problems(Device, "default", autoCandidates: null));
         if (Out == "") p.Add("out is an empty path (leave it out for no results folder).");

@@ -36,7 +36,7 @@ public sealed class CnnTrainer
     public CnnTrainer(CnnConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
     {
         config.Validate();
-        ImageClassifierData.Require(data, needsDev: config.SelectBy == "dev");
+        ImageClassifierData.Require(data, needsDev: DevSetRule.NeedsDev(config.SelectBy, patience: 0));
         OutputFolders.Prepare(config.Out);
         OutputFolders.PrepareFile("checkpoint", config.CheckpointPath());
         if (data.Train.FeatureCount != 28 * 28) throw new ConfigException($"the CNN expects 28 x 28 images, the data has {data.Train.FeatureCount} features.");

@@ -134,10 +134,7 @@ public sealed class TrainConfig
         var p = new List<string>();
         if (Model != "mlp") p.Add($"model '{Model}' is not available (valid: mlp).");
         if (Dataset != "mnist") p.Add($"dataset '{Dataset}' is not available (valid: mnist).");
-        if (DevSize < 0) p.Add($"dev_size = {DevSize} must be >= 0.");
-        if (DevSize == 0 && SelectBy == "dev")
-            p.Add("dev_size = 0 leaves no dev set to choose the reported evaluation by (select_by = dev): give dev_size >= 1, or select_by = last.");
-        if (DevSize == 0 && Patience > 0) p.Add($"patience = {Patience} stops on the dev accuracy, but dev_size = 0 leaves no dev set.");
+        p.AddRange(DevSetRule.Problems(DevSize, SelectBy, Patience));
         if (TrainLimit < 0) p.Add($"train_limit = {TrainLimit} must be >= 0.");
         if (Hidden.Length == 0) p.Add("hidden must list at least one hidden layer size.");
         if (Hidden.Any(h => h < 1)) p.Add($"hidden sizes must be >= 1 (got [{string.Join(", ", Hidden)}]).");

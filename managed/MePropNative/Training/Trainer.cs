@@ -38,7 +38,7 @@ public sealed class Trainer
     public Trainer(TrainConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
     {
         config.Validate(data.Train.FeatureCount);
-        ImageClassifierData.Require(data, needsDev: config.SelectBy == "dev" || config.Patience > 0);
+        ImageClassifierData.Require(data, needsDev: DevSetRule.NeedsDev(config.SelectBy, config.Patience));
         OutputFolders.Prepare(config.Out);
         OutputFolders.PrepareFile("checkpoint", config.CheckpointPath());
         this.config = config;

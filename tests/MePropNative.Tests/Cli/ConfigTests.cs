@@ -207,6 +207,20 @@ public class ConfigTests : IDisposable
         Assert.Empty(new CnnConfig { DevSize = 0, SelectBy = "last" }.Problems());
     }
 
+    [Theory]
+    [InlineData(0, "dev")]
+    [InlineData(-1, "dev")]
+    [InlineData(0, "last")]
+    [InlineData(100, "dev")]
+    public void TheMlpAndCnnConfigsShareOneDevSetRule(int devSize, string selectBy)
+    {
+        var rule = DevSetRule.Problems(devSize, selectBy, patience: 0).ToList();
+        Assert.Equal(rule, new TrainConfig { DevSize = devSize, SelectBy = selectBy }.Problems().Where(p => p.Contains("dev_size")));
+        Assert.Equal(rule, new CnnConfig { DevSize = devSize, SelectBy = selectBy }.Problems().Where(p => p.Contains("dev_size")));
+        Assert.Equal(selectBy == "dev", DevSetRule.NeedsDev(selectBy, patience: 0));
+        Assert.True(DevSetRule.NeedsDev("last", patience: 1));
+    }
+
     [Fact]
     public void AKAboveItsLayersSizeIsAProblemNamingTheLayerAndBothNumbers()
     {
