@@ -130,13 +130,7 @@ public static unsafe class Kernels
     {
         ShapeCheck.Positive(batch, nameof(batch));
         ShapeCheck.Positive(channels, nameof(channels));
-        ShapeCheck.Positive(g.OutputHeight, "geometry.OutputHeight");
-        ShapeCheck.Positive(g.OutputWidth, "geometry.OutputWidth");
-        ShapeCheck.Positive(g.InputHeight, "geometry.InputHeight");
-        ShapeCheck.Positive(g.InputWidth, "geometry.InputWidth");
-        ShapeCheck.Positive(g.InputChannels, "geometry.InputChannels");
-        ShapeCheck.Positive(g.KernelHeight, "geometry.KernelHeight");
-        ShapeCheck.Positive(g.KernelWidth, "geometry.KernelWidth");
+        g.Check("geometry");
         ShapeCheck.K(k, g.Positions, "positions");
         ShapeCheck.Matrix(indices.Length, channels, (long)batch * k, ldi, nameof(indices));
         ShapeCheck.Matrix(values.Length, channels, (long)batch * k, ldv, nameof(values));

@@ -200,6 +200,7 @@ public static unsafe class CudaLaunch
 
     public static void Im2Col(in ConvShape geometry, long batch, ulong x, long ldx, ulong columns, long ldc, CudaStream stream)
     {
+        geometry.Check(nameof(geometry));
         var g = geometry;
         Check(NativeMethods.mp_cuda_im2col_f32(&g, batch, F(x), ldx, F(columns), ldc, S(stream)));
     }
@@ -207,6 +208,7 @@ public static unsafe class CudaLaunch
     /// <summary>The adjoint of <see cref="Im2Col"/> (overwrites x), a deterministic gather.</summary>
     public static void Col2Im(in ConvShape geometry, long batch, ulong columns, long ldc, ulong x, long ldx, CudaStream stream)
     {
+        geometry.Check(nameof(geometry));
         var g = geometry;
         Check(NativeMethods.mp_cuda_col2im_f32(&g, batch, F(columns), ldc, F(x), ldx, S(stream)));
     }
@@ -247,6 +249,7 @@ public static unsafe class CudaLaunch
     public static void ConvSparseWeightGradient(in ConvShape geometry, long batch, long channels, long k, ulong indices, long ldi,
         ulong values, long ldv, ulong x, long ldx, ulong dw, long lddw, bool accumulate, CudaStream stream)
     {
+        geometry.Check(nameof(geometry));
         var g = geometry;
         Check(NativeMethods.mp_cuda_conv_sparse_dw_f32(&g, batch, channels, k, I(indices), ldi, F(values), ldv, F(x), ldx, F(dw), lddw,
             accumulate ? 1 : 0, S(stream)));
@@ -256,6 +259,7 @@ public static unsafe class CudaLaunch
     public static void ConvSparseInputGradient(in ConvShape geometry, long batch, long channels, long k, ulong indices, long ldi,
         ulong values, long ldv, ulong w, long ldw, ulong dx, long lddx, CudaStream stream)
     {
+        geometry.Check(nameof(geometry));
         var g = geometry;
         Check(NativeMethods.mp_cuda_conv_sparse_dx_f32(&g, batch, channels, k, I(indices), ldi, F(values), ldv, F(w), ldw, F(dx), lddx,
             S(stream)));

@@ -8,24 +8,15 @@ namespace MePropNative.Backends;
 /// each filter row ordered (kh, kw, ci), so a convolution is exactly the linear layer y = cols W^T over the im2col
 /// matrix cols ((N * P) x K, one row per output position, P = OutputHeight * OutputWidth) and its output
 /// ((N * P) x Cout) is again channels-last. A geometry whose sizes do not fit together (an output larger than the
-/// kernel's windows over the padded input give, padding a whole kernel wide) is an <see cref="ArgumentException"/>.
+/// kernel's windows over the padded input give, padding a whole kernel wide) is an <see cref="ArgumentException"/>
+/// (<see cref="ConvShape.Check"/>, the check of the bindings' conv kernels).
 /// </summary>
 public readonly record struct ConvGeometry
 {
     public ConvGeometry(int inputHeight, int inputWidth, int inputChannels, int kernelHeight, int kernelWidth, int stride, int padTop, int padLeft,
         int outputHeight, int outputWidth)
     {
-        if (inputHeight < 1 || inputWidth < 1 || inputChannels < 1)
-            throw new ArgumentOutOfRangeException(nameof(inputHeight), $"input {inputHeight} x {inputWidth} x {inputChannels} is empty.");
-        if (kernelHeight < 1 || kernelWidth < 1 || stride < 1)
-            throw new ArgumentOutOfRangeException(nameof(kernelHeight), $"kernel {kernelHeight} x {kernelWidth} and stride {stride} must be >= 1.");
-        if (padTop < 0 || padLeft < 0 || padTop >= kernelHeight || padLeft >= kernelWidth)
-            throw new ArgumentOutOfRangeException(nameof(padTop), $"padding ({padTop}, {padLeft}) must be >= 0 and less than the {kernelHeight} x {kernelWidth} kernel.");
-        // the last window must start inside the input: (output - 1) * stride - padding < input
-        int maxHeight = (inputHeight + padTop + stride - 1) / stride, maxWidth = (inputWidth + padLeft + stride - 1) / stride;
-        if (outputHeight < 1 || outputWidth < 1 || outputHeight > maxHeight || outputWidth > maxWidth)
-            throw new ArgumentOutOfRangeException(nameof(outputHeight), $"a {kernelHeight} x {kernelWidth} kernel at stride {stride} with padding ({padTop}, {padLeft}) " +
-                $"gives 1 to {maxHeight} x {maxWidth} outputs over a {inputHeight} x {inputWidth} input, not {outputHeight} x {outputWidth}.");
+        new ConvShape(inputHeight, inputWidth, inputChannels, kernelHeight, kernelWidth, stride, padTop, padLeft, outputHeight, outputWidth).Check(nameof(ConvGeometry));
         (InputHeight, InputWidth, InputChannels, KernelHeight, KernelWidth) = (inputHeight, inputWidth, inputChannels, kernelHeight, kernelWidth);
         (Stride, PadTop, PadLeft, OutputHeight, OutputWidth) = (stride, padTop, padLeft, outputHeight, outputWidth);
     }
