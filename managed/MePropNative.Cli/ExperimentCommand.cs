@@ -34,16 +34,20 @@ internal static class ExperimentCommand
             var runner = new ExperimentRunner(settings, (config, label) => TrainCommand.Train(config, noProgress: true, label));
             if (!parse.GetValue(reportOnly))
             {
-                runner.RunAll(plan, parse.GetValue(force), Console.WriteLine);
                 string benchJson = Path.Combine(settings.OutDir, "bench.json");
-                if ((settings.Groups is null || settings.Groups.Contains("bench")) && (parse.GetValue(force) || !File.Exists(benchJson)))
+                bool bench = (settings.Groups is null || settings.Groups.Contains("bench")) && (parse.GetValue(force) || !File.Exists(benchJson));
+                // the benchmark's images are read and checked (after the runs' settings) before the first run, not after hours of training
+                ExperimentRunner.Check(plan);
+                var benchImages = bench ? BenchmarkImages.Load(settings.DataDir, minimumCount: settings.SpeedBatchSize) : null;
+                runner.RunAll(plan, parse.GetValue(force), Console.WriteLine);
+                if (bench)
                 {
                     Console.WriteLine("bench: backward time, dense vs meProp, in one process");
                     using var backend = new MePropNative.Backends.CpuBackend();
-                    var bench = MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings { BatchSize = settings.SpeedBatchSize },
-                        BenchmarkImages.Load(settings.DataDir, minimumCount: settings.SpeedBatchSize), Console.WriteLine);
+                    var benchReport = MlpBackwardBenchmark.Run(backend, new MlpBackwardBenchmark.Settings { BatchSize = settings.SpeedBatchSize },
+                        benchImages, Console.WriteLine);
                     Directory.CreateDirectory(settings.OutDir);
-                    File.WriteAllText(benchJson, bench.ToJson());
+                    File.WriteAllText(benchJson, benchReport.ToJson());
                 }
             }
             // the report shows every cached run, not only the groups this command ran

@@ -102,7 +102,11 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
     public void RunAll(bool force, Action<string> log)
     {
         var plan = Plan().Where(r => Selected(r.Group)).ToList();
-        PlanCheck.Validate(plan.Select(r => (r.Name, (IReadOnlyList<string>)r.Config.Problems())));
+        bool bench = Selected("bench");
+        PlanCheck.Validate(plan.Select(r => (r.Name, (IReadOnlyList<string>)r.Config.Problems()))
+            .Append(("bench", bench ? BenchProblems() : [])));
+        // the benchmark's images are read and checked before the first run, not after hours of training
+        var benchImages = bench ? BenchmarkImages.Load(settings.DataDir, minimumCount: 1) : null;
         for (int i = 0; i < plan.Count; i++)
         {
             var run = plan[i];
@@ -118,16 +122,15 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
             log(string.Create(CultureInfo.InvariantCulture, $"[{i + 1}/{plan.Count}] {run.Name}: dev {r.DevAccuracy:F2}% test {r.TestAccuracy:F2}% (epoch {r.BestEpoch})"));
             File.Delete(config.CheckpointPath()!);
         }
-        if (Selected("bench"))
+        if (bench)
         {
-            var images = BenchmarkImages.Load(settings.DataDir, minimumCount: 1);
             using var backend = new CpuBackend();
             int threads = MePropLibrary.NumThreads;
             foreach (var (bn, single) in BenchVariants)
             {
                 MePropLibrary.NumThreads = single ? 1 : threads;
                 log($"backward benchmark, batch 10, {(bn ? "with" : "without")} BatchNorm, libmeprop threads {MePropLibrary.NumThreads}");
-                var report = ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { BatchNorm = bn, Repetitions = settings.BenchRepetitions }, images, log);
+                var report = ConvBackwardBenchmark.Run(backend, new ConvBackwardBenchmark.Settings { BatchNorm = bn, Repetitions = settings.BenchRepetitions }, benchImages, log);
                 Directory.CreateDirectory(settings.OutDir);
                 File.WriteAllText(BenchPath(bn, single), report.ToMarkdown());
                 log(report.ToMarkdown());
@@ -135,6 +138,10 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
             MePropLibrary.NumThreads = threads;
         }
     }
+
+    /// <summary>The problems of the benchmark's settings (its other settings are fixed), checked with the runs'.</summary>
+    private List<string> BenchProblems() =>
+        settings.BenchRepetitions < 1 ? [$"--bench-repetitions {settings.BenchRepetitions} must be >= 1."] : [];
 
     /// <summary>The benchmark's variants: without BatchNorm on the library's threads and on one thread, with BatchNorm.</summary>
     private static readonly (bool BatchNorm, bool SingleThread)[] BenchVariants = [(false, false), (false, true), (true, false)];

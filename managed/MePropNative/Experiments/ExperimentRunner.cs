@@ -12,9 +12,13 @@ public sealed class ExperimentRunner(ExperimentSettings settings, Func<TrainConf
 {
     public string RunDirectory(ExperimentRun run) => Path.Combine(settings.OutDir, "runs", run.Name);
 
+    /// <summary>Throws a <see cref="ConfigException"/> listing the problems of every run of the plan (what
+    /// <see cref="RunAll"/> checks before its first run, for a caller with more to check before it).</summary>
+    public static void Check(IReadOnlyList<ExperimentRun> plan) => PlanCheck.Validate(plan.Select(r => (r.Name, (IReadOnlyList<string>)r.Config.MlpProblems())));
+
     public void RunAll(IReadOnlyList<ExperimentRun> plan, bool force, Action<string> log)
     {
-        PlanCheck.Validate(plan.Select(r => (r.Name, (IReadOnlyList<string>)r.Config.MlpProblems())));
+        Check(plan);
         for (int i = 0; i < plan.Count; i++)
         {
             var run = plan[i];

@@ -64,6 +64,34 @@ public class ExperimentArgumentTests
     }
 
     [Fact]
+    public void ACnnExperimentChecksItsBenchmarkSettingsBeforeTheFirstRun()
+    {
+        string output = Directory.CreateTempSubdirectory("meprop-plan-").FullName;
+        try
+        {
+            var (code, stdout, err) = MepropCli.Run("experiment", "cnn", "--out", output, "--only", "fc1,bench", "--train-limit", "20", "--bench-repetitions", "0");
+            Assert.True(code == 2, $"exit code {code}: {err}{stdout}");
+            Assert.Equal("meprop: invalid experiment settings, nothing was run:\n  bench: --bench-repetitions 0 must be >= 1.", err.Trim());
+            Assert.False(Directory.Exists(Path.Combine(output, "runs")));
+        }
+        finally { Directory.Delete(output, recursive: true); }
+    }
+
+    [Theory]
+    [InlineData("cnn", 200, 14, ": the images have 196 pixels, the benchmarked networks take 28 x 28 = 784.")]
+    [InlineData("mnist", 50, 28, ": 50 images are fewer than the batch size 100.")]
+    public void AnExperimentChecksItsBenchmarkImagesBeforeTheFirstRun(string experiment, int images, int side, string message)
+    {
+        using var data = new TinyMnist(train: images, test: 10, side: side);
+        string output = Path.Combine(data.Directory, "out");
+        var (code, stdout, err) = MepropCli.Run("experiment", experiment, "--out", output, "--data-dir", data.Directory,
+            "--only", experiment == "cnn" ? "fc1,bench" : "main,bench", "--train-limit", "20");
+        Assert.True(code == 3, $"exit code {code}: {err}{stdout}");
+        Assert.Equal($"meprop: {Path.Combine(data.Directory, "train-images-idx3-ubyte")}{message}", err.Trim());
+        Assert.False(Directory.Exists(Path.Combine(output, "runs")));
+    }
+
+    [Fact]
     public void EveryPlannedMnistRunMeetsTheMlpRules()
     {
         foreach (var run in ExperimentPlan.Mnist(new ExperimentSettings()))
