@@ -42,5 +42,22 @@ public sealed record CnnOptions
     public IEnumerable<string> LayerNames =>
         Enumerable.Range(1, ConvChannels.Length).Select(i => $"conv{i}").Concat(Enumerable.Range(1, Hidden.Length + 1).Select(i => $"fc{i}"));
 
+    /// <summary>The widest per-example work tensor: the input images, a conv layer's im2col rows (positions x kernel
+    /// x input channels) or outputs, or a fully connected layer's outputs (pooling only shrinks). Needs valid sizes.</summary>
+    public WidestRow WidestRow()
+    {
+        var rows = new List<WidestRow> { new("the input images", (long)Height * Width * InputChannels) };
+        int h = Height, w = Width, c = InputChannels;
+        for (int i = 0; i < ConvChannels.Length; i++)
+        {
+            var g = Backends.ConvGeometry.Same(h, w, c, Kernel);
+            rows.Add(new($"conv{i + 1}'s im2col rows", (long)g.Positions * g.KernelHeight * g.KernelWidth * c));
+            rows.Add(new($"conv{i + 1}'s outputs", (long)g.Positions * ConvChannels[i]));
+            (h, w, c) = (g.OutputHeight / 2, g.OutputWidth / 2, ConvChannels[i]);
+        }
+        rows.AddRange(Hidden.Append(Classes).Select((n, i) => new WidestRow($"fc{i + 1}'s outputs", n)));
+        return Models.WidestRow.Of(rows);
+    }
+
     public bool Sparsifies(string layer) => !IsDense && SparseLayers.Contains(layer, StringComparer.OrdinalIgnoreCase);
 }

@@ -35,6 +35,11 @@ public sealed record MlpOptions
         if (MemoryRatio is not (>= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(MemoryRatio), MemoryRatio, "MlpOptions.MemoryRatio must be in [0, 1].");
     }
 
+    /// <summary>The widest per-example work tensor: the input rows, a hidden layer's outputs (and their gradient and
+    /// dropout factors) or the output layer's.</summary>
+    public WidestRow WidestRow() => Models.WidestRow.Of([new("the input", Inputs), .. Hidden.Select((h, i) => new WidestRow($"hidden{i + 1}'s outputs", h)),
+        new("the output layer's outputs", Classes)]);
+
     /// <summary>k of hidden layer <paramref name="layer"/>: HiddenK[layer], or the last entry when the list is shorter.</summary>
     public int? KForHidden(int layer) => HiddenK.Length == 0 ? null : HiddenK[Math.Min(layer, HiddenK.Length - 1)];
 }

@@ -24,6 +24,21 @@ public sealed record TaggerOptions
     public int? OutputK { get; init; }
     public float MemoryRatio { get; init; } = 0.8f;
     public ulong Seed { get; init; } = 1;
+
+    /// <summary>The widest per-token work tensor: an LSTM's [x, h] rows or gates, the concatenated hidden states of both
+    /// directions, or the tag scores.</summary>
+    public Models.WidestRow WidestRow()
+    {
+        var rows = new List<Models.WidestRow> { new("lstm_fw's [x, h] rows", (long)EmbeddingSize + Hidden), new("lstm_fw's gates", 4L * Hidden),
+            new("the tag scores", Tags) };
+        if (Bidirectional)
+        {
+            int backward = BackwardHidden ?? Hidden;
+            rows.AddRange([new("lstm_bw's [x, h] rows", (long)EmbeddingSize + backward), new("lstm_bw's gates", 4L * backward),
+                new("the concatenated hidden states", (long)Hidden + backward)]);
+        }
+        return Models.WidestRow.Of(rows);
+    }
 }
 
 /// <summary>

@@ -138,7 +138,7 @@ public sealed class TaggerTask : INlpTask
         dev = devSentences.Select(Vocabulary.Encode).ToList();
         test = testSentences.Select(Vocabulary.Encode).ToList();
         var c = config.Common;
-        Model = new LstmTagger(backend, new TaggerOptions
+        var options = new TaggerOptions
         {
             Words = Vocabulary.Words.Count,
             Tags = Vocabulary.Tags.Count,
@@ -153,7 +153,13 @@ public sealed class TaggerTask : INlpTask
             OutputK = c.OutputK > 0 ? c.OutputK : null,
             MemoryRatio = c.MemoryRatio,
             Seed = (ulong)c.Seed,
-        }, SparsifiedTimings, DenseTimings);
+        };
+        var widest = options.WidestRow();
+        long evalTokens = Math.Max(SentenceBatches.LargestTokens(dev, c.EvalBatchSize), SentenceBatches.LargestTokens(test, c.EvalBatchSize));
+        BatchSizeLimit.Check(
+            BatchSizeLimit.Problem("batch_size", c.BatchSize, evaluation: false, SentenceBatches.LargestTokens(train, batchSize), "token", widest, most: null),
+            BatchSizeLimit.Problem("eval_batch_size", c.EvalBatchSize, evaluation: true, evalTokens, "token", widest, most: null));
+        Model = new LstmTagger(backend, options, SparsifiedTimings, DenseTimings);
         labels = new IndexTensorCache(backend);
         predictor = new TaggerPredictor(backend, Model, Vocabulary, c.EvalBatchSize);
         long unknownDev = devSentences.Sum(s => s.Tokens.Count(t => !Vocabulary.Words.IsKnown(t.Form)));

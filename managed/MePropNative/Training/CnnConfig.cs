@@ -234,7 +234,8 @@ public sealed class CnnConfig
     private const int ImageSide = 28;
 
     /// <summary>Each conv layer keeps its input's size (same padding) and its 2 x 2 pooling halves it, so the images
-    /// must not shrink to nothing; and every layer's weights must fit one tensor (<see cref="ParameterLimit"/>).</summary>
+    /// must not shrink to nothing; every layer's weights must fit one tensor (<see cref="ParameterLimit"/>), and so must
+    /// every work tensor of one image.</summary>
     private IEnumerable<string> LayerSizeProblems()
     {
         int side = ImageSide >> ConvChannels.Length;
@@ -253,6 +254,10 @@ public sealed class CnnConfig
             if (ParameterLimit.Problem(i == 1 ? $"{channels}, hidden = [{string.Join(", ", Hidden)}]" : $"hidden = [{string.Join(", ", Hidden)}]",
                     $"fc{i}", sizes[i], sizes[i - 1]) is { } fc)
                 yield return fc;
+        // batch_size and eval_batch_size are checked against this once the data is read (BatchSizeLimit); one image must fit
+        var widest = ToCnnOptions().WidestRow();
+        if (widest.Values > ParameterLimit.MaxValues)
+            yield return $"{channels}, kernel = {Kernel}: one image needs {widest.Values} values in {widest.Tensor}, more than one tensor holds ({ParameterLimit.MaxValues}).";
     }
 
     public void Validate()

@@ -44,7 +44,9 @@ public sealed class CnnTrainer
         this.backend = backend;
         this.data = data;
         this.observer = observer ?? SilentObserver.Instance;
-        Model = new Cnn(backend, config.ToCnnOptions());
+        var options = config.ToCnnOptions();
+        ImageClassifierData.RequireBatchesFit(data, config.BatchSize, config.EvalBatchSize, options.WidestRow());
+        Model = new Cnn(backend, options);
         Optimizer = OptimizerBase.Create(config.ToOptimizerOptions());
         loss = new SoftmaxCrossEntropyLoss(backend);
         images = new ImageClassifierData(backend, data, (ulong)config.Seed, config.BatchSize, config.EvalBatchSize);

@@ -23,7 +23,7 @@ internal sealed class ImageClassifierData
     public ImageClassifierData(IBackend backend, DatasetSplits data, ulong seed, int batchSize, int evalBatchSize)
     {
         this.data = data;
-        this.batchSize = Math.Min(batchSize, data.Train.Count); // a batch larger than the data is one batch of all of it
+        this.batchSize = TrainingBatchRows(data, batchSize);
         this.evalBatchSize = evalBatchSize;
         batches = new ImageBatches(backend, data.Train, seed, this.batchSize);
         evalLoss = new SoftmaxCrossEntropyLoss(backend);
@@ -43,6 +43,22 @@ internal sealed class ImageClassifierData
             throw new ConfigException("no dev examples: the run chooses its reported evaluation (select_by = dev) or stops early (patience) by the dev accuracy; " +
                 "give a dev set (dev_size >= 1) or select_by = last.");
     }
+
+    /// <summary>Refuses a batch_size or eval_batch_size whose largest batch would outgrow one tensor in the model's
+    /// widest per-example work tensor (<paramref name="widest"/>); before the model is made.</summary>
+    public static void RequireBatchesFit(DatasetSplits data, int batchSize, int evalBatchSize, WidestRow widest)
+    {
+        long most = BatchSizeLimit.MostRows(widest);
+        BatchSizeLimit.Check(
+            BatchSizeLimit.Problem("batch_size", batchSize, evaluation: false, TrainingBatchRows(data, batchSize), "example", widest, most),
+            BatchSizeLimit.Problem("eval_batch_size", evalBatchSize, evaluation: true, EvaluationBatchRows(data, evalBatchSize), "example", widest, most));
+    }
+
+    /// <summary>A batch larger than the training set is one batch of all of it.</summary>
+    private static int TrainingBatchRows(DatasetSplits data, int batchSize) => Math.Min(batchSize, data.Train.Count);
+
+    /// <summary>The dev and test sets are scored in batches of at most eval_batch_size examples.</summary>
+    private static int EvaluationBatchRows(DatasetSplits data, int evalBatchSize) => Math.Min(evalBatchSize, Math.Max(data.Dev.Count, data.Test.Count));
 
     public int StepsPerEpoch => (data.Train.Count + batchSize - 1) / batchSize;
 

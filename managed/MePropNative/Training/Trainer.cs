@@ -48,7 +48,9 @@ public sealed class Trainer
 
         var checkpoint = config.Resume ? ReadCheckpointIfAny() : null;
         int[] hidden = checkpoint is { Header: var header } ? header.IntArray("layer_sizes", min: 1, length: config.Hidden.Length + 2)[1..^1] : config.Hidden;
-        Model = new Mlp(backend, config.ToMlpOptions(data.Train.FeatureCount) with { Hidden = hidden }, timings);
+        var options = config.ToMlpOptions(data.Train.FeatureCount) with { Hidden = hidden };
+        ImageClassifierData.RequireBatchesFit(data, config.BatchSize, config.EvalBatchSize, options.WidestRow());
+        Model = new Mlp(backend, options, timings);
         Optimizer = OptimizerBase.Create(config.ToOptimizerOptions());
         loss = new SoftmaxCrossEntropyLoss(backend);
 

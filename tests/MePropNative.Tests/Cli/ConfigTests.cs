@@ -254,6 +254,10 @@ public class ConfigTests : IDisposable
         Assert.Equal(["conv_channels lists 5 conv layers: the 28 x 28 images shrink to nothing after 5 2 x 2 poolings (at most 4 conv layers)."],
             new CnnConfig { ConvChannels = [2, 2, 2, 2, 2], SparseLayers = [] }.Problems());
         Assert.Empty(new CnnConfig { ConvChannels = [2, 2, 2, 2], Kernel = 28 }.Problems());
+        // weights that fit, work tensors of one image that do not
+        Assert.Equal(["conv_channels = [3000000], kernel = 1: one image needs 2352000000 values in conv1's outputs, more than one tensor holds (2147483575)."],
+            new CnnConfig { ConvChannels = [3_000_000], Kernel = 1, Hidden = [1], SparseLayers = ["conv1"] }.Problems());
+        Assert.Empty(new CnnConfig { ConvChannels = [2_000_000], Kernel = 1, Hidden = [1], SparseLayers = ["conv1"] }.Problems());
     }
 
     [Fact]

@@ -64,6 +64,21 @@ public class TaggerTests : IDisposable
         Assert.NotEqual(batches.Select(b => b[0]), SentenceBatches.Make(sentences, 8, 1, 1, shuffle: true).Select(b => b[0]));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(50)]
+    [InlineData(int.MaxValue)]
+    public void TheLargestBatchHasTheSameTokensInEveryEpoch(int batchSize)
+    {
+        var sentences = Enumerable.Range(0, 50).Select(i => new EncodedSentence(new int[i * 7 % 23], new int[i * 7 % 23])).ToList(); // some empty
+        long largest = SentenceBatches.LargestTokens(sentences, batchSize);
+        foreach (bool shuffle in new[] { false, true })
+            for (int epoch = 0; epoch < 3; epoch++)
+                Assert.Equal(largest, SentenceBatches.Make(sentences, batchSize, 1, epoch, shuffle).Max(b => b.Sum(i => (long)sentences[i].Length)));
+    }
+
     /// <summary>Writes a synthetic tagging treebank: a word's tag depends on the word and on its right neighbour, so
     /// only a model that sees the right context (the backward LSTM) gets it all right.</summary>
     private (string Train, string Test) SyntheticTagging(int train, int test)

@@ -22,6 +22,11 @@ public sealed record ParserOptions
     public float MemoryRatio { get; init; } = 0.8f;
     public ulong Seed { get; init; } = 1;
     public int Inputs => ParserFeatures.Count * EmbeddingSize;
+
+    /// <summary>The widest per-state work tensor: the gathered feature embeddings, the hidden layer's outputs or the
+    /// transition scores.</summary>
+    public Models.WidestRow WidestRow() => Models.WidestRow.Of([new("the feature embeddings", (long)ParserFeatures.Count * EmbeddingSize),
+        new("the hidden layer's outputs", Hidden), new("the transition scores", Transitions)]);
 }
 
 /// <summary>

@@ -271,7 +271,7 @@ public sealed class ParserTask : INlpTask
         if (examples.Count == 0) throw new InvalidDataException($"{config.TrainPath}: no usable training trees.");
         var c = config.Common;
         batchSize = Math.Min(c.BatchSize, examples.Count);
-        Model = new ParserModel(backend, new ParserOptions
+        var options = new ParserOptions
         {
             EmbeddingRows = Vocabulary.EmbeddingRows,
             Transitions = Vocabulary.Transitions.Count,
@@ -284,7 +284,14 @@ public sealed class ParserTask : INlpTask
             OutputK = c.OutputK > 0 ? c.OutputK : null,
             MemoryRatio = c.MemoryRatio,
             Seed = (ulong)c.Seed,
-        }, SparsifiedTimings, DenseTimings);
+        };
+        // a parsing round scores at most one state per unfinished sentence
+        var widest = options.WidestRow();
+        long most = BatchSizeLimit.MostRows(widest);
+        BatchSizeLimit.Check(
+            BatchSizeLimit.Problem("batch_size", c.BatchSize, evaluation: false, batchSize, "transition", widest, most),
+            BatchSizeLimit.Problem("eval_batch_size", c.EvalBatchSize, evaluation: true, Math.Min(c.EvalBatchSize, Math.Max(dev.Count, test.Count)), "parser state", widest, most));
+        Model = new ParserModel(backend, options, SparsifiedTimings, DenseTimings);
         order = Enumerable.Range(0, examples.Count).ToArray();
         batchFeatures = new int[batchSize * ParserFeatures.Count];
         batchLabels = new int[batchSize];
