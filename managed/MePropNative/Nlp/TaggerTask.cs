@@ -130,6 +130,7 @@ public sealed class TaggerTask : INlpTask
         var (trainSentences, devSentences, testSentences) = NlpSplits.Read(config);
         Vocabulary = TaggerVocabulary.Build(trainSentences, config.MinCount);
         config.ValidateOutputK(Vocabulary.Tags.Count, "XPOS tags of the training data");
+        config.ValidateWeights(Vocabulary.Words.Count, Vocabulary.Tags.Count);
         var encoded = trainSentences.Select(Vocabulary.Encode).ToList();
         train = encoded.Where(s => s.Length > 0 && s.Tags.All(t => t >= 0)).ToList();
         if (train.Count == 0) throw new InvalidDataException($"{config.TrainPath}: no training sentence has an XPOS tag on every word (sentences with a word tagged '_' are left out).");

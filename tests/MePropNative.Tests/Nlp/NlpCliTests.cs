@@ -139,6 +139,22 @@ public class NlpCliTests : IDisposable
         Assert.True(dense.Code == 0, dense.Err + dense.Out);
     }
 
+    [Theory]
+    [InlineData("tagger", "200000000", "1", "embedding_size = 200000000: layer embedding would have ")]
+    [InlineData("tagger", "4", "30000", "embedding_size = 4, hidden = [30000]: layer lstm_fw would have 120000 x 30004 = 3600480000 weights, more than one tensor holds (2147483575).")]
+    [InlineData("parser", "10000000", "500", "embedding_size = 10000000, hidden = [500]: layer hidden would have 500 x 480000000 = 240000000000 weights, more than one tensor holds (2147483575).")]
+    public void LayersWhoseWeightsCannotBeHeldAreRefusedNamingTheOptions(string task, string embeddingSize, string hidden, string problem)
+    {
+        // they used to fail making the model: "a CPU buffer of N elements is too large" (exit 4)
+        string treebank = Path.Combine(dir, "tb.conllu");
+        Conllu.WriteFile(treebank, SyntheticTreebank.Learnable(30, seed: 4));
+        var r = Meprop("train", task, "--train-file", treebank, "--dev-file", treebank, "--test-file", treebank, "--min-count", "1",
+            "--embedding-size", embeddingSize, "--hidden", hidden, "--k", "1", "--batch-size", "1", "--eval-batch-size", "1", "--no-progress");
+        Assert.True(r.Code == 2, $"exit code {r.Code}: {r.Err}{r.Out}");
+        Assert.StartsWith("meprop: invalid configuration:\n  " + problem, r.Err);
+        Assert.EndsWith("more than one tensor holds (2147483575).", r.Err.Trim());
+    }
+
     [Fact]
     public void ABatchLargerThanTheDataIsOneBatchOfAllOfIt()
     {

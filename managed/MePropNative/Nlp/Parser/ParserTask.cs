@@ -267,6 +267,7 @@ public sealed class ParserTask : INlpTask
         (var train, dev, test) = NlpSplits.Read(config);
         Vocabulary = ParserVocabulary.Build(train, config.MinCount);
         config.ValidateOutputK(Vocabulary.Transitions.Count, $"transitions (1 + 2 x {Vocabulary.ArcLabels.Count - 1} labels of the training data)");
+        config.ValidateWeights(Vocabulary.EmbeddingRows, Vocabulary.Transitions.Count);
         examples = ParserExamples.Build(train, Vocabulary, config.NonProjective == "lift");
         if (examples.Count == 0) throw new InvalidDataException($"{config.TrainPath}: no usable training trees.");
         var c = config.Common;

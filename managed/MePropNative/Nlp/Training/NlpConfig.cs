@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MePropNative.MeProp;
+using MePropNative.Nlp.Parser;
 using MePropNative.Training;
 
 namespace MePropNative.Nlp.Training;
@@ -105,7 +106,34 @@ public sealed class NlpConfig
             p.Add($"strategy {Common.Strategy.ToName()} is not available for the tagger's LSTM (dense, topk, unified, random, random-unified, msbp).");
         if (K is int k && Common.Hidden is [var hidden] && k > hidden)
             p.Add(Task == "tagger" ? $"k = {k} (per gate) exceeds the LSTM hidden size {hidden}." : $"k = {k} exceeds the parser's hidden layer size {hidden} (hidden).");
+        p.AddRange(WeightProblems(embeddingRows: null, outputs: null));
         return p;
+    }
+
+    /// <summary>The layers whose weights would exceed one tensor (<see cref="ParameterLimit"/>): the LSTM gates (tagger)
+    /// or the hidden layer (parser) from the options alone, the embedding table and the output layer once the data gives
+    /// their rows (the vocabulary) and outputs (the tags or transitions). None while the sizes are out of range.</summary>
+    private IEnumerable<string> WeightProblems(int? embeddingRows, int? outputs)
+    {
+        if (EmbeddingSize < 1 || Common.Hidden is not [var h] || h < 1) yield break;
+        long e = EmbeddingSize;
+        bool tagger = Task == "tagger";
+        if (ParameterLimit.Problem($"embedding_size = {e}, hidden = [{h}]", tagger ? "lstm_fw" : "hidden", tagger ? 4L * h : h,
+                tagger ? e + h : ParserFeatures.Count * e) is { } hidden)
+            yield return hidden;
+        if (embeddingRows is { } rows && ParameterLimit.Problem($"embedding_size = {e}", "embedding", rows, e) is { } embedding)
+            yield return embedding;
+        if (outputs is { } n && ParameterLimit.Problem($"hidden = [{h}]", "output", n, tagger && Bidirectional ? 2L * h : h) is { } output)
+            yield return output;
+    }
+
+    /// <summary>Throws a <see cref="ConfigException"/> when the embedding table (<paramref name="embeddingRows"/> rows)
+    /// or the output layer (<paramref name="outputs"/>), whose sizes the training data decides, would not fit one
+    /// tensor: called when the data is read, before the model is made.</summary>
+    public void ValidateWeights(int embeddingRows, int outputs)
+    {
+        var p = WeightProblems(embeddingRows, outputs).ToList();
+        if (p.Count > 0) throw new ConfigException("invalid configuration:\n  " + string.Join("\n  ", p));
     }
 
     /// <summary>Checks output_k against the size of the output layer, which the training data decides (the tagger's
