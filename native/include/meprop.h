@@ -123,7 +123,8 @@ MP_API mp_status mp_topk_abs_per_map_f32(const float* dy, int64_t batch, int64_t
  * Images are channels-last: example n of x (or dx) is a row of in_h * in_w * in_c floats, pixel (h, w) at
  * (h * in_w + w) * in_c. Output position p = oh * out_w + ow has the window of input rows ih = oh * stride -
  * pad_top + kh (kh < kernel_h) and columns iw = ow * stride - pad_left + kw (kw < kernel_w); window pixels outside
- * the image are zero padding. A filter (a row of W or dW, K = kernel_h * kernel_w * in_c floats) is ordered
+ * the image are zero padding; every window must start inside the image (out_h <= (in_h + pad_top + stride - 1) /
+ * stride, the same for the width), or the call fails naming out_h or out_w. A filter (a row of W or dW, K = kernel_h * kernel_w * in_c floats) is ordered
  * (kh, kw, ci). The selection is the channel-major output of mp_topk_abs_per_map_f32: for output channel c,
  * entries j < batch * k, idx[c*ldi + j] = n * P + p with n = j / k (P = out_h * out_w) and val[c*ldv + j] the
  * gradient there; every index is checked (MP_ERR_INVALID_ARGUMENT naming idx and its position). Entries with a

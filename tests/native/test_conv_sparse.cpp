@@ -193,10 +193,12 @@ TEST(ConvSparse, BadArgumentsNameTheArgument) {
         const mp_status st = mp_conv_sparse_dx_f32(gg, b, c, kk, i, ldi, v, ldv, ww, ldw, d, ldd);
         return std::make_pair(st, std::string(mp_last_error()));
     };
-    mp_conv_geometry bad_stride = g, bad_pad = g, bad_out = g;
+    mp_conv_geometry bad_stride = g, bad_pad = g, bad_out = g, too_tall = g, too_wide = g;
     bad_stride.stride = 0;
     bad_pad.pad_top = 3;
     bad_out.out_w = 0;
+    too_tall.out_h = g.in_h + g.pad_top + 1;  // the last window would start below the input
+    too_wide.out_w = g.in_w + g.pad_left + 1;
     struct Bad {
         std::pair<mp_status, std::string> r;
         const char* name;
@@ -206,6 +208,8 @@ TEST(ConvSparse, BadArgumentsNameTheArgument) {
         {dwcall(&bad_stride, batch, C, k, s.idx.data(), s.ldi, s.val.data(), s.ldv, x.data(), image, dw.data(), K), "stride"},
         {dwcall(&bad_pad, batch, C, k, s.idx.data(), s.ldi, s.val.data(), s.ldv, x.data(), image, dw.data(), K), "pad_top"},
         {dwcall(&bad_out, batch, C, k, s.idx.data(), s.ldi, s.val.data(), s.ldv, x.data(), image, dw.data(), K), "out_w"},
+        {dwcall(&too_tall, batch, C, k, s.idx.data(), s.ldi, s.val.data(), s.ldv, x.data(), image, dw.data(), K), "out_h"},
+        {dxcall(&too_wide, batch, C, k, s.idx.data(), s.ldi, s.val.data(), s.ldv, w.data(), K, dx.data(), image), "out_w"},
         {dwcall(&g, 0, C, k, s.idx.data(), s.ldi, s.val.data(), s.ldv, x.data(), image, dw.data(), K), "batch"},
         {dwcall(&g, batch, 0, k, s.idx.data(), s.ldi, s.val.data(), s.ldv, x.data(), image, dw.data(), K), "channels"},
         {dwcall(&g, batch, C, P + 1, s.idx.data(), s.ldi, s.val.data(), s.ldv, x.data(), image, dw.data(), K), "k"},
