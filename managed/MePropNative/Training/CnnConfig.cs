@@ -38,7 +38,7 @@ public sealed class CnnConfig
     [JsonPropertyName("lr")] public float LearningRate { get; set; } = 0.001f;
     public float Beta1 { get; set; } = 0.9f;
     public float Beta2 { get; set; } = 0.999f;
-    public float AdamEpsilon { get; set; } = 1e-8f;
+    [JsonPropertyName("adam_eps")] public float AdamEpsilon { get; set; } = 1e-8f;
     /// <summary>The learning rate is multiplied by this per epoch, continuously (lr * decay^(step / steps per epoch)); 1: constant.</summary>
     public float LrDecay { get; set; } = 1f;
 
@@ -66,8 +66,14 @@ public sealed class CnnConfig
     /// <summary>Keys whose value may change without changing what a run computes (cached results, checkpoints).</summary>
     public static readonly HashSet<string> RunIndependentKeys = ["out", "resume", "threads", "data_dir", "eval_batch_size"];
 
-    /// <summary>The value of <paramref name="key"/> in a saved configuration, or the default when it predates the key.</summary>
-    public static JsonNode? Saved(JsonObject saved, string key) => saved.TryGetPropertyValue(key, out var v) ? v : new CnnConfig().ToJson()[key];
+    /// <summary>The value of <paramref name="key"/> in a saved configuration (under its earlier name, if it had one), or
+    /// the default when it predates the key.</summary>
+    public static JsonNode? Saved(JsonObject saved, string key) =>
+        saved.TryGetPropertyValue(key, out var v) || (EarlierNames.TryGetValue(key, out var earlier) && saved.TryGetPropertyValue(earlier, out v))
+            ? v : new CnnConfig().ToJson()[key];
+
+    /// <summary>Keys renamed since runs were saved: adam_eps was adam_epsilon until it took the other train commands' name.</summary>
+    private static readonly Dictionary<string, string> EarlierNames = new() { ["adam_eps"] = "adam_epsilon" };
 
     public CnnConfig Clone()
     {
@@ -105,7 +111,7 @@ public sealed class CnnConfig
         ["lr"] = "Adam learning rate",
         ["beta1"] = "Adam beta1",
         ["beta2"] = "Adam beta2",
-        ["adam_epsilon"] = "Adam epsilon",
+        ["adam_eps"] = "Adam epsilon",
         ["lr_decay"] = "multiply the learning rate by this per epoch, continuously (1: constant)",
         ["batch_size"] = "mini-batch size",
         ["epochs"] = "training epochs",
@@ -164,7 +170,7 @@ public sealed class CnnConfig
         _ => OptionCatalog.ReadString(e),
     };
 
-    public bool IsDense => TopKRatio >= 1f;
+    [JsonIgnore] public bool IsDense => TopKRatio >= 1f;
 
     public CnnOptions ToCnnOptions() => new()
     {
@@ -195,7 +201,7 @@ public sealed class CnnConfig
         [nameof(OptimizerOptions.LearningRate)] = "lr",
         [nameof(OptimizerOptions.Beta1)] = "beta1",
         [nameof(OptimizerOptions.Beta2)] = "beta2",
-        [nameof(OptimizerOptions.AdamEpsilon)] = "adam_epsilon",
+        [nameof(OptimizerOptions.AdamEpsilon)] = "adam_eps",
     };
 
     public List<string> Problems()

@@ -197,6 +197,30 @@ public class ConfigTests : IDisposable
     }
 
     [Fact]
+    public void ACnnResultsConfigReadsBackAsAConfigFile()
+    {
+        // results.json's config, fed back with --config, must be accepted and give the same run (it held is_dense,
+        // which is no key, so the file was refused)
+        var c = new CnnConfig { TopKRatio = 0.05f, Decay = 0.6f, AdamEpsilon = 1e-6f, Hidden = [32], Epochs = 3 };
+        var json = c.ToJson();
+        Assert.False(json.ContainsKey("is_dense"));
+        Assert.Equal(1e-6, json["adam_eps"]!.GetValue<double>(), 1e-12); // the other train commands' name for it
+        var back = CnnConfig.Load(Write(json.ToJsonString()));
+        Assert.True(JsonNode.DeepEquals(c.ToJson(), back.ToJson()));
+    }
+
+    [Fact]
+    public void ACnnRunSavedUnderTheEarlierEpsilonKeyIsComparedByItsValue()
+    {
+        var saved = new CnnConfig().ToJson();
+        saved.Remove("adam_eps");
+        saved["adam_epsilon"] = 1e-4;
+        Assert.Equal(1e-4, CnnConfig.Saved(saved, "adam_eps")!.GetValue<double>());
+        saved.Remove("adam_epsilon");
+        Assert.Equal(1e-8, CnnConfig.Saved(saved, "adam_eps")!.GetValue<double>(), 1e-15); // predates both: the default
+    }
+
+    [Fact]
     public void NoDevSetIsAProblemWhileTheReportedEvaluationIsChosenOnDev()
     {
         const string problem = "dev_size = 0 leaves no dev set to choose the reported evaluation by (select_by = dev): give dev_size >= 1, or select_by = last.";
