@@ -146,6 +146,24 @@ TEST(SparseBackward, Avx2MatchesWithinFmaRounding) {
     }
 }
 
+TEST(SparseBackward, Avx2UngroupedDwMatchesWithinFmaRounding) {
+    // mp_sparse_backward_dw_f32 groups the pairs by row only for n <= 4096 and k <= 4096; past that the AVX2 dW
+    // kernel applies the pairs one by one. kShapes never gets there. Column counts with a tail (m % 8 != 0) after
+    // 64-, 32-, 16- and 8-wide blocks, and one with no vector block at all.
+    MPTEST_REQUIRE_AVX2();
+    IsaScope scope(MP_ISA_AVX2);
+    const int64_t shapes[][4] = {{3, 5000, 37, 20}, {4, 4100, 7, 9}, {2, 4200, 125, 3}, {2, 4099, 11, 4097}};
+    for (const auto& s : shapes) {
+        const Problem p = make_problem(s[0], s[1], s[2], s[3], s[1] + s[2], true);
+        for (int32_t threads : {1, 2}) {
+            ThreadScope t(threads);
+            const std::vector<float> dw = run_dw(p);
+            expect_close(dw, ref_dw(p), dw_scale(p), p.n, p.m, p.ldo, "dW n=" + std::to_string(p.n) + " m=" + std::to_string(p.m));
+            EXPECT_TRUE(padding_untouched(dw, p.n, p.m, p.ldo));
+        }
+    }
+}
+
 TEST(SparseBackward, ResultsDoNotDependOnTheThreadCount) {
     // Large enough to be split across threads (batch * k * m >= 2^18).
     const Problem p = make_problem(64, 300, 301, 16, 4242);
