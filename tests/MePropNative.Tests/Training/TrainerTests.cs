@@ -77,6 +77,7 @@ public class TrainerTests : IDisposable
     [Theory]
     [InlineData(StrategyKind.Msbp)]
     [InlineData(StrategyKind.TopK)]
+    [InlineData(StrategyKind.Random)] // its rows' patterns are drawn from the count of examples seen
     public void ResumingFromACheckpointReproducesAnUninterruptedRun(StrategyKind strategy)
     {
         var full = Config(strategy, epochs: 4);
