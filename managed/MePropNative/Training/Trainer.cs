@@ -160,20 +160,28 @@ public sealed class Trainer
         for (int h = 0; h < linears.Count - 1; h++)
         {
             var st = linears[h].Statistics;
-            if (st.UnitCounts is null || st.CountedExamples == 0) continue;
-            var counts = new float[st.Units];
-            backend.Download(st.UnitCounts, counts);
-            long threshold = (long)(st.CountedExamples * (double)config.MeSimpThreshold);
-            var keep = Enumerable.Range(0, counts.Length).Where(j => counts[j] >= threshold).ToArray();
-            if (keep.Length == 0) keep = [Array.IndexOf(counts, counts.Max())];
-            st.ResetCounts();
-            if (keep.Length < st.Units)
+            if (UnitsToKeep(backend, st, config.MeSimpThreshold) is { } keep && keep.Length < st.Units)
             {
                 int before = st.Units;
                 Model.KeepHiddenUnits(h, keep);
                 observer.OnMessage($"meSimp: {linears[h].Name} {before} -> {keep.Length} units");
             }
         }
+    }
+
+    /// <summary>A pruning point of one layer: the units (ascending) selected in at least <paramref name="threshold"/> of
+    /// the back propagations counted since the previous point, or the most selected one when none is; the counts then
+    /// restart. Null when nothing was counted.</summary>
+    internal static int[]? UnitsToKeep(IBackend backend, MeProp.SelectionStatistics st, float threshold)
+    {
+        if (st.UnitCounts is null || st.CountedExamples == 0) return null;
+        var counts = new float[st.Units];
+        backend.Download(st.UnitCounts, counts);
+        long limit = (long)(st.CountedExamples * (double)threshold);
+        var keep = Enumerable.Range(0, counts.Length).Where(j => counts[j] >= limit).ToArray();
+        if (keep.Length == 0) keep = [Array.IndexOf(counts, counts.Max())];
+        st.ResetCounts();
+        return keep;
     }
 
     // ---- results -------------------------------------------------------------------------------------------------------------
