@@ -163,6 +163,25 @@ public class TaggerTests : IDisposable
     }
 
     [Fact]
+    public void MeSimpResetsTheOptimizerAtEachCycleStart()
+    {
+        var (train, test) = SyntheticTagging(80, 20);
+        var c = TaggerConfig(train, test, StrategyKind.TopK, 2);
+        c.Common.Epochs = 3;
+        c.Common.MeSimp = true;
+        c.Common.MeSimpCycle = 1;
+        c.Common.MeSimpThreshold = 0f;
+        var trainer = new NlpTrainer(c, backend, sizes => new TaggerTask(c, backend, sizes));
+        trainer.Run(TestContext.Current.CancellationToken);
+        // a cycle per epoch: the optimizer restarted before the last epoch, so it counted that epoch's steps only
+        Assert.Equal(trainer.Task.BatchesPerEpoch, trainer.Optimizer.Steps);
+        c.Common.MeSimp = false;
+        var plain = new NlpTrainer(c, backend, sizes => new TaggerTask(c, backend, sizes));
+        plain.Run(TestContext.Current.CancellationToken);
+        Assert.Equal(3L * plain.Task.BatchesPerEpoch, plain.Optimizer.Steps);
+    }
+
+    [Fact]
     public void MeSimpShrinksTheLstmAndKeepsTraining()
     {
         var (train, test) = SyntheticTagging(120, 20);
