@@ -248,9 +248,7 @@ public sealed class TaggerTask : INlpTask
             var st = l.Gates.Statistics;
             var counts = l.UnitSelectionCounts();
             if (counts is null || st.CountedExamples == 0) continue;
-            double limit = st.CountedExamples * (double)threshold;
-            var k = Enumerable.Range(0, counts.Length).Where(j => counts[j] >= limit).ToArray();
-            if (k.Length == 0) k = [Array.IndexOf(counts, counts.Max())];
+            var k = MeSimpRule.UnitsToKeep(counts, st.CountedExamples, threshold);
             st.ResetCounts();
             if (k.Length < l.HiddenSize)
             {

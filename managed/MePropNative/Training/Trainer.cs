@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using MePropNative.Backends;
 using MePropNative.Data;
 using MePropNative.Layers;
+using MePropNative.MeProp;
 using MePropNative.Models;
 using MePropNative.Optimizers;
 using MePropNative.Tensors;
@@ -177,9 +178,7 @@ public sealed class Trainer
         if (st.UnitCounts is null || st.CountedExamples == 0) return null;
         var counts = new float[st.Units];
         backend.Download(st.UnitCounts, counts);
-        long limit = (long)(st.CountedExamples * (double)threshold);
-        var keep = Enumerable.Range(0, counts.Length).Where(j => counts[j] >= limit).ToArray();
-        if (keep.Length == 0) keep = [Array.IndexOf(counts, counts.Max())];
+        var keep = MeSimpRule.UnitsToKeep(counts, st.CountedExamples, threshold);
         st.ResetCounts();
         return keep;
     }

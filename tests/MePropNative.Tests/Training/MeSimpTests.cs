@@ -44,6 +44,19 @@ public class MeSimpTests : IDisposable
     }
 
     [Fact]
+    public void TheThresholdIsComparedExactlyNotRoundedToWholeSelections()
+    {
+        // 0.24 of 40 is 9.6: unit 2 (9 selections, 22.5%) is below it, although 9.6 rounds down to 9
+        var st = Counting();
+        Record(st, 2, Pattern);
+        Assert.Equal([0, 1, 4], Keep(st, 0.24f));
+        // the same rule for every model: 10 of 21 (47.6%) is below 0.5
+        Assert.Equal([1], MeSimpRule.UnitsToKeep([10f, 11f], 21, 0.5f));
+        Assert.Equal([0, 1], MeSimpRule.UnitsToKeep([10.5f, 11f], 21, 0.5f));
+        Assert.Equal([1], MeSimpRule.UnitsToKeep([2f, 7f, 7f], 100, 0.5f)); // none reaches it: the first most selected
+    }
+
+    [Fact]
     public void ThresholdZeroKeepsEveryUnitEvenOneNeverSelected()
     {
         var st = Counting();

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using MePropNative.Backends;
 using MePropNative.Layers;
+using MePropNative.MeProp;
 using MePropNative.Nlp.Training;
 using MePropNative.Tensors;
 using MePropNative.Training;
@@ -397,9 +398,7 @@ public sealed class ParserTask : INlpTask
         if (st.UnitCounts is null || st.CountedExamples == 0) return [];
         var counts = new float[st.Units];
         backend.Download(st.UnitCounts, counts);
-        double limit = st.CountedExamples * (double)threshold;
-        var keep = Enumerable.Range(0, counts.Length).Where(j => counts[j] >= limit).ToArray();
-        if (keep.Length == 0) keep = [Array.IndexOf(counts, counts.Max())];
+        var keep = MeSimpRule.UnitsToKeep(counts, st.CountedExamples, threshold);
         st.ResetCounts();
         if (keep.Length >= st.Units) return [];
         int before = st.Units;
