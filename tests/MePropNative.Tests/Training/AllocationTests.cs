@@ -32,13 +32,19 @@ public class AllocationTests
             mlp.Backward(loss.Forward(mlp.Forward(x, StepContext.TrainingStep(s, s * batch)), labels, true)!);
             adam.Step(parameters);
         }
-        // warm up past the JIT's tiering (methods are recompiled after 30 calls), then measure 50 steps
-        for (int s = 0; s < 60; s++) Step(s);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int s = 60; s < 110; s++) Step(s);
-        long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / 50;
+        // warm up past the JIT's tiering (methods are recompiled after 30 calls), then measure windows of 50 steps.
         // Layers, strategies, optimizers and the bindings' argument checks (whose messages are built only on failure)
-        // allocate nothing once the buffers of a batch size exist.
-        Assert.True(perStep == 0, $"{strategy}: {perStep} bytes allocated per step");
+        // allocate nothing once the buffers of a batch size exist, so a window allocates nothing. A step that
+        // allocates shows in every window; the runtime's own one-off work (a method tiered up late while other tests
+        // load the machine) shows in one, so up to four windows are measured.
+        for (int s = 0; s < 60; s++) Step(s);
+        var windows = new List<long>();
+        for (int w = 0, s = 60; w < 4 && (windows.Count == 0 || windows[^1] != 0); w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int end = s + 50; s < end; s++) Step(s);
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.True(windows[^1] == 0, $"{strategy}: bytes allocated per window of 50 steps: {string.Join(", ", windows)}");
     }
 }
