@@ -95,6 +95,19 @@ public class CnnTrainingTests
     }
 
     [Fact]
+    public void LrDecayScalesTheLearningRateByTheDecayPerEpochContinuously()
+    {
+        var c = Small(false, 0.1f, 0.6f);
+        c.Epochs = 2;
+        c.LrDecay = 0.5f;
+        var recorder = new LearningRateRecorder();
+        var trainer = new CnnTrainer(c, backend, Data(), recorder);
+        recorder.Optimizer = trainer.Optimizer;
+        trainer.Run(TestContext.Current.CancellationToken);
+        recorder.AssertContinuousPerEpochDecay(0.5f, epochs: 2);
+    }
+
+    [Fact]
     public void FullRatioTrainsLikeDense()
     {
         // one training step of a small network: the conv layers' sparse path keeping every position gives the dense

@@ -106,6 +106,18 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void LrDecayScalesTheLearningRateByTheDecayPerEpochContinuously()
+    {
+        var c = Config(StrategyKind.TopK, epochs: 2);
+        c.LearningRateDecay = 0.5f;
+        var recorder = new LearningRateRecorder();
+        var trainer = new Trainer(c, backend, c.DataFiles().Load(c.DevSize, c.TrainLimit, c.Classes), recorder);
+        recorder.Optimizer = trainer.Optimizer;
+        trainer.Run(TestContext.Current.CancellationToken);
+        recorder.AssertContinuousPerEpochDecay(0.5f, epochs: 2);
+    }
+
+    [Fact]
     public void ResumingWithAnotherConfigurationIsRefused()
     {
         var first = Config(epochs: 1);
