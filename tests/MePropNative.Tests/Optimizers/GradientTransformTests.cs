@@ -35,6 +35,27 @@ public class GradientTransformTests
             Kind = OptimizerKind.Sgd, LearningRate = lr, Momentum = momentum, ClipNorm = clipNorm, ClipValue = clipValue, L2 = l2,
         });
 
+    [Theory]
+    [InlineData(OptimizerKind.Adam)]
+    [InlineData(OptimizerKind.AdaGrad)]
+    [InlineData(OptimizerKind.Sgd)]
+    public void LearningRateScaleMultipliesTheStep(OptimizerKind kind)
+    {
+        // the trainers' lr_decay sets LearningRateScale; every optimizer's step is linear in it
+        float[] g = [0.5f, -2, 1, 0.25f, -1, 3, -0.5f, 2, 1.5f];
+        var changes = new List<float[]>();
+        foreach (float scale in new[] { 1f, 0.25f })
+        {
+            var optimizer = OptimizerBase.Create(new OptimizerOptions { Kind = kind, LearningRate = 0.01f, Momentum = 0.9f });
+            optimizer.LearningRateScale = scale;
+            var p = NewParameter("w", [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+            SetGradient(p, g);
+            changes.Add(StepChanges(optimizer, p)[0]);
+        }
+        Assert.All(changes[0], d => Assert.True(Math.Abs(d) > 1e-3f, $"{kind}: a step of {d}"));
+        TestData.Close(changes[0].Select(d => 0.25f * d).ToArray(), changes[1], 1e-6f, $"{kind}'s step at scale 0.25");
+    }
+
     [Fact]
     public void ClipNormRescalesTheWholeGradientToTheLimitWhenItsGlobalNormExceedsIt()
     {
