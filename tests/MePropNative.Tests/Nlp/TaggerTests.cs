@@ -162,6 +162,76 @@ public class TaggerTests : IDisposable
         Assert.Equal(a.Common.TestAccuracy, b.Common.TestAccuracy);
     }
 
+    /// <summary>Runs <paramref name="full"/> straight through and as <paramref name="split"/> epochs, a checkpoint and a
+    /// resumed rest, both checkpointing into their own folder, and asserts they end the same: every epoch's numbers and
+    /// NLP extras, and the final checkpoints' counters (step, examples seen, optimizer steps, epochs without improvement,
+    /// meSimp's counted examples) and tensors (parameters, optimizer and strategy state, selection counts) bit for bit.</summary>
+    private void AssertAResumedRunEqualsAnUninterruptedOne(NlpConfig full, int split, Func<NlpConfig, Func<int[]?, INlpTask>> task, string name)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var straight = full.Clone();
+        straight.Common.Out = Path.Combine(dir, name + "-straight");
+        var a = new NlpTrainer(straight, backend, task(straight)).Run(ct);
+        var part = full.Clone();
+        part.Common.Out = Path.Combine(dir, name + "-resumed");
+        part.Common.Epochs = split;
+        new NlpTrainer(part, backend, task(part)).Run(ct);
+        var rest = part.Clone();
+        rest.Common.Epochs = full.Common.Epochs;
+        rest.Common.Resume = true;
+        var b = new NlpTrainer(rest, backend, task(rest)).Run(ct);
+
+        Assert.Equal(split, b.Common.ResumedFromEpoch);
+        Assert.Equal(a.Common.Epochs.Select(e => e.TrainLoss), b.Common.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(a.Common.Epochs.Select(e => (e.DevAccuracy, e.TestAccuracy)), b.Common.Epochs.Select(e => (e.DevAccuracy, e.TestAccuracy)));
+        Assert.Equal(a.Common.Epochs.Select(e => string.Join(",", e.LayerSizes!)), b.Common.Epochs.Select(e => string.Join(",", e.LayerSizes!)));
+        Assert.Equal(a.EpochExtras.Select(e => (e.TrainRows, e.DevLas, e.TestLas)), b.EpochExtras.Select(e => (e.TrainRows, e.DevLas, e.TestLas)));
+        Assert.Equal((a.Common.TestAccuracy, a.Common.BestEpoch, a.Common.StoppedEarly), (b.Common.TestAccuracy, b.Common.BestEpoch, b.Common.StoppedEarly));
+
+        var (ha, ta) = TensorFile.Read(straight.Common.CheckpointPath()!);
+        var (hb, tb) = TensorFile.Read(rest.Common.CheckpointPath()!);
+        foreach (var key in new[] { "epochs_done", "step", "examples_seen", "optimizer_steps", "epochs_without_improvement", "counted_examples" })
+            Assert.True(ha.Json[key]?.ToJsonString() == hb.Json[key]?.ToJsonString(),
+                $"checkpoint {key}: uninterrupted {ha.Json[key]?.ToJsonString()}, resumed {hb.Json[key]?.ToJsonString()}");
+        Assert.Equal(ta.Keys.Order(), tb.Keys.Order());
+        foreach (var (key, e) in ta) Assert.True(e.Data.AsSpan().SequenceEqual(tb[key].Data), $"checkpoint tensor {key} differs");
+    }
+
+    [Fact]
+    public void AResumedTaggerRunWithMeSimpMidCycleEqualsAnUninterruptedOne()
+    {
+        // meSimp counts selections over a cycle of two epochs and prunes at its evaluations; the checkpoint falls inside
+        // the cycle, so the resumed run needs the counts of the epoch before it (and MSBP its memory)
+        var (train, test) = SyntheticTagging(80, 20);
+        var c = TaggerConfig(train, test, StrategyKind.Msbp, 3);
+        c.Common.Epochs = 3;
+        c.Common.EvalsPerEpoch = 2;
+        c.Common.MeSimp = true;
+        c.Common.MeSimpCycle = 2;
+        c.Common.MeSimpThreshold = 0.3f;
+        AssertAResumedRunEqualsAnUninterruptedOne(c, split: 1, cfg => sizes => new TaggerTask(cfg, backend, sizes), "tagger-mesimp");
+    }
+
+    [Fact]
+    public void AResumedParserRunWithRandomKDropoutAndLrDecayEqualsAnUninterruptedOne()
+    {
+        // random-k draws each example's rows from its index in the run's example stream, dropout its mask and lr_decay
+        // its scale from the step: all from the checkpoint's counters. The learning rate is so small that dev accuracy
+        // stops improving, so the checkpoint carries epochs without improvement too.
+        string path = Path.Combine(dir, "trees.conllu");
+        Conllu.WriteFile(path, SyntheticTreebank.Learnable(40, seed: 8));
+        var c = new NlpConfig("parser") { TrainFile = path, DevFile = path, TestFile = path, EmbeddingSize = 8, MinCount = 1 };
+        c.Common.Hidden = [24];
+        c.Common.Strategy = StrategyKind.Random;
+        c.Common.K = [6];
+        c.Common.Dropout = 0.2f;
+        c.Common.LearningRateDecay = 0.5f;
+        c.Common.LearningRate = 1e-5f;
+        c.Common.Epochs = 4;
+        c.Common.BatchSize = 32;
+        AssertAResumedRunEqualsAnUninterruptedOne(c, split: 2, cfg => sizes => new ParserTask(cfg, backend, sizes), "parser-random");
+    }
+
     [Fact]
     public void MeSimpResetsTheOptimizerAtEachCycleStart()
     {
