@@ -70,11 +70,14 @@ public class CnnTrainingTests
     public void AResumedRunEqualsAnUninterruptedOne()
     {
         string dir = Path.Combine(Path.GetTempPath(), "meprop-cnn-resume-" + Guid.NewGuid().ToString("N"));
+        string straightDir = dir + "-straight";
         try
         {
             var full = Small(true, 0.1f, 0.6f);
             full.Dropout = 0.3f;
-            var straight = new CnnTrainer(full, backend, Data()).Run(TestContext.Current.CancellationToken);
+            var straightConfig = full.Clone();
+            straightConfig.Out = straightDir;
+            var straight = new CnnTrainer(straightConfig, backend, Data()).Run(TestContext.Current.CancellationToken);
 
             var first = full.Clone();
             first.Epochs = 1;
@@ -90,8 +93,24 @@ public class CnnTrainingTests
             Assert.Equal(straight.Epochs.Select(e => e.DevAccuracy), resumed.Epochs.Select(e => e.DevAccuracy));
             Assert.True(File.Exists(Path.Combine(dir, "results.json")));
             Assert.Equal(resumed.TestAccuracy, ResultsWriter.Read(Path.Combine(dir, "results.json")).TestAccuracy);
+
+            // the checkpoints the two runs end with: the same counters, and the same parameters, Adam moments, BatchNorm
+            // running estimates and decay-selection running gradients bit for bit
+            var (ha, ta) = TensorFile.Read(Path.Combine(straightDir, "checkpoint.bin"));
+            var (hb, tb) = TensorFile.Read(Path.Combine(dir, "checkpoint.bin"));
+            foreach (var key in new[] { "epochs_done", "step", "examples_seen", "optimizer_steps" })
+                Assert.True(ha.Json[key]?.ToJsonString() == hb.Json[key]?.ToJsonString(),
+                    $"checkpoint {key}: uninterrupted {ha.Json[key]?.ToJsonString()}, resumed {hb.Json[key]?.ToJsonString()}");
+            Assert.Equal(ta.Keys.Order(), tb.Keys.Order());
+            Assert.Contains("bn1.running_mean", ta.Keys);
+            Assert.Contains("conv1.run_grad", ta.Keys);
+            foreach (var (key, e) in ta) Assert.True(e.Data.AsSpan().SequenceEqual(tb[key].Data), $"checkpoint tensor {key} differs");
         }
-        finally { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            if (Directory.Exists(straightDir)) Directory.Delete(straightDir, recursive: true);
+        }
     }
 
     [Fact]
