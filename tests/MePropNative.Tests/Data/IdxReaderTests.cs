@@ -69,6 +69,30 @@ public class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void AFileMissingPartOrAllOfItsLastImageIsTruncated()
+    {
+        // four 2 x 2 images: one byte short, and exactly the last image short
+        var bytes = TinyMnist.Idx([4, 2, 2], new byte[16]);
+        foreach (int missing in new[] { 1, 4 })
+        {
+            var e = Assert.Throws<IdxFormatException>(() => IdxReader.Read(File_("trunc" + missing, bytes[..^missing]), expectedRank: 3));
+            Assert.Contains("truncated", e.Message);
+            Assert.Contains($"has {16 - missing}", e.Message);
+        }
+    }
+
+    [Fact]
+    public void ALabelFileWithAnImageFilesMagicIsAClearError()
+    {
+        // 0x00000803 (three dimensions) where the labels' 0x00000801 belongs, even with as many items as there are images
+        string images = File_("i", TinyMnist.Idx([3, 2, 2], new byte[12]));
+        string labels = File_("l", TinyMnist.Idx([3, 1, 1], [1, 2, 3]));
+        var e = Assert.Throws<IdxFormatException>(() => LabeledImages.FromIdx(images, labels));
+        Assert.Contains("magic 0x00000803 says 3 dimension(s), expected 1", e.Message);
+        Assert.Contains(labels, e.Message);
+    }
+
+    [Fact]
     public void CorruptGzipIsAClearError()
     {
         var e = Assert.Throws<IdxFormatException>(() => IdxReader.Read(File_("x.gz", [0x1F, 0x8B, 8, 0, 1, 2, 3])));
