@@ -96,6 +96,26 @@ public class ParserTests
         }
     }
 
+    [Fact]
+    public void LiftingTakesTheShortestNonProjectiveArcFirst()
+    {
+        // word 3 is the root, 1 <- 3, 4 <- 1, 2 <- 4: the arcs 4 -> 2 (length 2) and 1 -> 4 (length 3) both pass over
+        // word 3, which neither head dominates. Shortest first: 2 goes to 4's head 1, then 4 to 1's head 3. Taking the
+        // longer arc first would end with 2 under 3 instead.
+        int[] heads = [-1, 3, 4, 0, 1];
+        Assert.Equal(2, Projectivity.ShortestNonProjectiveArc(heads));
+        var (lifted, lifts) = Projectivity.Lift(heads);
+        Assert.Equal([-1, 3, 1, 0, 3], lifted);
+        Assert.Equal(2, lifts);
+        Assert.Equal([-1, 3, 4, 0, 1], heads); // the input is left alone
+
+        // ties go to the leftmost dependent: 3 -> 1 and 5 -> 3 are both non-projective arcs of length 2
+        Assert.Equal(1, Projectivity.ShortestNonProjectiveArc([-1, 3, 4, 5, 0, 4]));
+        var (tied, tiedLifts) = Projectivity.Lift([-1, 3, 4, 5, 0, 4]);
+        Assert.Equal([-1, 4, 4, 4, 0, 4], tied);
+        Assert.Equal(3, tiedLifts);
+    }
+
     /// <summary>HEAD 0, 4, 1, 2: words 2 and 4 head each other and neither reaches ROOT. Lifting such heads used to
     /// loop forever (lifting an arc of a cycle changes nothing), so the calls run under a time limit.</summary>
     [Fact(Timeout = 30_000)]
