@@ -97,6 +97,39 @@ public class ParserTests
     }
 
     [Fact]
+    public void AttachmentScoresLeaveOutPunctuationAndUnknownHeadsAndLasNeedsTheHeadAndTheLabel()
+    {
+        static ConlluSentence Sentence(params (string Form, string Upos, string Xpos, int Head, string Deprel)[] words)
+        {
+            var s = new ConlluSentence();
+            for (int i = 0; i < words.Length; i++)
+            {
+                var (form, upos, xpos, head, deprel) = words[i];
+                s.Tokens.Add(new ConlluToken(i + 1, form, "_", upos, xpos, "_", head, deprel, "_", "_"));
+            }
+            return s;
+        }
+        ConlluSentence[] gold =
+        [
+            Sentence(("The", "DET", "DT", 2, "det"), ("dog", "NOUN", "NN", 3, "nsubj"), ("barks", "VERB", "VBZ", 0, "root"), (".", "PUNCT", ".", 3, "punct")),
+            // no UPOS: punctuation by its PTB XPOS; the last word's gold head is unknown ("_")
+            Sentence(("Hi", "_", "UH", 0, "root"), (",", "_", ",", 1, "punct"), ("you", "_", "PRP", 1, "vocative"), ("x", "_", "NN", -1, "_")),
+        ];
+        ConlluSentence[] parsed =
+        [
+            // right; right head, wrong label; right; punctuation on a wrong head (not scored)
+            Sentence(("The", "DET", "DT", 2, "det"), ("dog", "NOUN", "NN", 3, "obj"), ("barks", "VERB", "VBZ", 0, "root"), (".", "PUNCT", ".", 1, "punct")),
+            // right; punctuation on a wrong head (not scored); wrong head, right label; unknown gold head (not scored)
+            Sentence(("Hi", "_", "UH", 0, "root"), (",", "_", ",", 3, "punct"), ("you", "_", "PRP", 2, "vocative"), ("x", "_", "NN", 1, "dep")),
+        ];
+        var scores = AttachmentScores.Of(gold, parsed);
+        Assert.Equal(5, scores.Scored);
+        Assert.Equal(100.0 * 4 / 5, scores.Uas, 10);
+        Assert.Equal(100.0 * 3 / 5, scores.Las, 10);
+        Assert.Equal(new AttachmentScores(0, 0, 0), AttachmentScores.Of([Sentence((".", "PUNCT", ".", 0, "root"))], [Sentence((".", "PUNCT", ".", 0, "root"))]));
+    }
+
+    [Fact]
     public void LiftingTakesTheShortestNonProjectiveArcFirst()
     {
         // word 3 is the root, 1 <- 3, 4 <- 1, 2 <- 4: the arcs 4 -> 2 (length 2) and 1 -> 4 (length 3) both pass over

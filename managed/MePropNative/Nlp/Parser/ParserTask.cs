@@ -9,7 +9,34 @@ using MePropNative.Training;
 namespace MePropNative.Nlp.Parser;
 
 /// <summary>Attachment scores in percent, punctuation excluded (gold UPOS PUNCT, or a PTB punctuation XPOS when UPOS is absent).</summary>
-public sealed record AttachmentScores(double Uas, double Las, long Scored);
+public sealed record AttachmentScores(double Uas, double Las, long Scored)
+{
+    /// <summary>The scores of <paramref name="parsed"/> (the same sentences and words, HEAD and DEPREL from a parser)
+    /// against <paramref name="gold"/>: every word with a known gold head that is not punctuation
+    /// (<see cref="ParserDecoder.IsPunctuation"/>, by the gold tags) counts; UAS counts a right head, LAS a right head
+    /// with the right label. All zero when no word counts.</summary>
+    public static AttachmentScores Of(IReadOnlyList<ConlluSentence> gold, IReadOnlyList<ConlluSentence> parsed)
+    {
+        if (parsed.Count != gold.Count) throw new ArgumentException($"{parsed.Count} parsed sentences for {gold.Count} gold ones.", nameof(parsed));
+        long scored = 0, heads = 0, labeled = 0;
+        for (int s = 0; s < gold.Count; s++)
+        {
+            if (parsed[s].Count != gold[s].Count)
+                throw new ArgumentException($"parsed sentence {s} has {parsed[s].Count} words, the gold one {gold[s].Count}.", nameof(parsed));
+            for (int i = 0; i < gold[s].Count; i++)
+            {
+                var t = gold[s].Tokens[i];
+                if (ParserDecoder.IsPunctuation(t) || t.Head < 0) continue;
+                scored++;
+                var p = parsed[s].Tokens[i];
+                if (p.Head != t.Head) continue;
+                heads++;
+                if (p.Deprel == t.Deprel) labeled++;
+            }
+        }
+        return scored == 0 ? new AttachmentScores(0, 0, 0) : new AttachmentScores(100.0 * heads / scored, 100.0 * labeled / scored, scored);
+    }
+}
 
 /// <summary>
 /// Parses sentences greedily with a trained <see cref="ParserModel"/>: all sentences advance together, one transition
@@ -88,24 +115,8 @@ public sealed class ParserDecoder(IBackend backend, ParserModel model, ParserVoc
         }).ToList();
     }
 
-    /// <summary>UAS and LAS against gold trees, punctuation excluded.</summary>
-    public AttachmentScores Score(IReadOnlyList<ConlluSentence> gold)
-    {
-        var withWords = gold.Where(s => s.Count > 0).ToList();
-        var parsed = Parse(withWords.Select(vocabulary.Encode).ToList());
-        long scored = 0, heads = 0, labeled = 0;
-        for (int s = 0; s < withWords.Count; s++)
-            for (int i = 0; i < withWords[s].Count; i++)
-            {
-                var t = withWords[s].Tokens[i];
-                if (IsPunctuation(t) || t.Head < 0) continue;
-                scored++;
-                if (parsed[s].Heads[i + 1] != t.Head) continue;
-                heads++;
-                if (vocabulary.LabelName(parsed[s].Labels[i + 1]) == t.Deprel) labeled++;
-            }
-        return scored == 0 ? new AttachmentScores(0, 0, 0) : new AttachmentScores(100.0 * heads / scored, 100.0 * labeled / scored, scored);
-    }
+    /// <summary>UAS and LAS against gold trees, punctuation excluded (<see cref="AttachmentScores.Of"/> of this parser's parses).</summary>
+    public AttachmentScores Score(IReadOnlyList<ConlluSentence> gold) => AttachmentScores.Of(gold, ParseSentences(gold));
 
     private static readonly HashSet<string> PunctuationTags = ["``", "''", ",", ".", ":", "-LRB-", "-RRB-", "HYPH", "NFP", "#", "$"];
 
