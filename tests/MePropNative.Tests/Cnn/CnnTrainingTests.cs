@@ -127,6 +127,23 @@ public class CnnTrainingTests
     }
 
     [Fact]
+    public void OfTiedDevEvaluationsTheEarliestIsReported()
+    {
+        // a learning rate this small leaves every prediction, so every dev accuracy, as it was: all four evaluations
+        // tie, and the best one is the first (a later evaluation must be strictly better to replace it)
+        var c = Small(false, 1f, 0f);
+        c.LearningRate = 1e-7f;
+        c.Epochs = 2;
+        c.EvalsPerEpoch = 2;
+        var r = new CnnTrainer(c, backend, Data()).Run(TestContext.Current.CancellationToken);
+        var evaluations = r.Epochs.SelectMany(e => e.Evaluations).ToList();
+        Assert.Equal(4, evaluations.Count);
+        Assert.All(evaluations, e => Assert.Equal(evaluations[0].DevAccuracy, e.DevAccuracy));
+        Assert.Equal((1, 1), (r.BestEpoch, r.BestPoint));
+        Assert.Equal(evaluations[0].TestAccuracy, r.TestAccuracy);
+    }
+
+    [Fact]
     public void FullRatioTrainsLikeDense()
     {
         // one training step of a small network: the conv layers' sparse path keeping every position gives the dense

@@ -233,6 +233,24 @@ public class TaggerTests : IDisposable
     }
 
     [Fact]
+    public void OfTiedDevEvaluationsTheEarliestIsReported()
+    {
+        // a learning rate this small leaves every tag, so every dev accuracy, as it was: all four evaluations tie, and
+        // the best one is the first (a later evaluation must be strictly better to replace it)
+        var (train, test) = SyntheticTagging(40, 20);
+        var c = TaggerConfig(train, test, StrategyKind.TopK, 4);
+        c.Common.LearningRate = 1e-7f;
+        c.Common.Epochs = 2;
+        c.Common.EvalsPerEpoch = 2;
+        var r = new NlpTrainer(c, backend, sizes => new TaggerTask(c, backend, sizes)).Run(TestContext.Current.CancellationToken);
+        var evaluations = r.Common.Epochs.SelectMany(e => e.Evaluations).ToList();
+        Assert.Equal(4, evaluations.Count);
+        Assert.All(evaluations, e => Assert.Equal(evaluations[0].DevAccuracy, e.DevAccuracy));
+        Assert.Equal((1, 1), (r.Common.BestEpoch, r.Common.BestPoint));
+        Assert.Equal(evaluations[0].TestAccuracy, r.Common.TestAccuracy);
+    }
+
+    [Fact]
     public void MeSimpResetsTheOptimizerAtEachCycleStart()
     {
         var (train, test) = SyntheticTagging(80, 20);
