@@ -99,12 +99,14 @@ public partial interface IBackend : IDisposable
 
     /// <summary>
     /// Softmax cross-entropy of each row of logits against labels (1 x rows). Adds the summed loss to stats[0] and the
-    /// number of rows whose arg-max equals the label to stats[1] (stats is 1 x 2, on the backend, read when needed).
+    /// number of rows whose arg-max (as <see cref="ArgmaxRows"/> finds it) equals the label to stats[1] (stats is 1 x 2, on
+    /// the backend, read when needed).
     /// When gradient is not null it receives (softmax - onehot) * gradientScale.
     /// </summary>
     void SoftmaxCrossEntropy(Tensor logits, IndexTensor labels, Tensor? gradient, float gradientScale, Tensor stats);
 
-    /// <summary>output[0, r] = index of the largest value of row r (lower index on ties).</summary>
+    /// <summary>output[0, r] = index of the largest value of row r (lower index on ties). A NaN is larger than nothing and
+    /// nothing is larger than it: a NaN in column 0 stays the answer, one elsewhere is skipped.</summary>
     void ArgmaxRows(Tensor x, IndexTensor output);
 
     // ---- meProp selection -----------------------------------------------------------------------------------------------
