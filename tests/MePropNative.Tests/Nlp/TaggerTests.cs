@@ -233,6 +233,20 @@ public class TaggerTests : IDisposable
     }
 
     [Fact]
+    public void LrDecayScalesTheLearningRateByTheDecayPerEpochContinuously()
+    {
+        var (train, test) = SyntheticTagging(40, 20);
+        var c = TaggerConfig(train, test, StrategyKind.TopK, 4);
+        c.Common.Epochs = 2;
+        c.Common.LearningRateDecay = 0.5f;
+        var recorder = new LearningRateRecorder();
+        var trainer = new NlpTrainer(c, backend, sizes => new TaggerTask(c, backend, sizes), recorder);
+        recorder.Optimizer = trainer.Optimizer;
+        trainer.Run(TestContext.Current.CancellationToken);
+        recorder.AssertContinuousPerEpochDecay(0.5f, epochs: 2);
+    }
+
+    [Fact]
     public void OfTiedDevEvaluationsTheEarliestIsReported()
     {
         // a learning rate this small leaves every tag, so every dev accuracy, as it was: all four evaluations tie, and
