@@ -65,18 +65,8 @@ public static class SentenceBatches
     /// <summary>Tokens of the largest batch <see cref="Make"/> cuts from <paramref name="sentences"/> at
     /// <paramref name="batchSize"/>, in every epoch: the batches are runs of the sentences sorted by length, so their
     /// lengths do not depend on how ties are ordered.</summary>
-    public static long LargestTokens(IReadOnlyList<EncodedSentence> sentences, int batchSize)
-    {
-        var lengths = sentences.Select(s => s.Length).Where(n => n > 0).Order().ToArray();
-        long largest = 0;
-        for (int s = 0; s < lengths.Length; s += batchSize)
-        {
-            long tokens = 0;
-            foreach (int n in lengths.AsSpan(s, Math.Min(batchSize, lengths.Length - s))) tokens += n;
-            largest = Math.Max(largest, tokens);
-        }
-        return largest;
-    }
+    public static long LargestTokens(IReadOnlyList<EncodedSentence> sentences, int batchSize) =>
+        Make(sentences, batchSize, seed: 0, epoch: 0, shuffle: false).Select(b => b.Sum(i => (long)sentences[i].Length)).DefaultIfEmpty(0).Max();
 }
 
 /// <summary>A batch of encoded sentences laid out for the tagger: word rows and gold tags in packed (time-major) row order
