@@ -96,15 +96,10 @@ public class CnnTrainingTests
 
             // the checkpoints the two runs end with: the same counters, and the same parameters, Adam moments, BatchNorm
             // running estimates and decay-selection running gradients bit for bit
-            var (ha, ta) = TensorFile.Read(Path.Combine(straightDir, "checkpoint.bin"));
-            var (hb, tb) = TensorFile.Read(Path.Combine(dir, "checkpoint.bin"));
-            foreach (var key in new[] { "epochs_done", "step", "examples_seen", "optimizer_steps" })
-                Assert.True(ha.Json[key]?.ToJsonString() == hb.Json[key]?.ToJsonString(),
-                    $"checkpoint {key}: uninterrupted {ha.Json[key]?.ToJsonString()}, resumed {hb.Json[key]?.ToJsonString()}");
-            Assert.Equal(ta.Keys.Order(), tb.Keys.Order());
-            Assert.Contains("bn1.running_mean", ta.Keys);
-            Assert.Contains("conv1.run_grad", ta.Keys);
-            foreach (var (key, e) in ta) Assert.True(e.Data.AsSpan().SequenceEqual(tb[key].Data), $"checkpoint tensor {key} differs");
+            var tensors = CheckpointComparison.AssertSame(Path.Combine(straightDir, "checkpoint.bin"), Path.Combine(dir, "checkpoint.bin"),
+                "epochs_done", "step", "examples_seen", "optimizer_steps");
+            Assert.Contains("bn1.running_mean", tensors);
+            Assert.Contains("conv1.run_grad", tensors);
         }
         finally
         {

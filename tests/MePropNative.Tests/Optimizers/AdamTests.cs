@@ -30,14 +30,19 @@ public class AdamTests
     public void TheFirstStepMovesEveryWeightByTheLearningRateAgainstItsGradient()
     {
         // With the moments starting at zero, the bias-corrected m / sqrt(v) of the first step is g / |g|.
-        var adam = new Adam(new OptimizerOptions { LearningRate = LearningRate });
-        var p = NewParameter();
-        float[] before = TestData.Host(backend, p.Value), g = Gradient(2);
+        AssertAFirstStep(new Adam(new OptimizerOptions { LearningRate = LearningRate }), NewParameter(), Gradient(2), "");
+    }
+
+    /// <summary>Steps with <paramref name="g"/> and asserts that every weight moved by the learning rate against its
+    /// gradient's sign, as a first step (bias-corrected moments from zero) does.</summary>
+    private void AssertAFirstStep(IOptimizer adam, Parameter p, float[] g, string when)
+    {
+        float[] before = TestData.Host(backend, p.Value);
         Step(adam, p, g);
         float[] after = TestData.Host(backend, p.Value);
         for (int i = 0; i < N; i++)
             Assert.True(MathF.Abs(after[i] - before[i] + LearningRate * MathF.Sign(g[i])) < 1e-3f * LearningRate,
-                $"w[{i}] moved by {after[i] - before[i]} for g = {g[i]}, want {-LearningRate * MathF.Sign(g[i])}");
+                $"w[{i}] moved by {after[i] - before[i]} for g = {g[i]}{when}, want {-LearningRate * MathF.Sign(g[i])}");
     }
 
     [Fact]
@@ -73,11 +78,6 @@ public class AdamTests
         for (int t = 0; t < 4; t++) Step(adam, p, Gradient(20 + t));
         adam.Reset([p]);
         Assert.Equal(0, adam.Steps);
-        float[] before = TestData.Host(backend, p.Value), g = Gradient(30);
-        Step(adam, p, g);
-        float[] after = TestData.Host(backend, p.Value);
-        for (int i = 0; i < N; i++)
-            Assert.True(MathF.Abs(after[i] - before[i] + LearningRate * MathF.Sign(g[i])) < 1e-3f * LearningRate,
-                $"w[{i}] moved by {after[i] - before[i]} for g = {g[i]} after the reset");
+        AssertAFirstStep(adam, p, Gradient(30), " after the reset");
     }
 }
