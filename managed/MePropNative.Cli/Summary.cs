@@ -32,7 +32,7 @@ internal static class Summary
             console.Write(table);
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Reported(r)} -> test {r.TestAccuracy:F2}%; final layer sizes {string.Join("-", r.FinalLayerSizes)}; " +
+            $"{Reported(r)} -> test {r.TestAccuracy:F2}%{Sizes(r)}; " +
             $"train wall {t.TrainWallSeconds:F1}s, GEMM {100 * t.GemmFraction:F0}% of it"));
         foreach (var choice in r.AutoChoices ?? []) Console.WriteLine($"auto: {choice}");
     }
@@ -44,6 +44,11 @@ internal static class Summary
         if (r.Config["select_by"]?.GetValue<string>() != "last") return string.Create(CultureInfo.InvariantCulture, $"best dev {r.DevAccuracy:F2}% at {at}");
         return r.DevExamples == 0 ? $"last evaluation, {at}, no dev set" : string.Create(CultureInfo.InvariantCulture, $"last evaluation, {at}, dev {r.DevAccuracy:F2}%");
     }
+
+    /// <summary>The final layer sizes, and the reported evaluation's (the exported model's) when meSimp pruned after it.</summary>
+    private static string Sizes(RunResult r) =>
+        r.ReportedLayerSizes.SequenceEqual(r.FinalLayerSizes) ? $"; final layer sizes {string.Join("-", r.FinalLayerSizes)}"
+            : $" with layer sizes {string.Join("-", r.ReportedLayerSizes)}{(r.ExportedModel is null ? "" : " (model.bin)")}; final layer sizes {string.Join("-", r.FinalLayerSizes)}";
 
     private static string F(double v, int decimals) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);
 }

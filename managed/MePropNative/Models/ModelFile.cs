@@ -8,16 +8,15 @@ namespace MePropNative.Models;
 /// <summary>Saves an MLP's weights (at their current, possibly meSimp-pruned, sizes) and loads them as an inference model.</summary>
 public static class ModelFile
 {
-    public static void Save(Mlp model, string path)
+    public static void Save(Mlp model, string path) => Contents(model).Write(path);
+
+    /// <summary>The header and the weights (not copied) that <see cref="Save"/> writes.</summary>
+    public static ModelFileContents Contents(Mlp model) => new(new JsonObject
     {
-        var header = new JsonObject
-        {
-            ["format"] = "meprop-mlp",
-            ["sizes"] = new JsonArray(model.Sizes.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
-            ["activation"] = "relu",
-        };
-        TensorFile.Write(path, header, model.Parameters.Select(p => (p.Name, p.Value)));
-    }
+        ["format"] = "meprop-mlp",
+        ["sizes"] = new JsonArray(model.Sizes.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
+        ["activation"] = "relu",
+    }, [.. model.Parameters.Select(p => (p.Name, p.Value))]);
 
     /// <summary>A dense-backprop MLP with the saved sizes and weights.</summary>
     public static Mlp Load(IBackend backend, string path)

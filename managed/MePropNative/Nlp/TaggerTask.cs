@@ -69,7 +69,10 @@ public sealed class TaggerPredictor(IBackend backend, LstmTagger model, TaggerVo
 /// <summary>Saves and loads a trained tagger: weights, shape and vocabularies in one <see cref="TensorFile"/>.</summary>
 public static class TaggerModelFile
 {
-    public static void Save(LstmTagger model, TaggerVocabulary vocabulary, string path)
+    public static void Save(LstmTagger model, TaggerVocabulary vocabulary, string path) => Contents(model, vocabulary).Write(path);
+
+    /// <summary>The header and the weights (not copied) that <see cref="Save"/> writes.</summary>
+    public static ModelFileContents Contents(LstmTagger model, TaggerVocabulary vocabulary)
     {
         var o = model.Options;
         var header = new JsonObject
@@ -83,7 +86,7 @@ public static class TaggerModelFile
             ["words"] = vocabulary.Words.Vocabulary.ToJson(),
             ["tags"] = vocabulary.Tags.ToJson(),
         };
-        TensorFile.Write(path, header, model.Parameters.Select(p => (p.Name, p.Value)));
+        return new ModelFileContents(header, [.. model.Parameters.Select(p => (p.Name, p.Value))]);
     }
 
     public static (LstmTagger Model, TaggerVocabulary Vocabulary) Load(IBackend backend, string path)
@@ -260,5 +263,5 @@ public sealed class TaggerTask : INlpTask
         return messages;
     }
 
-    public void SaveModel(string path) => TaggerModelFile.Save(Model, Vocabulary, path);
+    public ModelFileContents ModelContents() => TaggerModelFile.Contents(Model, Vocabulary);
 }

@@ -22,6 +22,12 @@ public sealed record RunResult
     [JsonPropertyName("best_point")] public int BestPoint { get; init; }
     [JsonPropertyName("final_test_accuracy")] public double FinalTestAccuracy { get; init; }
     [JsonPropertyName("final_layer_sizes")] public int[] FinalLayerSizes { get; init; } = [];
+
+    /// <summary>The layer sizes at the reported evaluation (meSimp may prune after it), which are the exported model's;
+    /// the final sizes when the history does not hold that evaluation.</summary>
+    [JsonIgnore]
+    public int[] ReportedLayerSizes =>
+        Epochs.FirstOrDefault(e => e.Epoch == BestEpoch)?.Evaluations.FirstOrDefault(v => v.Point == BestPoint)?.LayerSizes ?? FinalLayerSizes;
     [JsonPropertyName("stopped_early")] public bool StoppedEarly { get; init; }
     [JsonPropertyName("resumed_from_epoch")] public int ResumedFromEpoch { get; init; }
     [JsonPropertyName("epochs")] public List<EpochRecord> Epochs { get; init; } = [];

@@ -35,6 +35,8 @@ public sealed class Trainer
     private EvaluationRecord? last;
     private int epochsWithoutImprovement;
     private int resumedFrom;
+    /// <summary>The weights of the reported evaluation, exported as model.bin at the end (kept when the run writes files).</summary>
+    private ModelSnapshot? reportedModel;
 
     public Trainer(TrainConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
     {
@@ -124,8 +126,14 @@ public sealed class Trainer
     private EvaluationRecord Evaluate(int epoch, int point)
     {
         var ev = images.Evaluate(Model, epoch, point, step, Model.Sizes);
-        if (best is null || ev.DevAccuracy > best.DevAccuracy) best = ev;
+        bool improved = best is null || ev.DevAccuracy > best.DevAccuracy;
+        if (improved) best = ev;
         last = ev;
+        if ((improved || config.SelectBy == "last") && (config.Out is not null || config.CheckpointPath() is not null))
+        {
+            reportedModel?.Dispose();
+            reportedModel = ModelSnapshot.Take(backend, ModelFile.Contents(Model));
+        }
         observer.OnEvaluation(ev);
         return ev;
     }
@@ -195,7 +203,7 @@ public sealed class Trainer
         {
             Directory.CreateDirectory(config.Out);
             exported = Path.Combine(config.Out, "model.bin");
-            ModelFile.Save(Model, exported);
+            ModelSnapshot.ContentsOrFinal(reportedModel, () => ModelFile.Contents(Model), observer.OnMessage).Write(exported);
             var reloaded = ModelFile.Load(backend, exported);
             exportedAccuracy = images.TestAccuracy(reloaded);
             finalTest = images.TestAccuracy(Model);
@@ -233,6 +241,7 @@ public sealed class Trainer
             for (int i = 0; i < l.Strategy.State.Count; i++) tensors.Add(($"{l.Name}.strategy{i}", l.Strategy.State[i]));
             if (l.Statistics.UnitCounts is { } counts) tensors.Add(($"{l.Name}.counts", counts));
         }
+        reportedModel?.AddTo(header, tensors);
         TensorFile.Write(path, header, tensors);
     }
 
@@ -249,6 +258,7 @@ public sealed class Trainer
         Optimizer.Steps = optimizerSteps;
         (best, last, var saved) = TrainingCheckpoint.Records<EvaluationRecord>(header);
         history.AddRange(saved);
+        reportedModel = ModelSnapshot.Read(backend, header, tensors);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {config.CheckpointPath()} after epoch {epochsDone}");
     }

@@ -1,4 +1,5 @@
 using MePropNative.Tests.Support;
+using MePropNative.Training;
 
 namespace MePropNative.Tests.Cli;
 
@@ -26,6 +27,18 @@ public class CliTests : IDisposable
         Assert.Contains("linear bwd s", stdout);
         Assert.True(File.Exists(Path.Combine(outDir, "results.json")));
         Assert.True(File.Exists(Path.Combine(outDir, "results.csv")));
+    }
+
+    [Fact]
+    public void TheSummaryNamesTheExportedModelsSizesWhenMeSimpPrunedAfterTheReportedEvaluation()
+    {
+        var (code, stdout, err) = Meprop("train", "mlp", "--data-dir", tiny.Directory, "--dev-size", "40", "--hidden", "24,24", "--classes", "4",
+            "--k", "3", "--mesimp", "--mesimp-threshold", "0.1", "--mesimp-cycle", "2", "--evals-per-epoch", "2", "--select-by", "last",
+            "--epochs", "1", "--batch-size", "16", "--out", outDir, "--no-progress");
+        Assert.True(code == 0, err + stdout);
+        var r = ResultsWriter.Read(Path.Combine(outDir, "results.json"));
+        Assert.False(r.ReportedLayerSizes.SequenceEqual(r.FinalLayerSizes), "the test needs pruning after the last evaluation");
+        Assert.Contains($"with layer sizes {string.Join("-", r.ReportedLayerSizes)} (model.bin); final layer sizes {string.Join("-", r.FinalLayerSizes)};", stdout);
     }
 
     [Fact]

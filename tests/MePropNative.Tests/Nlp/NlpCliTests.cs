@@ -165,10 +165,27 @@ public class NlpCliTests : IDisposable
         foreach (var task in new[] { "tagger", "parser" })
         {
             var r = Meprop("train", task, "--data-dir", data, "--min-count", "1", "--hidden", "8", "--k", "2", "--embedding-size", "4", "--epochs", "1",
-                "--batch-size", "2147483647", "--no-progress");
+                "--batch-size", "2147483647", "--select-by", "last", "--no-progress");
             Assert.True(r.Code == 0, $"{task}: {r.Err}{r.Out}");
             Assert.Contains("epochs 1..1, 1 steps each", r.Out);
             if (task == "parser") Assert.Matches(@"UAS/LAS \(no punctuation\): test \d+\.\d\d/\d+\.\d\d\n", r.Out.ReplaceLineEndings("\n"));
+        }
+    }
+
+    [Fact]
+    public void WithoutADevFileARunThatChoosesOrStopsOnDevIsRefused()
+    {
+        string data = Path.Combine(dir, "no-dev");
+        Directory.CreateDirectory(data);
+        foreach (var split in new[] { "train", "test" })
+            Conllu.WriteFile(Path.Combine(data, $"en_ewt-ud-{split}.conllu"), SyntheticTreebank.Learnable(10, seed: 6));
+        string devPath = Path.Combine(data, "en_ewt-ud-dev.conllu");
+        foreach (var (task, extra) in new[] { ("tagger", new string[0]), ("parser", ["--select-by", "last", "--patience", "2"]) })
+        {
+            var r = Meprop(["train", task, "--data-dir", data, "--min-count", "1", "--hidden", "8", "--k", "2", "--embedding-size", "4", "--no-progress", .. extra]);
+            Assert.True(r.Code == 2, $"{task}: exit code {r.Code}: {r.Err}{r.Out}");
+            Assert.Equal($"meprop: no dev file: {devPath} does not exist, and the run chooses its reported evaluation (select_by = dev) " +
+                "or stops early (patience) by the dev accuracy; give dev_file, or select_by = last.", r.Err.Trim());
         }
     }
 

@@ -83,6 +83,7 @@ public class TrainerTests : IDisposable
         var full = Config(strategy, epochs: 4);
         full.Dropout = 0.1f;
         full.EvalsPerEpoch = 2;
+        full.Out = Path.Combine(outDir, "uninterrupted");
         var (uninterrupted, w1) = Train(full);
 
         var first = full.Clone();
@@ -103,6 +104,8 @@ public class TrainerTests : IDisposable
         for (int i = 0; i < w1.Length; i++) Assert.Equal(w1[i], w2[i]);
         Assert.Equal(uninterrupted.TestAccuracy, resumed.TestAccuracy);
         Assert.Equal(uninterrupted.BestEpoch, resumed.BestEpoch);
+        // the best dev evaluation's weights travel in the checkpoint: both runs export the same model
+        CheckpointComparison.AssertSame(Path.Combine(full.Out, "model.bin"), Path.Combine(outDir, "model.bin"), "sizes");
     }
 
     [Fact]
@@ -141,13 +144,104 @@ public class TrainerTests : IDisposable
         Assert.Equal(r.TestAccuracy, back.TestAccuracy);
         Assert.Equal(2, back.Epochs.Count);
         Assert.Equal(r.Epochs[^1].TestAccuracy, r.FinalTestAccuracy); // rescored after training: the same model, the same percent
-        Assert.Equal(r.FinalTestAccuracy, r.ExportedModelTestAccuracy);
+        Assert.Equal(r.TestAccuracy, r.ExportedModelTestAccuracy); // model.bin is the reported evaluation's model
         string json = File.ReadAllText(Path.Combine(outDir, "results.json"));
         foreach (var key in new[] { "\"config\"", "\"dev_accuracy\"", "\"test_accuracy\"", "\"best_epoch\"", "\"forward_s\"", "\"backward_s\"", "\"linear_backward_s\"", "\"update_s\"" })
             Assert.Contains(key, json);
         var csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
         Assert.Equal(3, csv.Length);
         Assert.StartsWith("epoch,train_loss", csv[0]);
+    }
+
+    [Fact]
+    public void TheExportedModelIsTheBestDevEvaluationsNotTheLast()
+    {
+        var c = Config(StrategyKind.TopK, epochs: 5);
+        c.LearningRate = 0.01f; // dev accuracy reaches its best in the first epoch, and later epochs only tie it
+        c.Out = outDir;
+        var (r, final) = Train(c);
+        Assert.True(r.BestEpoch < 5, $"the test needs a run whose best dev epoch ({r.BestEpoch}) is not its last");
+        Assert.Equal(r.TestAccuracy, r.ExportedModelTestAccuracy);
+
+        // the same run stopped at the best epoch ends with the exported weights, which training then moved on from
+        var stopped = c.Clone();
+        stopped.Epochs = r.BestEpoch;
+        stopped.Out = Path.Combine(outDir, "stopped");
+        var (_, atBest) = Train(stopped);
+        var exported = ModelFile.Load(backend, Path.Combine(outDir, "model.bin")).Parameters.Select(p => TestData.Host(backend, p.Value)).ToArray();
+        Assert.Equal(atBest, exported);
+        Assert.NotEqual(final, exported);
+    }
+
+    [Fact]
+    public void ARunResumedAfterItsBestEpochExportsTheBestModelFromTheCheckpoint()
+    {
+        var full = Config(StrategyKind.TopK, epochs: 4);
+        full.LearningRate = 0.01f; // best dev in the first epoch, before the checkpoint the run resumes from
+        full.Out = Path.Combine(outDir, "uninterrupted");
+        var (uninterrupted, _) = Train(full);
+        Assert.True(uninterrupted.BestEpoch <= 2, $"the test needs the best dev epoch ({uninterrupted.BestEpoch}) before the checkpoint");
+
+        var first = full.Clone();
+        first.Epochs = 2;
+        first.Out = outDir;
+        Train(first);
+        var rest = full.Clone();
+        rest.Out = outDir;
+        rest.Resume = true;
+        var (resumed, _) = Train(rest);
+        Assert.Equal(uninterrupted.ExportedModelTestAccuracy, resumed.ExportedModelTestAccuracy);
+        CheckpointComparison.AssertSame(Path.Combine(full.Out, "model.bin"), Path.Combine(outDir, "model.bin"), "sizes");
+    }
+
+    [Fact]
+    public void ACheckpointWithoutTheBestModelResumesAndExportsTheFinalOneSayingSo()
+    {
+        var c = Config(StrategyKind.TopK, epochs: 1);
+        c.Out = outDir;
+        Train(c);
+        string path = c.CheckpointPath()!;
+        var (header, entries) = TensorFile.Read(path);
+        var older = (System.Text.Json.Nodes.JsonObject)header.Json.DeepClone(); // as a checkpoint of an earlier version
+        older.Remove("reported_model");
+        older.Remove("tensors");
+        var kept = entries.Values.Where(e => !e.Name.StartsWith("reported_model/", StringComparison.Ordinal)).ToList();
+        Assert.True(kept.Count < entries.Count);
+        TensorFile.Write(path, older, kept.Select(e => (e.Name, TestData.Tensor(backend, e.Data, e.Shape[0], e.Data.Length / e.Shape[0]))));
+
+        var rest = c.Clone(); // nothing left to train: no later evaluation takes the best model's place
+        rest.Resume = true;
+        var messages = new MessageRecorder();
+        var trainer = new Trainer(rest, backend, rest.DataFiles().Load(rest.DevSize, rest.TrainLimit, rest.Classes), messages);
+        var r = trainer.Run(TestContext.Current.CancellationToken);
+        Assert.Contains(messages.Messages, m => m.Contains("model.bin holds the final weights"));
+        Assert.Equal(r.FinalTestAccuracy, r.ExportedModelTestAccuracy);
+    }
+
+    private sealed class MessageRecorder : ITrainingObserver
+    {
+        public List<string> Messages { get; } = [];
+        public void OnMessage(string message) => Messages.Add(message);
+    }
+
+    [Fact]
+    public void WithSelectByLastTheExportedModelIsTheLastEvaluationsBeforeMeSimpPrunesAgain()
+    {
+        var c = Config(StrategyKind.TopK, epochs: 1); // one epoch of a pruning cycle: meSimp prunes after every evaluation
+        c.Hidden = [24, 24];
+        c.K = [3];
+        c.MeSimp = true;
+        c.MeSimpThreshold = 0.2f;
+        c.MeSimpCycle = 2;
+        c.EvalsPerEpoch = 2;
+        c.SelectBy = "last";
+        c.Out = outDir;
+        var (r, _) = Train(c);
+        Assert.True(!r.ReportedLayerSizes.SequenceEqual(r.FinalLayerSizes),
+            $"the test needs pruning after the last evaluation: sizes {string.Join("-", r.ReportedLayerSizes)} at it, {string.Join("-", r.FinalLayerSizes)} final");
+        Assert.Equal((1, 2), (r.BestEpoch, r.BestPoint));
+        Assert.Equal(r.TestAccuracy, r.ExportedModelTestAccuracy);
+        Assert.Equal(r.ReportedLayerSizes, ModelFile.Load(backend, Path.Combine(outDir, "model.bin")).Sizes);
     }
 
     [Fact]
@@ -174,9 +268,9 @@ public class TrainerTests : IDisposable
         c.Out = outDir;
         var (r, _) = Train(c);
         Assert.True(r.FinalLayerSizes[1] < 24 || r.FinalLayerSizes[2] < 24, string.Join("-", r.FinalLayerSizes));
-        Assert.Equal(r.FinalTestAccuracy, r.ExportedModelTestAccuracy);
+        Assert.Equal(r.TestAccuracy, r.ExportedModelTestAccuracy);
         var exported = ModelFile.Load(backend, Path.Combine(outDir, "model.bin"));
-        Assert.Equal(r.FinalLayerSizes, exported.Sizes);
+        Assert.Equal(r.ReportedLayerSizes, exported.Sizes);
         // pruning happened only in the first (even) cycle: sizes are constant in the second
         Assert.Equal(r.Epochs[2].LayerSizes, r.Epochs[3].LayerSizes);
     }

@@ -127,7 +127,7 @@ public static class NlpReportWriter
                 md.AppendLine(F($"**meSimp** (top-{mainK}, cycles of {mesimp.Common.Config["mesimp_cycle"]} epoch(s): units selected in fewer than ") +
                                 F($"{mesimp.Common.Config["mesimp_threshold"]} of the rows back propagated are pruned in odd epochs, the smaller model trains in even ones): ") +
                                 F($"sizes per epoch {string.Join(" -> ", mesimp.Common.Epochs.Select(e => "[" + string.Join(", ", e.LayerSizes) + "]"))}; ") +
-                                F($"test {metric} {mesimp.Common.TestAccuracy:F2}% with the final sizes [{string.Join(", ", mesimp.Common.FinalLayerSizes)}]") +
+                                F($"test {metric} {mesimp.Common.TestAccuracy:F2}% at the best dev evaluation, with sizes [{string.Join(", ", mesimp.Common.ReportedLayerSizes)}]") +
                                 (tagger ? " (embedding, forward hidden, backward hidden, tags)." : " (inputs, hidden, transitions)."));
                 md.AppendLine();
             }

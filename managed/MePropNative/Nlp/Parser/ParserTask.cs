@@ -127,7 +127,10 @@ public sealed class ParserDecoder(IBackend backend, ParserModel model, ParserVoc
 /// <summary>Saves and loads a trained parser: weights, shape and vocabularies in one <see cref="TensorFile"/>.</summary>
 public static class ParserModelFile
 {
-    public static void Save(ParserModel model, ParserVocabulary v, string path)
+    public static void Save(ParserModel model, ParserVocabulary v, string path) => Contents(model, v).Write(path);
+
+    /// <summary>The header and the weights (not copied) that <see cref="Save"/> writes.</summary>
+    public static ModelFileContents Contents(ParserModel model, ParserVocabulary v)
     {
         var o = model.Options;
         var header = new JsonObject
@@ -141,7 +144,7 @@ public static class ParserModelFile
             ["tags"] = v.Tags.ToJson(),
             ["labels"] = v.ArcLabels.ToJson(),
         };
-        TensorFile.Write(path, header, model.Parameters.Select(p => (p.Name, p.Value)));
+        return new ModelFileContents(header, [.. model.Parameters.Select(p => (p.Name, p.Value))]);
     }
 
     public static (ParserModel Model, ParserVocabulary Vocabulary) Load(IBackend backend, string path)
@@ -417,5 +420,5 @@ public sealed class ParserTask : INlpTask
         return [$"meSimp: hidden {before} -> {keep.Length} units"];
     }
 
-    public void SaveModel(string path) => ParserModelFile.Save(Model, Vocabulary, path);
+    public ModelFileContents ModelContents() => ParserModelFile.Contents(Model, Vocabulary);
 }

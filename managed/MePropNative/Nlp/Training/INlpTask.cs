@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using MePropNative.Layers;
 using MePropNative.Tensors;
+using MePropNative.Training;
 
 namespace MePropNative.Nlp.Training;
 
@@ -53,6 +54,6 @@ public interface INlpTask
     /// propagations since the last pruning; returns a message per pruned layer.</summary>
     IReadOnlyList<string> PruneSeldomSelected(float threshold);
 
-    /// <summary>Writes the model (weights and vocabularies) for `meprop tag` / `meprop parse`.</summary>
-    void SaveModel(string path);
+    /// <summary>The model file for `meprop tag` / `meprop parse` (weights and vocabularies), not copied.</summary>
+    ModelFileContents ModelContents();
 }

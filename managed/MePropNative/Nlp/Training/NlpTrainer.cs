@@ -111,6 +111,8 @@ public sealed class NlpTrainer
     private NlpEvaluation? best, last;
     private int epochsWithoutImprovement;
     private int resumedFrom;
+    /// <summary>The model of the reported evaluation, exported as model.bin at the end (kept when the run writes files).</summary>
+    private ModelSnapshot? reportedModel;
 
     /// <param name="createTask">builds the task; gets the layer sizes of a checkpoint being resumed (meSimp may have
     /// pruned), or null for the configured sizes.</param>
@@ -199,8 +201,15 @@ public sealed class NlpTrainer
         var dev = Task.DevSentences > 0 ? Task.Evaluate("dev") : new NlpScores(0, null, 0);
         var test = Task.Evaluate("test");
         var ev = new NlpEvaluation(epoch + 1, point + 1, step, dev.Accuracy, dev.Las, test.Accuracy, test.Las, Task.Sizes);
-        if (best is null || ev.DevAccuracy > best.DevAccuracy) best = ev;
+        bool improved = best is null || ev.DevAccuracy > best.DevAccuracy;
+        if (improved) best = ev;
         last = ev;
+        var c = config.Common;
+        if ((improved || c.SelectBy == "last") && (c.Out is not null || c.CheckpointPath() is not null))
+        {
+            reportedModel?.Dispose();
+            reportedModel = ModelSnapshot.Take(backend, Task.ModelContents());
+        }
         var common = ev.ToCommon();
         observer.OnEvaluation(common);
         if (ev.TestLas is not null) observer.OnMessage((ev.DevLas is { } devLas ? $"    LAS: dev {devLas:F2}%  " : "    LAS: ") + $"test {ev.TestLas:F2}%");
@@ -232,7 +241,7 @@ public sealed class NlpTrainer
         {
             Directory.CreateDirectory(c.Out);
             exported = Path.Combine(c.Out, "model.bin");
-            Task.SaveModel(exported);
+            ModelSnapshot.ContentsOrFinal(reportedModel, Task.ModelContents, observer.OnMessage).Write(exported);
         }
         var common = RunResult.Create(config.RunName(), config.ToJson(), Task.Description, backend.Name,
             (Task.TrainSentences, Task.DevSentences, Task.TestSentences), reported?.ToCommon(), last?.TestAccuracy ?? 0, Task.Sizes, resumedFrom, history) with
@@ -265,6 +274,7 @@ public sealed class NlpTrainer
             for (int i = 0; i < s.Tensors.Count; i++) tensors.Add(($"{s.Name}.strategy{i}", s.Tensors[i]));
         foreach (var l in linears)
             if (l.Statistics.UnitCounts is { } counts) tensors.Add(($"{l.Name}.counts", counts));
+        reportedModel?.AddTo(header, tensors);
         TensorFile.Write(path, header, tensors);
     }
 
@@ -281,6 +291,7 @@ public sealed class NlpTrainer
         Optimizer.Steps = optimizerSteps;
         (best, last, var saved) = TrainingCheckpoint.Records<NlpEvaluation>(header);
         history.AddRange(saved);
+        reportedModel = ModelSnapshot.Read(backend, header, tensors);
         extras.AddRange(header.Deserialize<List<NlpEpochExtras>>("extras")!);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {config.Common.CheckpointPath()} after epoch {epochsDone}");
