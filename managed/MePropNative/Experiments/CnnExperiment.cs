@@ -120,7 +120,8 @@ public sealed class CnnExperiment(CnnExperimentSettings settings, Func<CnnConfig
             log($"[{i + 1}/{plan.Count}] {run.Name} ({run.Group})");
             var r = train(config, $"[{i + 1}/{plan.Count}] {run.Name}");
             log(string.Create(CultureInfo.InvariantCulture, $"[{i + 1}/{plan.Count}] {run.Name}: dev {r.DevAccuracy:F2}% test {r.TestAccuracy:F2}% (epoch {r.BestEpoch})"));
-            File.Delete(config.CheckpointPath()!);
+            File.Delete(config.CheckpointPath()!); // only for resuming; the model (about 13 MB at the default shape) is not kept either
+            File.Delete(Path.Combine(config.Out, "model.bin"));
         }
         if (bench)
         {

@@ -32,6 +32,8 @@ public sealed class CnnTrainer
     private EvaluationRecord? best;
     private EvaluationRecord? last;
     private int resumedFrom;
+    /// <summary>The model of the reported evaluation, exported as model.bin at the end (kept when the run writes files).</summary>
+    private ModelSnapshot? reportedModel;
 
     public CnnTrainer(CnnConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
     {
@@ -104,8 +106,14 @@ public sealed class CnnTrainer
     private EvaluationRecord Evaluate(int epoch, int point)
     {
         var ev = images.Evaluate(Model, epoch, point, step, Model.Sizes);
-        if (best is null || ev.DevAccuracy > best.DevAccuracy) best = ev;
+        bool improved = best is null || ev.DevAccuracy > best.DevAccuracy;
+        if (improved) best = ev;
         last = ev;
+        if ((improved || config.SelectBy == "last") && (config.Out is not null || config.CheckpointPath() is not null))
+        {
+            reportedModel?.Dispose();
+            reportedModel = ModelSnapshot.Take(backend, CnnModelFile.Contents(Model));
+        }
         observer.OnEvaluation(ev);
         return ev;
     }
@@ -113,8 +121,21 @@ public sealed class CnnTrainer
     private RunResult Finish()
     {
         var reported = config.SelectBy == "last" ? last : best;
+        string? exported = null;
+        double? exportedAccuracy = null;
+        if (config.Out is not null)
+        {
+            Directory.CreateDirectory(config.Out);
+            exported = Path.Combine(config.Out, "model.bin");
+            ModelSnapshot.ContentsOrFinal(reportedModel, () => CnnModelFile.Contents(Model), observer.OnMessage).Write(exported);
+            exportedAccuracy = images.TestAccuracy(CnnModelFile.Load(backend, exported));
+        }
         var result = RunResult.Create(config.RunName(), config.ToJson(), Model.Description, backend.Name,
-            (data.Train.Count, data.Dev.Count, data.Test.Count), reported, last?.TestAccuracy ?? 0, Model.Sizes, resumedFrom, history);
+            (data.Train.Count, data.Dev.Count, data.Test.Count), reported, last?.TestAccuracy ?? 0, Model.Sizes, resumedFrom, history) with
+        {
+            ExportedModel = exported,
+            ExportedModelTestAccuracy = exportedAccuracy,
+        };
         if (config.Out is not null) ResultsWriter.Write(result, config.Out);
         return result;
     }
@@ -145,6 +166,7 @@ public sealed class CnnTrainer
         var tensors = new List<(string, Tensor)>();
         TrainingCheckpoint.AddParameters(tensors, Model.Parameters);
         tensors.AddRange(RunningTensors());
+        reportedModel?.AddTo(header, tensors);
         TensorFile.Write(path, header, tensors);
     }
 
@@ -169,6 +191,7 @@ public sealed class CnnTrainer
         Optimizer.Steps = optimizerSteps;
         (best, last, var saved) = TrainingCheckpoint.Records<EvaluationRecord>(header);
         history.AddRange(saved);
+        reportedModel = ModelSnapshot.Read(backend, header, tensors);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {path} after epoch {epochsDone}");
     }

@@ -36,6 +36,9 @@ public sealed class TensorFileHeader(string path, JsonObject json)
         var node => AsInt(node, min) ?? throw Invalid(key, IntWords(min)),
     };
 
+    public float PositiveFloat(string key) =>
+        Json[key] is JsonValue v && v.TryGetValue(out float x) && float.IsFinite(x) && x > 0 ? x : throw Invalid(key, "a positive number");
+
     public long Long(string key, long min = 0) =>
         Json[key] is JsonValue v && v.TryGetValue(out long x) && x >= min ? x : throw Invalid(key, $"an integer >= {min}");
 

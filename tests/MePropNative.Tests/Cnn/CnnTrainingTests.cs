@@ -67,6 +67,39 @@ public class CnnTrainingTests
     }
 
     [Fact]
+    public void TheSavedModelIsTheBestDevEvaluationsWithItsBatchNormEstimates()
+    {
+        string dir = Directory.CreateTempSubdirectory("meprop-cnn-model-").FullName;
+        try
+        {
+            var c = Small(true, 0.1f, 0.6f);
+            c.Epochs = 8; // dev accuracy peaks before the last epoch
+            c.Out = dir;
+            var r = new CnnTrainer(c, backend, Data()).Run(TestContext.Current.CancellationToken);
+            Assert.Equal(Path.Combine(dir, "model.bin"), r.ExportedModel);
+            Assert.Equal(r.TestAccuracy, r.ExportedModelTestAccuracy);
+            Assert.True(r.BestEpoch < c.Epochs, $"the test needs a run whose best dev epoch ({r.BestEpoch}) is not its last");
+
+            // the model of the best dev evaluation: the same run stopped at that epoch ends with it
+            var stopped = c.Clone();
+            stopped.Epochs = r.BestEpoch;
+            stopped.Out = Path.Combine(dir, "stopped");
+            new CnnTrainer(stopped, backend, Data()).Run(TestContext.Current.CancellationToken);
+            var names = CheckpointComparison.AssertSame(Path.Combine(stopped.Out, "model.bin"), r.ExportedModel!, "conv_channels", "hidden", "batchnorm");
+            Assert.Contains("bn1.running_mean", names);
+            Assert.Contains("bn_fc1.running_variance", names);
+
+            var loaded = CnnModelFile.Load(backend, r.ExportedModel!);
+            Assert.Equal(r.ReportedLayerSizes, loaded.Sizes);
+            Assert.All(loaded.ConvLayers, l => Assert.Null(l.Selection)); // an inference model: dense back propagation
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void AResumedRunEqualsAnUninterruptedOne()
     {
         string dir = Path.Combine(Path.GetTempPath(), "meprop-cnn-resume-" + Guid.NewGuid().ToString("N"));
@@ -100,6 +133,8 @@ public class CnnTrainingTests
                 "epochs_done", "step", "examples_seen", "optimizer_steps");
             Assert.Contains("bn1.running_mean", tensors);
             Assert.Contains("conv1.run_grad", tensors);
+            Assert.Contains("reported_model/bn1.running_mean", tensors);
+            CheckpointComparison.AssertSame(Path.Combine(straightDir, "model.bin"), Path.Combine(dir, "model.bin"), "conv_channels");
         }
         finally
         {

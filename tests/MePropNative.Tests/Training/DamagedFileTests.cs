@@ -154,6 +154,18 @@ public class DamagedFileTests : IDisposable
     }
 
     [Fact]
+    public void CnnModel()
+    {
+        var model = new MePropNative.Models.Cnn(backend, new CnnOptions
+        {
+            Height = 8, Width = 8, ConvChannels = [2, 3], Kernel = 3, Hidden = [4], Classes = 3, BatchNorm = true,
+        });
+        string path = Path.Combine(dir, "cnn.bin");
+        CnnModelFile.Save(model, path);
+        EveryDamageIsRefusedOrLoads(path, p => CnnModelFile.Load(backend, p));
+    }
+
+    [Fact]
     public void ParserModel()
     {
         var words = WordEncoder.Build(["the", "dog", "the", "dog"], minCount: 2, specials: [ParserVocabulary.Null, ParserVocabulary.Root]);
