@@ -17,6 +17,7 @@ bench.Subcommands.Add(MlpBenchCommand.Create());
 root.Subcommands.Add(bench);
 root.Subcommands.Add(NlpCommands.Tag());
 root.Subcommands.Add(NlpCommands.Parse());
+root.Subcommands.Add(ClassifyCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 try
 {

@@ -31,17 +31,11 @@ public sealed class LabeledImages
     /// image of at least one pixel.</summary>
     public static LabeledImages FromIdx(string imagesPath, string labelsPath, int classes = 10)
     {
-        var images = IdxReader.Read(imagesPath, expectedRank: 3);
-        if (images.Count == 0) throw new IdxFormatException($"{imagesPath} holds no images.");
-        if (images.ItemSize == 0)
-            throw new IdxFormatException($"{imagesPath}: the images are {images.Dimensions[1]} x {images.Dimensions[2]} pixels; an image needs at least one.");
+        var (x, features, count) = ReadImages(imagesPath);
         var labels = IdxReader.Read(labelsPath, expectedRank: 1);
-        if (images.Count != labels.Count)
-            throw new IdxFormatException($"image/label count mismatch: {imagesPath} has {images.Count} images but " +
+        if (count != labels.Count)
+            throw new IdxFormatException($"image/label count mismatch: {imagesPath} has {count} images but " +
                 $"{labelsPath} has {labels.Count} labels.");
-        int features = images.ItemSize;
-        var x = new float[images.Data.Length];
-        for (int i = 0; i < x.Length; i++) x[i] = images.Data[i] / 255f;
         var y = new int[labels.Count];
         for (int i = 0; i < y.Length; i++)
         {
@@ -50,5 +44,18 @@ public sealed class LabeledImages
                 throw new IdxFormatException($"{labelsPath}: label {y[i]} of example {i} is outside [0, {classes}).");
         }
         return new LabeledImages(x, y, features, classes);
+    }
+
+    /// <summary>Reads an image file (rank 3) holding at least one image of at least one pixel: the pixels scaled to
+    /// [0, 1], one row of <c>Features</c> values per image.</summary>
+    public static (float[] Pixels, int Features, int Count) ReadImages(string imagesPath)
+    {
+        var images = IdxReader.Read(imagesPath, expectedRank: 3);
+        if (images.Count == 0) throw new IdxFormatException($"{imagesPath} holds no images.");
+        if (images.ItemSize == 0)
+            throw new IdxFormatException($"{imagesPath}: the images are {images.Dimensions[1]} x {images.Dimensions[2]} pixels; an image needs at least one.");
+        var x = new float[images.Data.Length];
+        for (int i = 0; i < x.Length; i++) x[i] = images.Data[i] / 255f;
+        return (x, images.ItemSize, images.Count);
     }
 }

@@ -29,6 +29,58 @@ public class CliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(outDir, "results.csv")));
     }
 
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    public void ClassifyAppliesTheSavedModelAsTheRunScoredIt(string kind)
+    {
+        using var images = new TinyMnist(train: 120, test: 30, side: kind == "cnn" ? 28 : 4);
+        string[] shape = kind == "cnn" ? ["--conv-channels", "2", "--sparse-layers", "conv1", "--topk-ratio", "0.1", "--hidden", "8", "--batchnorm"] : ["--hidden", "16,16", "--k", "4", "--classes", "4"];
+        var (code, stdout, err) = Meprop(["train", kind, "--data-dir", images.Directory, "--dev-size", "20", "--epochs", "2",
+            "--batch-size", "16", "--out", outDir, "--no-progress", .. shape]);
+        Assert.True(code == 0, err + stdout);
+        var r = ResultsWriter.Read(Path.Combine(outDir, "results.json"));
+        Assert.Equal(r.TestAccuracy, r.ExportedModelTestAccuracy);
+
+        string testImages = images.Path_("t10k-images-idx3-ubyte"), csv = Path.Combine(outDir, "predictions.csv");
+        (code, stdout, err) = Meprop("classify", "--model", Path.Combine(outDir, "model.bin"), "--images", testImages,
+            "--labels", images.Path_("t10k-labels-idx1-ubyte"), "--output", csv, "--batch-size", "7");
+        Assert.True(code == 0, err + stdout);
+        Assert.StartsWith(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"accuracy {r.TestAccuracy:F2}% ("), stdout);
+        Assert.Contains($" of 30 images of {testImages} with ", stdout);
+        var rows = File.ReadAllLines(csv);
+        Assert.Equal("index,predicted,label", rows[0]);
+        Assert.Equal(31, rows.Length);
+        Assert.Equal((int)Math.Round(r.TestAccuracy * 30 / 100), rows.Skip(1).Count(line => line.Split(',') is [_, var p, var l] && p == l));
+
+        (code, stdout, err) = Meprop("classify", "--model", Path.Combine(outDir, "model.bin"), "--images", testImages);
+        Assert.True(code == 0, err + stdout);
+        Assert.StartsWith($"classified 30 images of {testImages} with ", stdout);
+    }
+
+    [Fact]
+    public void ClassifyNamesAModelThatIsNoClassifierAndImagesOfTheWrongSize()
+    {
+        var (code, stdout, err) = Meprop("train", "mlp", "--data-dir", tiny.Directory, "--dev-size", "40", "--hidden", "8", "--k", "4", "--classes", "4",
+            "--epochs", "1", "--out", outDir, "--no-progress");
+        Assert.True(code == 0, err + stdout);
+        string checkpoint = Path.Combine(outDir, "checkpoint.bin");
+        (code, _, err) = Meprop("classify", "--model", checkpoint, "--images", tiny.Path_("t10k-images-idx3-ubyte"));
+        Assert.Equal(3, code);
+        Assert.Equal($"meprop: {checkpoint} is not a saved image classifier (its format is not given; meprop train mlp and meprop train cnn " +
+            "write one as OUT/model.bin).", err.Trim());
+
+        using var larger = new TinyMnist(train: 10, test: 10, side: 5);
+        string images = larger.Path_("t10k-images-idx3-ubyte");
+        (code, _, err) = Meprop("classify", "--model", Path.Combine(outDir, "model.bin"), "--images", images);
+        Assert.Equal(3, code);
+        Assert.Equal($"meprop: {images}: the images have 25 pixels, the model takes 16 inputs.", err.Trim());
+
+        (code, _, err) = Meprop("classify", "--model", Path.Combine(outDir, "model.bin"), "--images", images, "--batch-size", "0");
+        Assert.Equal(2, code);
+        Assert.Equal("meprop: --batch-size 0 must be >= 1.", err.Trim());
+    }
+
     [Fact]
     public void TheSummaryNamesTheExportedModelsSizesWhenMeSimpPrunedAfterTheReportedEvaluation()
     {
