@@ -143,6 +143,74 @@ void check(const mp_conv_geometry& g, int64_t batch, int64_t C, int64_t k, bool 
             }
 }
 
+// acc + v * x with the product rounded to float first (no fused multiply-add, whatever the compiler contracts).
+float mul_then_add(float acc, float v, float x) {
+    volatile float product = v * x;
+    return acc + product;
+}
+
+// The summation each ISA documents, in float, bit for bit. Scalar: entry by entry (dW: examples, then entries; dx:
+// channels, then entries), multiply then add. AVX2: dW entry by entry as fmaf(value, x, dW); dx per position (in
+// order) the fmaf sum, from 0, of its entries' filter values (channels in order), added onto dx once. One round of
+// channels (C * k <= 2048) and at most 4096 positions, so that the AVX2 dx is position-major.
+void ordered_reference(const mp_conv_geometry& g, const Selection& s, const std::vector<float>& x, int64_t ldx,
+                       const std::vector<float>& w, int64_t ldw, bool fused, std::vector<float>& dw,
+                       std::vector<float>& dx) {
+    const int64_t K = K_of(g), P = P_of(g), image = image_of(g), batch = s.batch, k = s.k, Cin = g.in_c;
+    dw.assign(static_cast<size_t>(s.C * K), 0.0f);
+    dx.assign(static_cast<size_t>(batch * image), 0.0f);
+    // the valid taps of position p: (filter offset, image offset) of each tap's first channel
+    auto taps = [&](int64_t p) {
+        std::vector<std::pair<int64_t, int64_t>> t;
+        const int64_t oh = p / g.out_w, ow = p % g.out_w;
+        for (int64_t kh = 0; kh < g.kernel_h; kh++)
+            for (int64_t kw = 0; kw < g.kernel_w; kw++) {
+                const int64_t ih = oh * g.stride - g.pad_top + kh, iw = ow * g.stride - g.pad_left + kw;
+                if (ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w) t.emplace_back((kh * g.kernel_w + kw) * Cin, (ih * g.in_w + iw) * Cin);
+            }
+        return t;
+    };
+    for (int64_t c = 0; c < s.C; c++)
+        for (int64_t j = 0; j < batch * k; j++) {
+            const float v = s.val[c * s.ldv + j];
+            if (v == 0.0f) continue;
+            const int64_t n = j / k, p = s.idx[c * s.ldi + j] - n * P;
+            for (const auto& [f, o] : taps(p))
+                for (int64_t ci = 0; ci < Cin; ci++) {
+                    float& d = dw[c * K + f + ci];
+                    const float xv = x[n * ldx + o + ci];
+                    d = fused ? std::fma(v, xv, d) : mul_then_add(d, v, xv);
+                }
+        }
+    for (int64_t n = 0; n < batch; n++) {
+        float* dn = dx.data() + n * image;
+        if (!fused) {
+            for (int64_t c = 0; c < s.C; c++)
+                for (int64_t t = 0; t < k; t++) {
+                    const float v = s.val[c * s.ldv + n * k + t];
+                    if (v == 0.0f) continue;
+                    for (const auto& [f, o] : taps(s.idx[c * s.ldi + n * k + t] - n * P))
+                        for (int64_t ci = 0; ci < Cin; ci++) dn[o + ci] = mul_then_add(dn[o + ci], v, w[c * ldw + f + ci]);
+                }
+            continue;
+        }
+        for (int64_t p = 0; p < P; p++) {
+            std::vector<std::pair<int64_t, float>> entries;  // (channel, value), channels in order
+            for (int64_t c = 0; c < s.C; c++)
+                for (int64_t t = 0; t < k; t++)
+                    if (s.idx[c * s.ldi + n * k + t] == n * P + p && s.val[c * s.ldv + n * k + t] != 0.0f)
+                        entries.emplace_back(c, s.val[c * s.ldv + n * k + t]);
+            if (entries.empty()) continue;
+            for (const auto& [f, o] : taps(p))
+                for (int64_t ci = 0; ci < Cin; ci++) {
+                    float sum = 0.0f;
+                    for (const auto& [c, v] : entries) sum = std::fma(v, w[c * ldw + f + ci], sum);
+                    dn[o + ci] += sum;
+                }
+        }
+    }
+}
+
 }  // namespace
 
 TEST(ConvSparse, MatchesIm2ColReferenceOnManyGeometries) {
@@ -159,6 +227,12 @@ TEST(ConvSparse, MatchesIm2ColReferenceOnManyGeometries) {
         mp_conv_geometry{1, 40, 25, 1, 1, 1, 0, 0, 1, 40}, mp_conv_geometry{1, 30, 75, 1, 1, 1, 0, 0, 1, 30},
         // more positions than the position-major dx buckets (the per-entry scatter)
         same(65, 65, 2, 3, 1),
+        // rows of 49 outputs: the smallest width whose double reciprocal puts p / w one below the quotient for
+        // multiples of it (49 * (1.0 / 49) < 1), so the row decode needs its upward correction; window and pixel paths
+        same(3, 49, 2, 3, 1),  same(3, 49, 3, 1, 1),
+        // rows of whole vectors (72 floats: one slice of nine) whose windows the left border cuts by one to four
+        // 8-float pixels: a cut of exactly one vector must still take the masked path
+        same(9, 9, 8, 9, 1),
     };
     for (const auto& g : geometries)
         for (bool ints : {true, false}) {
@@ -176,6 +250,49 @@ TEST(ConvSparse, PaperSizesSplitOverThreads) {
     // several rounds of channels in the position-major dx (C * k > 2048 entries per example)
     check(same(14, 14, 8, 3, 1), 2, 45, 100, true, 79);
     check(same(14, 14, 8, 3, 1), 2, 45, 100, false, 80);
+}
+
+TEST(ConvSparse, EachIsaSumsInItsDocumentedOrderBitwise) {
+    // Both ISAs are right to within rounding (the tests above), so a kernel of one ISA running where the other was
+    // asked for passes them: here each ISA must give the bits of its own summation order (ordered_reference), and the
+    // two orders must differ somewhere on this data.
+    if (!cpu_has_avx2()) GTEST_SKIP() << "needs AVX2 + FMA";
+    const mp_conv_geometry geometries[] = {
+        same(6, 5, 3, 3, 1),  // rows of 9 floats (the rest pass)
+        same(7, 6, 8, 3, 2),  // stride 2, rows of 24 floats
+        same(5, 5, 24, 3, 1), // rows of whole vectors (the slice pass)
+        same(5, 4, 40, 3, 1), // a 64-float block and a rest
+        same(5, 6, 3, 1, 1),  // 1 x 1 kernels (the pixel pass)
+        same(4, 4, 70, 1, 1), // pixels of more than 64 floats
+    };
+    uint64_t seed = 300;
+    ThreadScope ts(1);
+    for (const auto& g : geometries) {
+        const int64_t batch = 3, C = 4, P = P_of(g), k = (P + 2) / 3, K = K_of(g), image = image_of(g);
+        const Selection s = select(g, batch, C, k, false, seed++);
+        const int64_t ldx = image + 2, ldw = K + 1;
+        const std::vector<float> x = random_floats(static_cast<size_t>(batch * ldx), seed++);
+        const std::vector<float> w = random_floats(static_cast<size_t>(C * ldw), seed++);
+        std::vector<float> want_dw[2], want_dx[2];
+        for (int fused = 0; fused < 2; fused++) ordered_reference(g, s, x, ldx, w, ldw, fused != 0, want_dw[fused], want_dx[fused]);
+        const std::string where = "g " + std::to_string(g.in_h) + "x" + std::to_string(g.in_w) + "x" + std::to_string(g.in_c) +
+                                  " kernel " + std::to_string(g.kernel_h) + " stride " + std::to_string(g.stride);
+        EXPECT_NE(want_dw[0], want_dw[1]) << where << ": the data does not tell the dW orders apart";
+        EXPECT_NE(want_dx[0], want_dx[1]) << where << ": the data does not tell the dx orders apart";
+        for (int32_t isa : {MP_ISA_SCALAR, MP_ISA_AVX2}) {
+            IsaScope scope(isa);
+            const int fused = isa == MP_ISA_AVX2;
+            std::vector<float> dw(static_cast<size_t>(C * K)), dx(static_cast<size_t>(batch * image));
+            ASSERT_EQ(mp_conv_sparse_dw_f32(&g, batch, C, k, s.idx.data(), s.ldi, s.val.data(), s.ldv, x.data(), ldx, dw.data(), K, 0), MP_OK)
+                << mp_last_error();
+            ASSERT_EQ(mp_conv_sparse_dx_f32(&g, batch, C, k, s.idx.data(), s.ldi, s.val.data(), s.ldv, w.data(), ldw, dx.data(), image), MP_OK)
+                << mp_last_error();
+            for (size_t i = 0; i < dw.size(); i++)
+                ASSERT_TRUE(same_bits(dw[i], want_dw[fused][i])) << where << " " << isa_name(isa) << " dw " << i << ": " << dw[i] << " vs " << want_dw[fused][i];
+            for (size_t i = 0; i < dx.size(); i++)
+                ASSERT_TRUE(same_bits(dx[i], want_dx[fused][i])) << where << " " << isa_name(isa) << " dx " << i << ": " << dx[i] << " vs " << want_dx[fused][i];
+        }
+    }
 }
 
 TEST(ConvSparse, BadArgumentsNameTheArgument) {
