@@ -50,9 +50,10 @@ internal static class TestData
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
         {
+            if (expected[i].Equals(actual[i])) continue;   // the same value, infinities and NaN included
             float diff = MathF.Abs(expected[i] - actual[i]);
             float scale = Math.Max(1f, MathF.Abs(expected[i]));
-            if (diff > tolerance * scale)
+            if (!(diff <= tolerance * scale))   // a NaN where a number is expected (or the reverse) fails too
                 Assert.Fail($"{what}[{i}]: expected {expected[i]}, got {actual[i]} (diff {diff}, tolerance {tolerance * scale})");
         }
     }
