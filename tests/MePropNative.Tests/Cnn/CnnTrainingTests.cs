@@ -217,9 +217,12 @@ public class CnnTrainingTests
         }
         finally { File.Delete(path); }
         Assert.Equal("cnn-top5-decay0.6-bn", c.RunName());
+        Assert.Equal("cnn-top5-decay0.6-lrdecay0.5-bn", new CnnConfig { TopKRatio = 0.05f, Decay = 0.6f, BatchNorm = true, LrDecay = 0.5f }.RunName());
         Assert.Equal("cnn-dense", new CnnConfig().RunName());
         Assert.Contains(new CnnConfig { TopKRatio = 0f }.Problems(), p => p.Contains("topk_ratio"));
         Assert.Contains(new CnnConfig { SparseLayers = ["conv3"] }.Problems(), p => p.Contains("conv3"));
+        Assert.Contains("batchnorm needs batch_size >= 2.", new CnnConfig { BatchNorm = true, BatchSize = 1 }.Problems());
+        Assert.Empty(new CnnConfig { BatchSize = 1 }.Problems());
     }
 
     [Fact]
@@ -237,5 +240,14 @@ public class CnnTrainingTests
         var withFc = new Models.Cnn(backend, new CnnOptions { TopKRatio = 0.05f, SparseLayers = ["conv1", "conv2", "fc1"] });
         Assert.Equal(52, Assert.IsType<TopKStrategy>(withFc.LinearLayers[0].Strategy).K);
         Assert.IsType<DenseStrategy>(withFc.LinearLayers[1].Strategy);
+    }
+
+    [Fact]
+    public void TheBatchNormMomentumOfTheConfigReachesEveryBatchNormLayer()
+    {
+        var c = new CnnConfig { ConvChannels = [2, 3], Hidden = [4], BatchNorm = true, BatchNormMomentum = 0.3f };
+        var m = new Models.Cnn(backend, c.ToCnnOptions());
+        Assert.Equal(3, m.BatchNorms.Count);
+        Assert.All(m.BatchNorms, bn => Assert.Equal(0.3f, bn.Momentum));
     }
 }

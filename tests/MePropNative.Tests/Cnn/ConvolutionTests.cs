@@ -131,6 +131,91 @@ public class ConvolutionTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Im2ColWritesEveryEntryAndCol2ImStartsFromZero(int h, int w, int cin, int cout, int kernel, int stride, bool same)
+    {
+        // both outputs start as NaN (a cached tensor holds whatever it held): im2col writes every entry, the zero padding
+        // too, and col2im sets its output to 0 before adding the columns back
+        _ = cout;
+        var g = Geometry(h, w, cin, kernel, stride, same);
+        int n = 2, P = g.Positions, K = g.PatchSize;
+        var x = TestData.Random(n * g.InputSize, 17);
+        var cols = backend.Allocate(n * P, K);
+        backend.Fill(cols, float.NaN);
+        backend.Im2Col(Upload(backend, x, n, g.InputSize), g, cols);
+        var got = TestData.Host(backend, cols);
+        var want = new float[n * P * K];
+        var back = new float[n * g.InputSize];   // col2im of want: each pixel times the number of windows that hold it
+        for (int e = 0; e < n; e++)
+            for (int oh = 0; oh < g.OutputHeight; oh++)
+                for (int ow = 0; ow < g.OutputWidth; ow++)
+                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                        for (int kw = 0; kw < g.KernelWidth; kw++)
+                        {
+                            int ih = oh * g.Stride - g.PadTop + kh, iw = ow * g.Stride - g.PadLeft + kw;
+                            if (ih < 0 || ih >= g.InputHeight || iw < 0 || iw >= g.InputWidth) continue;
+                            for (int ci = 0; ci < g.InputChannels; ci++)
+                            {
+                                int pixel = e * g.InputSize + (ih * g.InputWidth + iw) * g.InputChannels + ci;
+                                want[(e * P + oh * g.OutputWidth + ow) * K + (kh * g.KernelWidth + kw) * g.InputChannels + ci] = x[pixel];
+                                back[pixel] += x[pixel];
+                            }
+                        }
+        Assert.Equal(want, got);
+        var dx = backend.Allocate(n, g.InputSize);
+        backend.Fill(dx, float.NaN);
+        backend.Col2Im(cols, g, dx);
+        TestData.Close(back, TestData.Host(backend, dx), 1e-6f, "col2im");
+    }
+
+    [Theory]
+    [InlineData(27)]   // rows of up to 64 floats: the backend's own register-blocked loop
+    [InlineData(75)]   // longer rows: libmeprop's sparse kernel, which overwrites
+    public void SparseWeightGradientFromStridedColumnsIsTheSumOfTheSelectedRows(int patch)
+    {
+        // im2col columns that are a view into a wider matrix (stride > K) take the CPU backend's other two paths
+        int channels = 4, examples = 3, positions = 10, k = 3, rows = examples * positions, nk = examples * k;
+        var rng = new Random(5);
+        var idx = new int[channels * nk];
+        for (int c = 0; c < channels; c++)
+            for (int e = 0; e < examples; e++)
+            {
+                var ps = Enumerable.Range(0, positions).OrderBy(_ => rng.Next()).Take(k).Order().ToArray();
+                for (int j = 0; j < k; j++) idx[c * nk + e * k + j] = e * positions + ps[j];
+            }
+        var val = TestData.Random(channels * nk, 6);
+        val[3] = 0f;
+        var wide = TestData.Random(rows * (patch + 5), 7);
+        var indices = backend.AllocateIndices(channels, nk);
+        backend.Upload(idx, indices);
+        var cols = Upload(backend, wide, rows, patch + 5).ColumnSlice(2, patch);
+        Assert.False(cols.IsContiguous);
+        var sum = new float[channels * patch];
+        for (int c = 0; c < channels; c++)
+            for (int j = 0; j < nk; j++)
+                for (int i = 0; i < patch; i++)
+                    sum[c * patch + i] += val[c * nk + j] * wide[idx[c * nk + j] * (patch + 5) + 2 + i];
+        var dw0 = TestData.Random(channels * patch, 8);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var dw = Upload(backend, dw0, channels, patch);
+            if (accumulate && patch > 64)
+            {
+                Assert.Throws<ArgumentException>(() => backend.ConvSparseBackwardWeightsFromColumns(indices, Upload(backend, val, channels, nk), cols, dw, accumulate));
+                continue;
+            }
+            backend.ConvSparseBackwardWeightsFromColumns(indices, Upload(backend, val, channels, nk), cols, dw, accumulate);
+            TestData.Close(accumulate ? dw0.Zip(sum, (a, b) => a + b).ToArray() : sum, TestData.Host(backend, dw), 1e-5f, $"dW (accumulate {accumulate})");
+        }
+        // an index past the im2col rows is refused, not read
+        idx[channels * nk - 1] = rows;
+        backend.Upload(idx, indices);
+        var refused = Record.Exception(() => backend.ConvSparseBackwardWeightsFromColumns(indices, Upload(backend, val, channels, nk), cols, Upload(backend, dw0, channels, patch), false));
+        Assert.True(refused is ArgumentOutOfRangeException or MePropNative.Bindings.MePropNativeException, $"{refused}");
+        Assert.Contains($"{rows}", refused!.Message);
+    }
+
     [Fact]
     public void ResultsDoNotDependOnTheManagedThreadCount()
     {

@@ -60,6 +60,7 @@ public class PerMapTopKTests
     [InlineData(0.10f, 1000, 100)]
     [InlineData(0.01f, 10, 1)]
     [InlineData(1f, 49, 49)]
+    [InlineData(1e-6f, 10, 1)]     // ratio * P rounds to 0: still one position per map
     public void KIsTheCeilingOfRatioTimesPositions(float ratio, int positions, int k) =>
         Assert.Equal(k, new PerMapTopK(backend, ratio).K(positions));
 
@@ -130,5 +131,26 @@ public class PerMapTopKTests
                         .SequenceEqual(TopK(Score, e, ch, positions, k))) { differsFromPlain = true; break; }
         }
         Assert.True(differsFromPlain, "the test data never made decay selection differ from plain top-k");
+    }
+
+    [Fact]
+    public void DecaySelectionStartsANewRunningGradientWhenTheMapsChangeShape()
+    {
+        const float decay = 0.5f;
+        var s = new PerMapTopK(backend, 0.2f, decay);
+        s.Select(Upload(backend, TestData.Random(2 * 25 * 3, 90), 2, 25 * 3), 3);
+        Assert.Equal((3, 25), (s.Running!.Rows, s.Running.Cols));
+        // maps of another shape: the state of the old ones means nothing to them, so the selection starts from 0 (plain
+        // top-k of (1 - decay) |dy|) and the new state is (1 - decay) * mean_n |dy|
+        int n = 2, c = 2, positions = 16;
+        var dy = TestData.Random(n * positions * c, 91);
+        var (idx, val, k) = s.Select(Upload(backend, dy, n, positions * c), c);
+        Assert.Equal((c, positions), (s.Running!.Rows, s.Running.Cols));
+        AssertSelection(dy, n, c, positions, k, (e, ch, p) => MathF.Abs(dy[(e * positions + p) * c + ch]), TestData.Host(backend, idx), TestData.Host(backend, val));
+        var want = new float[c * positions];
+        for (int ch = 0; ch < c; ch++)
+            for (int p = 0; p < positions; p++)
+                want[ch * positions + p] = (1f - decay) / n * (MathF.Abs(dy[p * c + ch]) + MathF.Abs(dy[(positions + p) * c + ch]));
+        TestData.Close(want, TestData.Host(backend, s.Running), 1e-6f, "run_grad");
     }
 }
