@@ -127,10 +127,11 @@ public static class Conllu
         string id = cols[0];
         if (id.Contains('-') || id.Contains('.'))
         {
-            // multiword token range "3-4" or empty node "5.1": checked for shape, then kept verbatim and skipped
+            // multiword token range "3-4" or empty node "5.1": checked for shape, then kept verbatim and skipped; an empty
+            // node before the first word is "0.1" (the format's decimal IDs may be below 1, never 0 itself)
             char sep = id.Contains('-') ? '-' : '.';
             var parts = id.Split(sep);
-            if (parts.Length != 2 || !IsNumber(parts[0]) || !IsNumber(parts[1]))
+            if (parts.Length != 2 || !(IsNumber(parts[0]) || (sep == '.' && parts[0] == "0")) || !IsNumber(parts[1]))
                 throw new ConlluFormatException(source, lineNumber, $"ID '{id}' is neither a word index, a range (3-4) nor an empty node (5.1).");
             s.OtherLines.Add((s.Tokens.Count, line));
             return false;

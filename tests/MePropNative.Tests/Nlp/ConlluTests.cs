@@ -40,6 +40,35 @@ public class ConlluTests
         Assert.Equal(once, Conllu.ToText(Conllu.Parse(once)));
     }
 
+    /// <summary>Lines the models skip at either end of a sentence: a range before the first word, an empty node before
+    /// the first word ("0.1", which the format allows) and one after the last word, all written back where they were.</summary>
+    [Fact]
+    public void RangesAndEmptyNodesAtEitherEndOfASentenceRoundTrip()
+    {
+        const string text =
+            "# sent_id = edges\n" +
+            "0.1\tsaid\tsay\tVERB\tVBD\t_\t_\t_\t2:parataxis\t_\n" +
+            "1-2\tdon't\t_\t_\t_\t_\t_\t_\t_\t_\n" +
+            "1\tdo\tdo\tAUX\tVBP\t_\t0\troot\t0:root\t_\n" +
+            "2\tn't\tnot\tPART\tRB\t_\t1\tadvmod\t1:advmod\t_\n" +
+            "2.1\tgo\tgo\tVERB\tVB\t_\t_\t_\t1:conj\t_\n" +
+            "\n";
+        var s = Conllu.Parse(text);
+        Assert.Equal(["do", "n't"], s.Single().Tokens.Select(t => t.Form));
+        Assert.Equal([0, 0, 2], s[0].OtherLines.Select(o => o.Before));
+        Assert.Equal(text, Conllu.ToText(s));
+    }
+
+    [Fact]
+    public void ACommentIsLookedUpByItsWholeKey()
+    {
+        var s = Conllu.Parse("# sent_id = s7\n# textual = no\n# text\n# text = yes = really\n1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n")[0];
+        Assert.Equal("yes = really", s.Comment("text"));
+        Assert.Equal("s7", s.Comment("sent_id"));
+        Assert.Null(s.Comment("sent"));
+        Assert.Null(s.Comment("newdoc"));
+    }
+
     [Fact]
     public void FileRoundTripAndALastSentenceWithoutBlankLine()
     {
@@ -63,8 +92,15 @@ public class ConlluTests
     [InlineData("1\tI\tI\tPRON\tPRP\t_\t1\troot\t_\t_\n", 1, "its own head")]
     [InlineData("a\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n", 1, "ID 'a'")]
     [InlineData("1-x\tI\t_\t_\t_\t_\t_\t_\t_\t_\n", 1, "ID '1-x'")]
+    [InlineData("0-1\tI\t_\t_\t_\t_\t_\t_\t_\t_\n", 1, "ID '0-1'")]
     [InlineData("1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n# late\n", 2, "a comment line inside a sentence")]
     [InlineData("1\tI\t\tPRON\tPRP\t_\t0\troot\t_\t_\n", 1, "column 3 is empty")]
+    [InlineData("1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t\n", 1, "column 10 is empty")]
+    [InlineData("1\tI\tI\tPRON\tPRP\t_\t9999999999\troot\t_\t_\n", 1, "HEAD '9999999999'")]
+    [InlineData("9999999999\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n", 1, "ID '9999999999' is not a positive integer")]
+    [InlineData("1-2\tdon't\t_\t_\t_\t_\t_\t_\t_\t_\n# late\n1\tdo\tdo\tAUX\tVBP\t_\t0\troot\t_\t_\n", 2, "a comment line inside a sentence")]
+    [InlineData("1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n\n# c\n1-2\tdon't\t_\t_\t_\t_\t_\t_\t_\t_\n", 3, "a sentence without word lines")]
+    [InlineData("1\tI\tI\tPRON\tPRP\t_\t0\troot\t_\t_\n1.0\tx\t_\t_\t_\t_\t_\t_\t_\t_\n", 2, "ID '1.0'")]
     public void MalformedLinesAreReportedWithFileAndLine(string text, int line, string message)
     {
         var e = Assert.Throws<ConlluFormatException>(() => Conllu.Parse(text, "bad.conllu"));
@@ -172,5 +208,31 @@ public class ConlluTests
         Assert.Equal(enc.Vocabulary.Get("<unk-num>"), enc.Encode("2024"));
         Assert.Equal(enc.Vocabulary.Get("<unk>"), enc.Encode("zzzq"));            // unseen signature: the plainest one
         Assert.False(enc.IsKnown("cat"));
+        Assert.True(enc.IsKnown("The"));  // known through its lower-case spelling, as Encode finds it
+        Assert.False(enc.IsKnown("Cat"));
     }
+
+    /// <summary>The unknown-word classes: case (all capitals, a capital first, mixed), digits, a hyphen, and a suffix
+    /// only for a word of at least 4 characters with lower-case letters that is longer than the suffix plus one.</summary>
+    [Theory]
+    [InlineData("Running", "<unk-Cap-ing>")]
+    [InlineData("NASA", "<unk-CAPS>")]
+    [InlineData("I", "<unk-CAPS>")]
+    [InlineData("iPhone", "<unk-mixed>")]
+    [InlineData("2024", "<unk-num>")]
+    [InlineData("3.14", "<unk-num>")]
+    [InlineData("B52", "<unk-CAPS-alnum>")]
+    [InlineData("mp3s", "<unk-alnum-s>")]
+    [InlineData("mid-term", "<unk-dash>")]
+    [InlineData("re-used", "<unk-dash-ed>")]
+    [InlineData("Well-Known", "<unk-Cap-dash>")]
+    [InlineData("kindness", "<unk-ness>")]
+    [InlineData("quickly", "<unk-ly>")]
+    [InlineData("sing", "<unk>")]
+    [InlineData("bed", "<unk>")]
+    [InlineData("buses", "<unk-s>")]
+    [InlineData("...", "<unk-punct>")]
+    [InlineData("-", "<unk-punct>")]
+    [InlineData("--", "<unk-punct>")]
+    public void SignaturesDescribeAWordsShape(string form, string signature) => Assert.Equal(signature, WordEncoder.Signature(form));
 }
