@@ -212,6 +212,112 @@ public class ParserTests
         Assert.Equal(v.WordNull, f[7]);                                // rc1(s1): none
     }
 
+    /// <summary>All 48 features of a configuration where s0 and s1 each have dependents on both sides and
+    /// grandchildren: stack [ROOT, 1, 5, 11], buffer 15..18; 5 has left dependents 3 (with its own left dependent 2) and
+    /// 4, right dependents 6 and 8 (8 with a left dependent 7 and a right one 9); 11 has the left dependent 10 and right
+    /// dependents 12 and 13 (13 with a right dependent 14). Word i has form wi, tag Ti and relation di, so every feature
+    /// names the token it must be.</summary>
+    [Fact]
+    public void EveryFeatureOfAStateWithDependentsAndGrandchildrenIsItsChenAndManningToken()
+    {
+        var s = new ConlluSentence();
+        for (int i = 1; i <= 18; i++) s.Tokens.Add(new ConlluToken(i, $"w{i}", "_", "X", $"T{i}", "_", i == 1 ? 0 : 1, $"d{i}", "_", "_"));
+        var v = ParserVocabulary.Build([s], minCount: 1);
+        var (words, tags) = v.Encode(s);
+        var set = v.Transitions;
+        var state = new ArcStandardState(s.Count);
+        void Shift() => state.Apply(TransitionSet.Shift, set);
+        void Left() => state.Apply(set.Left(v.LabelId($"d{state.Stack(1)}")), set);
+        void Right() => state.Apply(set.Right(v.LabelId($"d{state.Stack(0)}")), set);
+        Shift();                                              // 1 stays on the stack
+        Shift(); Shift(); Left();                             // 2 <- 3
+        Shift(); Shift(); Left(); Left();                     // 4 <- 5, 3 <- 5
+        Shift(); Right();                                     // 5 -> 6
+        Shift(); Shift(); Left(); Shift(); Right(); Right();  // 7 <- 8, 8 -> 9, 5 -> 8
+        Shift(); Shift(); Left();                             // 10 <- 11
+        Shift(); Right(); Shift(); Shift(); Right(); Right(); // 11 -> 12, 13 -> 14, 11 -> 13
+        Assert.Equal([11, 5, 1, 0, -1], Enumerable.Range(0, 5).Select(state.Stack));
+        Assert.Equal(15, state.Buffer(0));
+
+        int[] expected =
+        [
+            1, 5, 11, 15, 16, 17, // s3 s2 s1 (the top), b1 b2 b3
+            10, 13, -1, 12, -1, 14, // of s1 (11): lc1, rc1, lc2, rc2, lc1(lc1), rc1(rc1)
+            3, 8, 4, 6, 2, 9,       // of s2 (5): the same six
+        ];
+        var f = new int[ParserFeatures.Count];
+        ParserFeatures.Extract(state, words, tags, v, f);
+        Assert.Equal(expected.Select(t => t < 0 ? v.WordNull : v.Words.Encode($"w{t}")), f[..18]);
+        Assert.Equal(expected.Select(t => v.TagOffset + (t < 0 ? v.TagNull : v.Tags.Get($"T{t}"))), f[18..36]);
+        Assert.Equal(expected[6..].Select(t => v.LabelOffset + (t < 0 ? v.LabelNull : v.ArcLabels.Get($"d{t}"))), f[36..]);
+    }
+
+    [Fact]
+    public void ATagTheTrainingDataLacksIsTheUnknownTagRowNotTheNullRow()
+    {
+        var train = new ConlluSentence();
+        train.Tokens.Add(new ConlluToken(1, "a", "_", "X", "NN", "_", 0, "root", "_", "_"));
+        var v = ParserVocabulary.Build([train], minCount: 1);
+        Assert.Equal(3, new[] { v.TagNull, v.TagRoot, v.TagUnknown }.Distinct().Count());
+        var s = new ConlluSentence();
+        s.Tokens.Add(new ConlluToken(1, "a", "_", "X", "NN", "_", -1, "_", "_", "_"));
+        s.Tokens.Add(new ConlluToken(2, "b", "_", "X", "VB", "_", -1, "_", "_", "_"));
+        s.Tokens.Add(new ConlluToken(3, "c", "_", "X", "_", "_", -1, "_", "_", "_"));
+        var (words, tags) = v.Encode(s);
+        Assert.Equal([v.TagRoot, v.Tags.Get("NN"), v.TagUnknown, v.TagUnknown], tags);
+        Assert.Equal(v.WordRoot, words[0]);
+        Assert.Equal(v.Words.Encode("a"), words[1]);
+    }
+
+    /// <summary>The decoder's masks hold whatever the model prefers: here every root-labelled arc scores above all
+    /// else, and still only the arc from ROOT is labelled root (LEFT-ARC(root) and RIGHT-ARC(root) between words are
+    /// masked, and RIGHT-ARC onto ROOT takes no other label).</summary>
+    [Fact]
+    public void OnlyTheArcFromRootIsLabelledRootEvenWhenTheModelPrefersRootArcsEverywhere()
+    {
+        using var backend = new CpuBackend();
+        var sentences = SyntheticTreebank.Sentences(30, seed: 11);
+        var v = ParserVocabulary.Build(sentences, 1);
+        var set = v.Transitions;
+        var model = new ParserModel(backend, new ParserOptions { EmbeddingRows = v.EmbeddingRows, Transitions = set.Count, Hidden = 8, EmbeddingSize = 4 });
+        backend.Upload(new float[model.Output.Weight.Value.Length], model.Output.Weight.Value); // scores = bias
+        var bias = new float[set.Count];
+        bias[set.Left(v.RootLabel)] = 10;
+        bias[set.Right(v.RootLabel)] = 10;
+        bias[TransitionSet.Shift] = 1;
+        backend.Upload(bias, model.Output.Bias!.Value);
+        var parsed = new ParserDecoder(backend, model, v).ParseSentences(sentences);
+        Assert.Contains(parsed, p => p.Count > 2);
+        foreach (var p in parsed)
+        {
+            Assert.Single(p.Tokens, t => t.Head == 0);
+            Assert.All(p.Tokens, t => Assert.Equal(t.Head == 0, t.Deprel == "root"));
+        }
+    }
+
+    /// <summary>A tree with two root words is no training tree: skipped before it is counted projective or lifted
+    /// (train_projective and train_nonprojective_lifted of the data summary count used trees only).</summary>
+    [Fact]
+    public void TreesWithTwoRootsAreSkippedAndCountedNeitherProjectiveNorLifted()
+    {
+        static ConlluSentence Tree(params int[] heads)
+        {
+            var s = new ConlluSentence();
+            for (int w = 1; w <= heads.Length; w++)
+                s.Tokens.Add(new ConlluToken(w, $"w{w}", "_", "X", "T2", "_", heads[w - 1], heads[w - 1] == 0 ? "root" : "left", "_", "_"));
+            return s;
+        }
+        var sentences = SyntheticTreebank.Sentences(5, seed: 2);
+        sentences.Add(Tree(0, 0, 2));    // projective, two roots
+        sentences.Add(Tree(3, 0, 0, 2)); // non-projective (3 -> 1 passes over 2, 2 -> 4 over 3), two roots
+        var v = ParserVocabulary.Build(sentences, 1);
+        foreach (bool lift in new[] { true, false })
+        {
+            var ex = ParserExamples.Build(sentences, v, lift);
+            Assert.Equal((5, 5, 0, 0, 2), (ex.Sentences, ex.Projective, ex.Lifted, ex.SkippedNonProjective, ex.SkippedOther));
+        }
+    }
+
     [Fact]
     public void ExamplesFromCoNLLUAndDecodingGiveSingleRootedTrees()
     {
