@@ -64,6 +64,29 @@ public class TaggerTests : IDisposable
         Assert.NotEqual(batches.Select(b => b[0]), SentenceBatches.Make(sentences, 8, 1, 1, shuffle: true).Select(b => b[0]));
     }
 
+    /// <summary>A sentence without words (a CoNLL-U block of comments only) goes into no batch, where it could not be
+    /// laid out; prediction gives it no tags. A word whose tag is unknown (-1) is laid out but not scored.</summary>
+    [Fact]
+    public void EmptySentencesGoIntoNoBatchAndArePredictedNoTags()
+    {
+        EncodedSentence[] sentences = [new([1, 2], [0, 1]), new([], []), new([3], [-1]), new([], []), new([4, 5, 6], [1, -1, 0])];
+        foreach (bool shuffle in new[] { false, true })
+        {
+            var batches = SentenceBatches.Make(sentences, 2, 1, 0, shuffle);
+            Assert.Equal([0, 2, 4], batches.SelectMany(b => b).Order());
+            Assert.All(batches, b => Assert.Equal(b.Sum(i => sentences[i].Length), new TaggerBatch(sentences, b).Layout.Tokens));
+        }
+        var all = new TaggerBatch(sentences, [4, 0, 2]);
+        Assert.Equal(6, all.Layout.Tokens);
+        Assert.Equal(4, all.ScoredTokens);
+
+        var tagger = new LstmTagger(backend, new TaggerOptions { Words = 7, Tags = 2, EmbeddingSize = 3, Hidden = 4, Seed = 1 });
+        var vocabulary = new TaggerVocabulary(WordEncoder.Build(["a"], 1), new Vocabulary(["A", "B"]));
+        var predicted = new TaggerPredictor(backend, tagger, vocabulary, batchSize: 2).Predict(sentences);
+        Assert.Equal([2, 0, 1, 0, 3], predicted.Select(p => p.Length));
+        Assert.All(predicted.SelectMany(p => p), t => Assert.InRange(t, 0, 1));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(7)]
