@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MePropNative.MeProp;
+using MePropNative.Nlp.Training;
 using MePropNative.Optimizers;
 using MePropNative.Training;
 
@@ -177,6 +178,54 @@ public class ConfigTests : IDisposable
         Assert.Equal(StrategyKind.Dense, ConfigLoader.Load(Write("""{ "NetType": "mlp" }""")).Strategy);
     }
 
+    /// <summary>Keys an original config leaves out take the original program's defaults (its Config constructor:
+    /// MinibatchSize 100, MaxEpoch 20, IterPerEpoch 8, LabelCount 10, ClipBound 5, Eps 1e-6, L2RegFactor 0,
+    /// HiddenSize 500, Layers 3, TrainTop 160, Prune 0.1, TrainCycle 5, DecayRate 0.09, LearningRate 0.001, OptType adam),
+    /// not this program's; a RandomSeed of 0 is a seed (only a negative one asks for a fresh one).</summary>
+    [Fact]
+    public void KeysAnOriginalConfigLeavesOutTakeTheOriginalProgramsDefaults()
+    {
+        var c = ConfigLoader.Load(Write("""{ "NetType": "mlptop", "RandomSeed": 0 }"""));
+        Assert.Equal((100, 20, 8, 10), (c.BatchSize, c.Epochs, c.EvalsPerEpoch, c.Classes));
+        Assert.Equal((5f, 1e-6f, 0f), (c.ClipValue, c.AdaGradEpsilon, c.L2));
+        Assert.Equal([500, 500], c.Hidden);
+        Assert.Equal([160], c.K);
+        Assert.Equal((0.1f, 5, false), (c.MeSimpThreshold, c.MeSimpCycle, c.MeSimp));
+        Assert.Equal((OptimizerKind.Adam, 0.001f, 1f), (c.Optimizer, c.LearningRate, c.LearningRateDecay));
+        Assert.Equal((0L, 0f, 5000), (c.Seed, c.Dropout, c.DevSize));
+        Assert.Null(c.TrainImages);
+        c.Validate();
+
+        var sgd = ConfigLoader.Load(Write("""{ "OptType": "sgd", "RandomSeed": 3 }"""));
+        Assert.Equal((OptimizerKind.Sgd, 0.001f, 0f), (sgd.Optimizer, sgd.LearningRate, sgd.Momentum));
+        Assert.Equal(MathF.Pow(0.09f, 1f / 100), sgd.LearningRateDecay, 6);
+        Assert.Equal(3, sgd.Seed);
+        var adagrad = ConfigLoader.Load(Write("""{ "OptType": "adagrad", "LearningRate": 0.05, "DecayRate": 0.5, "Eps": 1e-4 }"""));
+        Assert.Equal((OptimizerKind.AdaGrad, 0.05f, 1e-4f), (adagrad.Optimizer, adagrad.LearningRate, adagrad.AdaGradEpsilon));
+        Assert.Equal(1f, adagrad.LearningRateDecay); // the original decayed only SGD's rate
+        Assert.InRange(ConfigLoader.Load(Write("""{ "RandomSeed": -1 }""")).Seed, 0, int.MaxValue);
+    }
+
+    [Fact]
+    public void EachOfTheOriginalFileKeysSetsItsOwnFile()
+    {
+        var c = ConfigLoader.Load(Write("""
+        { "TrainFile": "a-images.bin", "TrainLabelFile": "a-labels.bin", "TestFile": "b-images.bin", "TestLabelFile": "b-labels.bin" }
+        """));
+        Assert.Equal(Path.Combine(dir, "a-images.bin"), c.TrainImages); // relative to the config's folder
+        Assert.Equal(Path.Combine(dir, "a-labels.bin"), c.TrainLabels);
+        Assert.Equal(Path.Combine(dir, "b-images.bin"), c.TestImages);
+        Assert.Equal(Path.Combine(dir, "b-labels.bin"), c.TestLabels);
+    }
+
+    [Fact]
+    public void AConfigMixingTheOriginalKeysWithThisProgramsIsReadAsAnOriginalOneAndRefused()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Write("""{ "HiddenSize": 100, "epochs": 3 }""")));
+        Assert.Contains("unknown key(s) 'epochs' in a config of the original meProp program", e.Message);
+        Assert.Contains("the two cannot be mixed", e.Message);
+    }
+
     [Fact]
     public void AnUnknownKeyInAnOriginalConfigListsTheOriginalKeys()
     {
@@ -185,6 +234,80 @@ public class ConfigTests : IDisposable
         foreach (var k in LegacyConfig.Keys.Keys) Assert.Contains(k, e.Message);
         var net = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Write("""{ "NetType": "cnn" }""")));
         Assert.Contains("NetType 'cnn'", net.Message);
+    }
+
+    /// <summary>The keys of a tagger or parser config that the file leaves out: the papers' settings (tagger top-10 per
+    /// gate, parser top-20 of 500 hidden units, Chen and Manning's 50-wide embeddings), not train mlp's defaults.</summary>
+    [Fact]
+    public void TaggerAndParserConfigsTakeTheirOwnDefaultsForKeysTheyLeaveOut()
+    {
+        var parser = NlpConfigOptions.Load(Write("""{ "model": "parser", "epochs": 2 }"""), "parser");
+        var p = parser.Common;
+        Assert.Equal(2, p.Epochs);
+        Assert.Equal((StrategyKind.TopK, 20, 500), (p.Strategy, p.K.Single(), p.Hidden.Single()));
+        Assert.Equal((256, 4000, 0.1f, 5f, 0.001f), (p.BatchSize, p.EvalBatchSize, p.Dropout, p.ClipNorm, p.LearningRate));
+        Assert.Equal((0.05f, 1), (p.MeSimpThreshold, p.MeSimpCycle));
+        Assert.Equal((50, 2, "cube", "lift"), (parser.EmbeddingSize, parser.MinCount, parser.Activation, parser.NonProjective));
+        Assert.Equal(Path.Combine("data/ud-english-ewt", "en_ewt-ud-train.conllu"), parser.TrainPath);
+
+        var tagger = NlpConfigOptions.Load(Write("""{ "model": "tagger" }"""), "tagger");
+        var t = tagger.Common;
+        Assert.Equal((StrategyKind.TopK, 10, 500), (t.Strategy, t.K.Single(), t.Hidden.Single()));
+        Assert.Equal((32, 128, 0f, 4), (t.BatchSize, t.EvalBatchSize, t.Dropout, t.Epochs));
+        Assert.Equal((100, 2, true, "per_gate"), (tagger.EmbeddingSize, tagger.MinCount, tagger.Bidirectional, tagger.GateSelection));
+    }
+
+    /// <summary>Every training option of train mlp but its data, device and output-layer keys is a tagger and parser
+    /// option too, under the same key, and sets the run's shared options.</summary>
+    [Fact]
+    public void TheTaggerAndParserConfigsTakeEverySharedTrainingOption()
+    {
+        string[] notShared = ["model", "dataset", "data_dir", "train_images", "train_labels", "test_images", "test_labels", "dev_size", "train_limit",
+            "classes", "device", "sparse_algorithm", "auto_candidates"];
+        var source = new TrainConfig
+        {
+            Hidden = [64], Dropout = 0.3f, Strategy = StrategyKind.Msbp, K = [7], OutputK = 3, MemoryRatio = 0.5f, Optimizer = OptimizerKind.Sgd,
+            LearningRate = 0.02f, Beta1 = 0.8f, Beta2 = 0.99f, AdamEpsilon = 1e-7f, AdaGradEpsilon = 1e-5f, Momentum = 0.5f, L2 = 0.001f, ClipValue = 2,
+            ClipNorm = 3, LearningRateDecay = 0.9f, BatchSize = 17, Epochs = 6, EvalsPerEpoch = 2, SelectBy = "last", Patience = 2, Seed = 9, Threads = 1,
+            EvalBatchSize = 33, MeSimp = true, MeSimpThreshold = 0.2f, MeSimpCycle = 3, Out = "o", Checkpoint = "c", Resume = true,
+        };
+        var all = ConfigOptions.ToJson(source);
+        var shared = new JsonObject();
+        foreach (var o in ConfigOptions.All.Where(o => !notShared.Contains(o.Key))) shared[o.Key] = all[o.Key]!.DeepClone();
+        Assert.Equal(31, shared.Count);
+        var defaults = ConfigOptions.ToJson(new NlpConfig("parser").Common);
+        var read = ConfigOptions.ToJson(NlpConfigOptions.Load(Write(shared.ToJsonString()), "parser").Common);
+        foreach (var (key, value) in shared)
+        {
+            Assert.Equal(ConfigOptions.ByKey[key].Flag, NlpConfigOptions.ByKey[key].Flag);
+            Assert.False(OptionCatalog.SameValue(defaults[key], value), $"{key}: the test needs a value other than the default");
+            Assert.True(OptionCatalog.SameValue(read[key], value), $"{key}: read {read[key]}, written {value}");
+        }
+    }
+
+    [Fact]
+    public void TaggerAndParserConfigProblems()
+    {
+        var other = Assert.Throws<ConfigException>(() => NlpConfigOptions.Load(Write("""{ "model": "parser" }"""), "tagger"));
+        Assert.Contains("model: this command trains the tagger, the config says 'parser'", other.Message);
+
+        var parser = new NlpConfig("parser");
+        parser.Common.K = [10, 20];
+        Assert.Contains("k must be one value for the parser.", parser.Problems());
+        parser.Common.K = [20];
+        parser.Common.Hidden = [500, 500];
+        Assert.Contains("hidden must be one size for the parser (got [500, 500]).", parser.Problems());
+
+        foreach (var kind in Enum.GetValues<StrategyKind>())
+        {
+            var tagger = new NlpConfig("tagger");
+            tagger.Common.Strategy = kind;
+            bool lstm = kind is StrategyKind.Dense or StrategyKind.TopK or StrategyKind.Unified or StrategyKind.Random or StrategyKind.RandomUnified or StrategyKind.Msbp;
+            Assert.Equal(!lstm, tagger.Problems().Any(p => p.StartsWith($"strategy {kind.ToName()} is not available for the tagger's LSTM")));
+            var parserKind = new NlpConfig("parser");
+            parserKind.Common.Strategy = kind;
+            Assert.DoesNotContain(parserKind.Problems(), p => p.Contains("tagger"));
+        }
     }
 
     [Fact]
