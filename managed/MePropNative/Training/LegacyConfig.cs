@@ -105,6 +105,7 @@ public static class LegacyConfig
             case "sgd":
                 c.Optimizer = OptimizerKind.Sgd;
                 c.Momentum = 0;
+                c.L2 = 0; // the original's Sgd.Update never read L2RegFactor (its Adam and AdaGrad added it to the gradient)
                 c.LearningRate = Get("LearningRate", 0.001f, F);
                 c.LearningRateDecay = MathF.Pow(Get("DecayRate", 0.09f, F), 1f / minibatch);
                 break;

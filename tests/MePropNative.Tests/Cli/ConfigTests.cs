@@ -196,6 +196,11 @@ public class ConfigTests : IDisposable
         Assert.Null(c.TrainImages);
         c.Validate();
 
+        // L2RegFactor as the original's optimizers used it: added to the gradient by Adam and AdaGrad, never read by SGD
+        Assert.Equal(0.01f, ConfigLoader.Load(Write("""{ "OptType": "adam", "L2RegFactor": 0.01 }""")).L2);
+        Assert.Equal(0.01f, ConfigLoader.Load(Write("""{ "OptType": "adagrad", "L2RegFactor": 0.01 }""")).L2);
+        Assert.Equal(0f, ConfigLoader.Load(Write("""{ "OptType": "sgd", "L2RegFactor": 0.01 }""")).L2);
+
         var sgd = ConfigLoader.Load(Write("""{ "OptType": "sgd", "RandomSeed": 3 }"""));
         Assert.Equal((OptimizerKind.Sgd, 0.001f, 0f), (sgd.Optimizer, sgd.LearningRate, sgd.Momentum));
         Assert.Equal(MathF.Pow(0.09f, 1f / 100), sgd.LearningRateDecay, 6);
