@@ -41,7 +41,7 @@ public sealed class ModelSnapshot : IDisposable
     }
 
     /// <summary>The snapshot a checkpoint carries, uploaded to <paramref name="backend"/>; null when it has none (a
-    /// checkpoint written before any evaluation, or by an earlier version).</summary>
+    /// checkpoint that an earlier version wrote).</summary>
     public static ModelSnapshot? Read(IBackend backend, TensorFileHeader checkpointHeader, IReadOnlyDictionary<string, TensorFile.Entry> checkpointTensors)
     {
         if (checkpointHeader.Json[HeaderKey] is not JsonObject header) return null;
