@@ -12,15 +12,14 @@ namespace MePropNative.Cli;
 /// <summary>`meprop classify`: applies a saved MLP or CNN to IDX images; with labels, prints its accuracy.</summary>
 internal static class ClassifyCommand
 {
-    private const string DefaultImages = "data/mnist/t10k-images-idx3-ubyte";
-    private const string DefaultLabels = "data/mnist/t10k-labels-idx1-ubyte";
+    private const string DefaultDirectory = "data/mnist";
 
     public static Command Create()
     {
         var cmd = new Command("classify", "Classify IDX images with a trained MLP or CNN (OUT/model.bin of meprop train mlp|cnn); with labels, print the accuracy.");
         var model = new Option<FileInfo>("--model") { Description = "model.bin of meprop train mlp or meprop train cnn", Required = true, HelpName = "model.bin" };
-        var images = new Option<FileInfo?>("--images") { Description = $"IDX image file, plain or .gz (default: the MNIST test images, {DefaultImages})", HelpName = "file" };
-        var labels = new Option<FileInfo?>("--labels") { Description = $"IDX label file: report the accuracy (default with the default images: {DefaultLabels})", HelpName = "file" };
+        var images = new Option<FileInfo?>("--images") { Description = $"IDX image file, plain or .gz (default: the MNIST test images in {DefaultDirectory})", HelpName = "file" };
+        var labels = new Option<FileInfo?>("--labels") { Description = $"IDX label file: report the accuracy (default with the default images: the MNIST test labels in {DefaultDirectory})", HelpName = "file" };
         var output = new Option<FileInfo?>("--output") { Description = "write the predictions as CSV: index,predicted[,label]", HelpName = "file.csv" };
         var batchSize = new Option<int>("--batch-size") { Description = "images per forward pass", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int>("--threads") { Description = "libmeprop threads (0: its default)", DefaultValueFactory = _ => 0 };
@@ -31,8 +30,9 @@ internal static class ClassifyCommand
             if (batch < 1) throw new ConfigException($"--batch-size {batch} must be >= 1.");
             string? outputPath = parse.GetValue(output)?.FullName;
             OutputFolders.PrepareFile("--output", outputPath);
-            string imagesPath = parse.GetValue(images)?.FullName ?? DefaultImages;
-            string? labelsPath = parse.GetValue(labels)?.FullName ?? (parse.GetValue(images) is null ? DefaultLabels : null);
+            var mnist = MnistFiles.InDirectory(DefaultDirectory);
+            string imagesPath = parse.GetValue(images)?.FullName ?? Installed(mnist.TestImages);
+            string? labelsPath = parse.GetValue(labels)?.FullName ?? (parse.GetValue(images) is null ? Installed(mnist.TestLabels) : null);
 
             using var backend = new CpuBackend(parse.GetValue(threads));
             var sw = Stopwatch.StartNew();
@@ -54,6 +54,10 @@ internal static class ClassifyCommand
         });
         return cmd;
     }
+
+    private static string Installed(string defaultFile) => File.Exists(defaultFile) ? defaultFile
+        : throw new FileNotFoundException($"MNIST file not found: {defaultFile}. Run ./build.sh data (or scripts/fetch-data.sh) to install MNIST " +
+            $"into {DefaultDirectory}, or give --images (and --labels).", defaultFile);
 
     private static (float[] Pixels, int Features, int Count, int[]? Labels) Read(string imagesPath, string? labelsPath, int classes)
     {
