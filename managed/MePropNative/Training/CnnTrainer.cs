@@ -32,8 +32,7 @@ public sealed class CnnTrainer
     private EvaluationRecord? best;
     private EvaluationRecord? last;
     private int resumedFrom;
-    /// <summary>The model of the reported evaluation, exported as model.bin at the end (kept when the run writes files).</summary>
-    private ModelSnapshot? reportedModel;
+    private readonly ReportedModel reportedModel;
 
     public CnnTrainer(CnnConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
     {
@@ -46,6 +45,7 @@ public sealed class CnnTrainer
         this.backend = backend;
         this.data = data;
         this.observer = observer ?? SilentObserver.Instance;
+        reportedModel = new ReportedModel(backend, config.SelectBy, keep: config.Out is not null || config.CheckpointPath() is not null);
         var options = config.ToCnnOptions();
         ImageClassifierData.RequireBatchesFit(data, config.BatchSize, config.EvalBatchSize, options.WidestRow());
         Model = new Cnn(backend, options);
@@ -109,11 +109,7 @@ public sealed class CnnTrainer
         bool improved = best is null || ev.DevAccuracy > best.DevAccuracy;
         if (improved) best = ev;
         last = ev;
-        if ((improved || config.SelectBy == "last") && (config.Out is not null || config.CheckpointPath() is not null))
-        {
-            reportedModel?.Dispose();
-            reportedModel = ModelSnapshot.Take(backend, CnnModelFile.Contents(Model));
-        }
+        reportedModel.Evaluated(improved, () => CnnModelFile.Contents(Model));
         observer.OnEvaluation(ev);
         return ev;
     }
@@ -127,7 +123,7 @@ public sealed class CnnTrainer
         {
             Directory.CreateDirectory(config.Out);
             exported = Path.Combine(config.Out, "model.bin");
-            ModelSnapshot.ContentsOrFinal(reportedModel, () => CnnModelFile.Contents(Model), observer.OnMessage).Write(exported);
+            reportedModel.Write(exported, () => CnnModelFile.Contents(Model), observer.OnMessage);
             exportedAccuracy = images.TestAccuracy(CnnModelFile.Load(backend, exported));
         }
         var result = RunResult.Create(config.RunName(), config.ToJson(), Model.Description, backend.Name,
@@ -166,7 +162,7 @@ public sealed class CnnTrainer
         var tensors = new List<(string, Tensor)>();
         TrainingCheckpoint.AddParameters(tensors, Model.Parameters);
         tensors.AddRange(RunningTensors());
-        reportedModel?.AddTo(header, tensors);
+        reportedModel.AddTo(header, tensors);
         TensorFile.Write(path, header, tensors);
     }
 
@@ -191,7 +187,7 @@ public sealed class CnnTrainer
         Optimizer.Steps = optimizerSteps;
         (best, last, var saved) = TrainingCheckpoint.Records<EvaluationRecord>(header);
         history.AddRange(saved);
-        reportedModel = ModelSnapshot.Read(backend, header, tensors);
+        reportedModel.Restore(header, tensors);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {path} after epoch {epochsDone}");
     }

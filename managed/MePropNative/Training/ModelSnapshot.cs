@@ -5,10 +5,9 @@ using MePropNative.Tensors;
 namespace MePropNative.Training;
 
 /// <summary>
-/// A copy, on the model's backend, of a model file's contents taken at one evaluation: the trainers keep one of the
-/// evaluation they report (the best on dev, or the last with select_by = last) and export it as model.bin when the run
-/// ends, so the saved model is the one whose accuracy the run reports, not the weights training moved on to. Checkpoints
-/// carry it, so a resumed run exports the same model as an uninterrupted one.
+/// A copy, on the model's backend, of a model file's contents taken at one evaluation (<see cref="ReportedModel"/> keeps
+/// the one of the evaluation a run reports), so the saved model is the one whose accuracy the run reports, not the
+/// weights training moved on to. Checkpoints carry it, so a resumed run exports the same model as an uninterrupted one.
 /// </summary>
 public sealed class ModelSnapshot : IDisposable
 {
@@ -57,15 +56,6 @@ public sealed class ModelSnapshot : IDisposable
         }
         if (tensors.Count == 0) throw new InvalidDataException($"{checkpointHeader.Path} is damaged: it has a {HeaderKey} header but none of its tensors.");
         return new ModelSnapshot(new ModelFileContents((JsonObject)header.DeepClone(), tensors));
-    }
-
-    /// <summary>What a run exports: the snapshot's contents, or the final model when there is no snapshot (a run
-    /// resumed from a checkpoint that an earlier version wrote), which <paramref name="log"/> is told.</summary>
-    public static ModelFileContents ContentsOrFinal(ModelSnapshot? snapshot, Func<ModelFileContents> final, Action<string> log)
-    {
-        if (snapshot is not null) return snapshot.Contents;
-        log("the checkpoint this run resumed from holds no copy of the reported evaluation's weights (an earlier version wrote it): model.bin holds the final weights");
-        return final();
     }
 
     public void Dispose()

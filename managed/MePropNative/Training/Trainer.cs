@@ -35,8 +35,7 @@ public sealed class Trainer
     private EvaluationRecord? last;
     private int epochsWithoutImprovement;
     private int resumedFrom;
-    /// <summary>The weights of the reported evaluation, exported as model.bin at the end (kept when the run writes files).</summary>
-    private ModelSnapshot? reportedModel;
+    private readonly ReportedModel reportedModel;
 
     public Trainer(TrainConfig config, IBackend backend, DatasetSplits data, ITrainingObserver? observer = null)
     {
@@ -48,6 +47,7 @@ public sealed class Trainer
         this.backend = backend;
         this.data = data;
         this.observer = observer ?? SilentObserver.Instance;
+        reportedModel = new ReportedModel(backend, config.SelectBy, keep: config.Out is not null || config.CheckpointPath() is not null);
 
         var checkpoint = config.Resume ? ReadCheckpointIfAny() : null;
         int[] hidden = checkpoint is { Header: var header } ? header.IntArray("layer_sizes", min: 1, length: config.Hidden.Length + 2)[1..^1] : config.Hidden;
@@ -129,11 +129,7 @@ public sealed class Trainer
         bool improved = best is null || ev.DevAccuracy > best.DevAccuracy;
         if (improved) best = ev;
         last = ev;
-        if ((improved || config.SelectBy == "last") && (config.Out is not null || config.CheckpointPath() is not null))
-        {
-            reportedModel?.Dispose();
-            reportedModel = ModelSnapshot.Take(backend, ModelFile.Contents(Model));
-        }
+        reportedModel.Evaluated(improved, () => ModelFile.Contents(Model));
         observer.OnEvaluation(ev);
         return ev;
     }
@@ -203,7 +199,7 @@ public sealed class Trainer
         {
             Directory.CreateDirectory(config.Out);
             exported = Path.Combine(config.Out, "model.bin");
-            ModelSnapshot.ContentsOrFinal(reportedModel, () => ModelFile.Contents(Model), observer.OnMessage).Write(exported);
+            reportedModel.Write(exported, () => ModelFile.Contents(Model), observer.OnMessage);
             var reloaded = ModelFile.Load(backend, exported);
             exportedAccuracy = images.TestAccuracy(reloaded);
             finalTest = images.TestAccuracy(Model);
@@ -241,7 +237,7 @@ public sealed class Trainer
             for (int i = 0; i < l.Strategy.State.Count; i++) tensors.Add(($"{l.Name}.strategy{i}", l.Strategy.State[i]));
             if (l.Statistics.UnitCounts is { } counts) tensors.Add(($"{l.Name}.counts", counts));
         }
-        reportedModel?.AddTo(header, tensors);
+        reportedModel.AddTo(header, tensors);
         TensorFile.Write(path, header, tensors);
     }
 
@@ -258,7 +254,7 @@ public sealed class Trainer
         Optimizer.Steps = optimizerSteps;
         (best, last, var saved) = TrainingCheckpoint.Records<EvaluationRecord>(header);
         history.AddRange(saved);
-        reportedModel = ModelSnapshot.Read(backend, header, tensors);
+        reportedModel.Restore(header, tensors);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {config.CheckpointPath()} after epoch {epochsDone}");
     }

@@ -111,8 +111,7 @@ public sealed class NlpTrainer
     private NlpEvaluation? best, last;
     private int epochsWithoutImprovement;
     private int resumedFrom;
-    /// <summary>The model of the reported evaluation, exported as model.bin at the end (kept when the run writes files).</summary>
-    private ModelSnapshot? reportedModel;
+    private readonly ReportedModel reportedModel;
 
     /// <param name="createTask">builds the task; gets the layer sizes of a checkpoint being resumed (meSimp may have
     /// pruned), or null for the configured sizes.</param>
@@ -124,6 +123,7 @@ public sealed class NlpTrainer
         this.config = config;
         this.backend = backend;
         this.observer = observer ?? SilentObserver.Instance;
+        reportedModel = new ReportedModel(backend, config.Common.SelectBy, keep: config.Common.Out is not null || config.Common.CheckpointPath() is not null);
         var checkpoint = config.Common.Resume ? ReadCheckpointIfAny() : null;
         Task = createTask(checkpoint?.Header.IntArray("layer_sizes", min: 1));
         Optimizer = OptimizerBase.Create(config.Common.ToOptimizerOptions());
@@ -204,12 +204,7 @@ public sealed class NlpTrainer
         bool improved = best is null || ev.DevAccuracy > best.DevAccuracy;
         if (improved) best = ev;
         last = ev;
-        var c = config.Common;
-        if ((improved || c.SelectBy == "last") && (c.Out is not null || c.CheckpointPath() is not null))
-        {
-            reportedModel?.Dispose();
-            reportedModel = ModelSnapshot.Take(backend, Task.ModelContents());
-        }
+        reportedModel.Evaluated(improved, Task.ModelContents);
         var common = ev.ToCommon();
         observer.OnEvaluation(common);
         if (ev.TestLas is not null) observer.OnMessage((ev.DevLas is { } devLas ? $"    LAS: dev {devLas:F2}%  " : "    LAS: ") + $"test {ev.TestLas:F2}%");
@@ -241,7 +236,7 @@ public sealed class NlpTrainer
         {
             Directory.CreateDirectory(c.Out);
             exported = Path.Combine(c.Out, "model.bin");
-            ModelSnapshot.ContentsOrFinal(reportedModel, Task.ModelContents, observer.OnMessage).Write(exported);
+            reportedModel.Write(exported, Task.ModelContents, observer.OnMessage);
         }
         var common = RunResult.Create(config.RunName(), config.ToJson(), Task.Description, backend.Name,
             (Task.TrainSentences, Task.DevSentences, Task.TestSentences), reported?.ToCommon(), last?.TestAccuracy ?? 0, Task.Sizes, resumedFrom, history) with
@@ -274,7 +269,7 @@ public sealed class NlpTrainer
             for (int i = 0; i < s.Tensors.Count; i++) tensors.Add(($"{s.Name}.strategy{i}", s.Tensors[i]));
         foreach (var l in linears)
             if (l.Statistics.UnitCounts is { } counts) tensors.Add(($"{l.Name}.counts", counts));
-        reportedModel?.AddTo(header, tensors);
+        reportedModel.AddTo(header, tensors);
         TensorFile.Write(path, header, tensors);
     }
 
@@ -291,7 +286,7 @@ public sealed class NlpTrainer
         Optimizer.Steps = optimizerSteps;
         (best, last, var saved) = TrainingCheckpoint.Records<NlpEvaluation>(header);
         history.AddRange(saved);
-        reportedModel = ModelSnapshot.Read(backend, header, tensors);
+        reportedModel.Restore(header, tensors);
         extras.AddRange(header.Deserialize<List<NlpEpochExtras>>("extras")!);
         resumedFrom = epochsDone;
         observer.OnMessage($"resumed from {config.Common.CheckpointPath()} after epoch {epochsDone}");
