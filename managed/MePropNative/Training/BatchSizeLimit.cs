@@ -27,9 +27,5 @@ public static class BatchSizeLimit
     public static long MostRows(WidestRow widest) => ParameterLimit.MaxValues / Math.Max(1, widest.Values);
 
     /// <summary>Throws a <see cref="ConfigException"/> listing <paramref name="problems"/>' non-null entries, if any.</summary>
-    public static void Check(params string?[] problems)
-    {
-        var p = problems.OfType<string>().ToList();
-        if (p.Count > 0) throw new ConfigException("invalid configuration:\n  " + string.Join("\n  ", p));
-    }
+    public static void Check(params string?[] problems) => ConfigException.ThrowIfAny(problems.OfType<string>());
 }

@@ -268,8 +268,7 @@ public sealed class CnnConfig
 
     public void Validate()
     {
-        var p = Problems();
-        if (p.Count > 0) throw new ConfigException("invalid configuration:\n  " + string.Join("\n  ", p));
+        ConfigException.ThrowIfAny(Problems());
     }
 
     public string? CheckpointPath() => Out is null ? null : Path.Combine(Out, "checkpoint.bin");

@@ -196,8 +196,7 @@ public sealed class TrainConfig
     /// <paramref name="inputs"/> pixels (see <see cref="MlpProblems"/>).</summary>
     public void Validate(int? inputs)
     {
-        var p = MlpProblems(inputs);
-        if (p.Count > 0) throw new ConfigException("invalid configuration:\n  " + string.Join("\n  ", p));
+        ConfigException.ThrowIfAny(MlpProblems(inputs));
     }
 
     /// <summary>The checkpoint file: the explicit one, else out/checkpoint.bin, else none.</summary>

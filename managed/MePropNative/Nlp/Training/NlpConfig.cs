@@ -132,8 +132,7 @@ public sealed class NlpConfig
     /// tensor: called when the data is read, before the model is made.</summary>
     public void ValidateWeights(int embeddingRows, int outputs)
     {
-        var p = WeightProblems(embeddingRows, outputs).ToList();
-        if (p.Count > 0) throw new ConfigException("invalid configuration:\n  " + string.Join("\n  ", p));
+        ConfigException.ThrowIfAny(WeightProblems(embeddingRows, outputs));
     }
 
     /// <summary>Checks output_k against the size of the output layer, which the training data decides (the tagger's
@@ -141,13 +140,12 @@ public sealed class NlpConfig
     public void ValidateOutputK(int outputs, string what)
     {
         if (Common.OutputK > outputs)
-            throw new ConfigException($"invalid configuration:\n  output_k = {Common.OutputK} exceeds the {outputs} {what}.");
+            ConfigException.ThrowIfAny([$"output_k = {Common.OutputK} exceeds the {outputs} {what}."]);
     }
 
     public void Validate()
     {
-        var p = Problems();
-        if (p.Count > 0) throw new ConfigException("invalid configuration:\n  " + string.Join("\n  ", p));
+        ConfigException.ThrowIfAny(Problems());
     }
 
     /// <summary>"tagger-topk-k10", "parser-dense", "tagger-mesimp-topk-k10", ...</summary>
