@@ -55,9 +55,8 @@ internal static class ClassifyCommand
         return cmd;
     }
 
-    private static string Installed(string defaultFile) => File.Exists(defaultFile) ? defaultFile
-        : throw new FileNotFoundException($"MNIST file not found: {defaultFile}. Run ./build.sh data (or scripts/fetch-data.sh) to install MNIST " +
-            $"into {DefaultDirectory}, or give --images (and --labels).", defaultFile);
+    private static string Installed(string defaultFile) =>
+        File.Exists(defaultFile) ? defaultFile : throw MnistFiles.NotFound(defaultFile, "give --images (and --labels)");
 
     private static (float[] Pixels, int Features, int Count, int[]? Labels) Read(string imagesPath, string? labelsPath, int classes)
     {

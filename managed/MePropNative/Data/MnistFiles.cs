@@ -20,12 +20,15 @@ public sealed record MnistFiles(string TrainImages, string TrainLabels, string T
         return new MnistFiles(Find(Names[0]), Find(Names[1]), Find(Names[2]), Find(Names[3]));
     }
 
+    /// <summary>The error for a missing MNIST file: how to install MNIST, or else <paramref name="otherwise"/>.</summary>
+    public static FileNotFoundException NotFound(string file, string otherwise) =>
+        new($"MNIST file not found: {file}. Run ./build.sh data (or scripts/fetch-data.sh) to install MNIST into data/mnist, or {otherwise}.", file);
+
     /// <summary>Loads and splits (see <see cref="DatasetSplits.FromTrainAndTest"/>); a missing file says how to get it.</summary>
     public DatasetSplits Load(int devSize, int trainLimit = 0, int classes = 10)
     {
         foreach (var f in new[] { TrainImages, TrainLabels, TestImages, TestLabels })
-            if (!File.Exists(f))
-                throw new FileNotFoundException($"MNIST file not found: {f}. Run ./build.sh data (or scripts/fetch-data.sh) to install MNIST into data/mnist, or point --data-dir / the *_images/*_labels options at the files.", f);
+            if (!File.Exists(f)) throw NotFound(f, "point --data-dir / the *_images/*_labels options at the files");
         var train = LabeledImages.FromIdx(TrainImages, TrainLabels, classes);
         var test = LabeledImages.FromIdx(TestImages, TestLabels, classes);
         return DatasetSplits.FromTrainAndTest(train, test, devSize, trainLimit);

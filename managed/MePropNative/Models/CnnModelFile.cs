@@ -40,7 +40,14 @@ public static class CnnModelFile
 
     public static Cnn Load(IBackend backend, string path)
     {
-        var (h, tensors) = TensorFile.Read(path);
+        var (header, tensors) = TensorFile.Read(path);
+        return Load(backend, header, tensors);
+    }
+
+    /// <summary>The CNN of a file already read (<see cref="TensorFile.Read"/>).</summary>
+    public static Cnn Load(IBackend backend, TensorFileHeader h, IReadOnlyDictionary<string, TensorFile.Entry> tensors)
+    {
+        string path = h.Path;
         if (h.Tag("format") != "meprop-cnn") throw new InvalidDataException($"{path} is not a saved CNN (meprop train cnn --out DIR writes DIR/model.bin).");
         var options = new CnnOptions
         {

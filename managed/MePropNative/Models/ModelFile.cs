@@ -22,6 +22,13 @@ public static class ModelFile
     public static Mlp Load(IBackend backend, string path)
     {
         var (header, tensors) = TensorFile.Read(path);
+        return Load(backend, header, tensors);
+    }
+
+    /// <summary>The MLP of a file already read (<see cref="TensorFile.Read"/>).</summary>
+    public static Mlp Load(IBackend backend, TensorFileHeader header, IReadOnlyDictionary<string, TensorFile.Entry> tensors)
+    {
+        string path = header.Path;
         if (header.Tag("format") != "meprop-mlp") throw new InvalidDataException($"{path} is not a saved MLP.");
         int[] sizes = header.IntArray("sizes", min: 1);
         if (sizes.Length < 3) throw header.Invalid("sizes", "a list of at least 3 layer sizes");

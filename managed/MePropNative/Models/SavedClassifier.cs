@@ -11,11 +11,11 @@ public static class SavedClassifier
     /// <summary>The MLP or CNN saved at <paramref name="path"/>, by the file's format tag.</summary>
     public static IClassifier Load(IBackend backend, string path)
     {
-        var (header, _) = TensorFile.Read(path);
+        var (header, tensors) = TensorFile.Read(path);
         return header.Tag("format") switch
         {
-            "meprop-mlp" => ModelFile.Load(backend, path),
-            "meprop-cnn" => CnnModelFile.Load(backend, path),
+            "meprop-mlp" => ModelFile.Load(backend, header, tensors),
+            "meprop-cnn" => CnnModelFile.Load(backend, header, tensors),
             var other => throw new InvalidDataException($"{path} is not a saved image classifier (its format is {other ?? "not given"}; " +
                 "meprop train mlp and meprop train cnn write one as OUT/model.bin)."),
         };

@@ -121,9 +121,7 @@ public sealed class CnnTrainer
         double? exportedAccuracy = null;
         if (config.Out is not null)
         {
-            Directory.CreateDirectory(config.Out);
-            exported = Path.Combine(config.Out, "model.bin");
-            reportedModel.Write(exported, () => CnnModelFile.Contents(Model), observer.OnMessage);
+            exported = reportedModel.Export(config.Out, () => CnnModelFile.Contents(Model), observer.OnMessage);
             exportedAccuracy = images.TestAccuracy(CnnModelFile.Load(backend, exported));
         }
         var result = RunResult.Create(config.RunName(), config.ToJson(), Model.Description, backend.Name,

@@ -32,12 +32,16 @@ public sealed class ReportedModel(IBackend backend, string selectBy, bool keep)
         snapshot = ModelSnapshot.Read(backend, checkpointHeader, checkpointTensors);
     }
 
-    /// <summary>Writes the reported evaluation's model to <paramref name="path"/>; without a copy (a run resumed from a
-    /// checkpoint that an earlier version wrote) the <paramref name="final"/> model, which <paramref name="log"/> is told.</summary>
-    public void Write(string path, Func<ModelFileContents> final, Action<string> log)
+    /// <summary>Writes the reported evaluation's model as <paramref name="folder"/>/model.bin and returns that path;
+    /// without a copy (a run resumed from a checkpoint that an earlier version wrote) the <paramref name="final"/>
+    /// model, which <paramref name="log"/> is told.</summary>
+    public string Export(string folder, Func<ModelFileContents> final, Action<string> log)
     {
         if (snapshot is null)
             log("the checkpoint this run resumed from holds no copy of the reported evaluation's weights (an earlier version wrote it): model.bin holds the final weights");
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, "model.bin");
         (snapshot?.Contents ?? final()).Write(path);
+        return path;
     }
 }

@@ -197,9 +197,7 @@ public sealed class Trainer
         double finalTest = last?.TestAccuracy ?? 0;
         if (config.Out is not null)
         {
-            Directory.CreateDirectory(config.Out);
-            exported = Path.Combine(config.Out, "model.bin");
-            reportedModel.Write(exported, () => ModelFile.Contents(Model), observer.OnMessage);
+            exported = reportedModel.Export(config.Out, () => ModelFile.Contents(Model), observer.OnMessage);
             var reloaded = ModelFile.Load(backend, exported);
             exportedAccuracy = images.TestAccuracy(reloaded);
             finalTest = images.TestAccuracy(Model);

@@ -231,13 +231,7 @@ public sealed class NlpTrainer
     {
         var c = config.Common;
         var reported = c.SelectBy == "last" ? last : best;
-        string? exported = null;
-        if (c.Out is not null)
-        {
-            Directory.CreateDirectory(c.Out);
-            exported = Path.Combine(c.Out, "model.bin");
-            reportedModel.Write(exported, Task.ModelContents, observer.OnMessage);
-        }
+        string? exported = c.Out is null ? null : reportedModel.Export(c.Out, Task.ModelContents, observer.OnMessage);
         var common = RunResult.Create(config.RunName(), config.ToJson(), Task.Description, backend.Name,
             (Task.TrainSentences, Task.DevSentences, Task.TestSentences), reported?.ToCommon(), last?.TestAccuracy ?? 0, Task.Sizes, resumedFrom, history) with
         {
