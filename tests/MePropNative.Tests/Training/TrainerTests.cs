@@ -34,6 +34,20 @@ public class TrainerTests : IDisposable
         Dropout = 0,
     };
 
+    /// <summary>Top-3 meSimp on 24-unit layers in cycles of 2 epochs, pruning below 0.2, writing into outDir.</summary>
+    private TrainConfig MeSimpConfig(int epochs, int evalsPerEpoch)
+    {
+        var c = Config(StrategyKind.TopK, epochs);
+        c.Hidden = [24, 24];
+        c.K = [3];
+        c.MeSimp = true;
+        c.MeSimpThreshold = 0.2f;
+        c.MeSimpCycle = 2;
+        c.EvalsPerEpoch = evalsPerEpoch;
+        c.Out = outDir;
+        return c;
+    }
+
     private (RunResult Result, float[][] Weights) Train(TrainConfig c)
     {
         var data = c.DataFiles().Load(c.DevSize, c.TrainLimit, c.Classes);
@@ -227,15 +241,8 @@ public class TrainerTests : IDisposable
     [Fact]
     public void WithSelectByLastTheExportedModelIsTheLastEvaluationsBeforeMeSimpPrunesAgain()
     {
-        var c = Config(StrategyKind.TopK, epochs: 1); // one epoch of a pruning cycle: meSimp prunes after every evaluation
-        c.Hidden = [24, 24];
-        c.K = [3];
-        c.MeSimp = true;
-        c.MeSimpThreshold = 0.2f;
-        c.MeSimpCycle = 2;
-        c.EvalsPerEpoch = 2;
+        var c = MeSimpConfig(epochs: 1, evalsPerEpoch: 2); // one epoch of a pruning cycle: meSimp prunes after every evaluation
         c.SelectBy = "last";
-        c.Out = outDir;
         var (r, _) = Train(c);
         Assert.True(!r.ReportedLayerSizes.SequenceEqual(r.FinalLayerSizes),
             $"the test needs pruning after the last evaluation: sizes {string.Join("-", r.ReportedLayerSizes)} at it, {string.Join("-", r.FinalLayerSizes)} final");
@@ -258,14 +265,7 @@ public class TrainerTests : IDisposable
     [Fact]
     public void MeSimpShrinksTheNetworkAndTheExportedModelMatches()
     {
-        var c = Config(StrategyKind.TopK, epochs: 4);
-        c.Hidden = [24, 24];
-        c.K = [3];
-        c.MeSimp = true;
-        c.MeSimpThreshold = 0.2f;
-        c.MeSimpCycle = 2;
-        c.EvalsPerEpoch = 3;
-        c.Out = outDir;
+        var c = MeSimpConfig(epochs: 4, evalsPerEpoch: 3);
         var (r, _) = Train(c);
         Assert.True(r.FinalLayerSizes[1] < 24 || r.FinalLayerSizes[2] < 24, string.Join("-", r.FinalLayerSizes));
         Assert.Equal(r.TestAccuracy, r.ExportedModelTestAccuracy);
